@@ -1,0 +1,50 @@
+"""Transformers Playground: try Hugging Face models in the browser and see their attention.
+
+Importing this module builds the UI but loads no model weights; each model loads on first use.
+Configure models with PLAYGROUND_* variables (see README), the server with GRADIO_SERVER_NAME/PORT.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import gradio as gr
+
+from components import attention_tab, generation_tab, sentiment_tab, translation_tab, zero_shot_tab
+from services.config import Settings
+
+TITLE = "Transformers Playground"
+
+INTRO = """
+# 🤗 Transformers Playground
+Try real Hugging Face models, and **see inside them**: every tab shows the attention of the very
+model run that produced its answer. Rows are the tokens that attend (queries), columns the tokens
+they attend to (keys). The default view is the last layer, averaged over its heads.
+"""
+
+
+def build_demo(settings: Settings | None = None) -> gr.Blocks:
+    """The tabbed app; `settings` defaults to the environment's."""
+    settings = settings or Settings.from_env()
+    with gr.Blocks(title=TITLE) as demo:
+        gr.Markdown(INTRO)
+        with gr.Tab("Sentiment"):
+            sentiment_tab.build(settings)
+        with gr.Tab("Zero-shot classification"):
+            zero_shot_tab.build(settings)
+        with gr.Tab("Text generation"):
+            generation_tab.build(settings)
+        with gr.Tab("Translation"):
+            translation_tab.build(settings)
+        with gr.Tab("Attention heatmap"):
+            attention_tab.build(settings)
+    # One run at a time per event: a CPU Space has two cores, and models are not re-entrant-fast.
+    demo.queue(default_concurrency_limit=1, max_size=64)
+    return demo
+
+
+demo = build_demo()
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    demo.launch()

@@ -1,0 +1,67 @@
+"""Attention heatmap tab: look inside a model's attention for any text or sentence pair."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from components.attention_view import AttentionView
+from components.errors import progress_reporter, user_errors, warn_truncated
+from services import attention
+from services.config import Settings
+from services.errors import InputError
+from services.text import clean_text
+
+INTRO = """
+**What attention is.** In every layer, each head lets each token (a row, the *query*) take a weighted
+mix of all the tokens (the columns, the *keys*); each row's weights sum to 1. The tokens are the
+pieces the tokenizer cut the text into, special tokens such as `[CLS]` and `[SEP]` included.
+Try the pair example: BERT reads two sentences joined by `[SEP]`, as BertViz's head view shows them.
+"""
+
+EXAMPLES = [
+    ["The animal didn't cross the street because it was too tired", ""],
+    ["She is eating a green apple", "She bought the apple from the local market."],
+]
+
+
+def build(settings: Settings) -> None:
+    choices = settings.attention_models()
+    gr.Markdown(INTRO)
+    with gr.Row():
+        with gr.Column():
+            text = gr.Textbox(label="Text", lines=2, placeholder="The animal didn't cross the street because it was too tired")
+            text_pair = gr.Textbox(label="Second sentence (optional)", lines=1)
+            model = gr.Dropdown(
+                choices=[(choice.label, choice.source) for choice in choices], value=choices[0].source, label="Model"
+            )
+            button = gr.Button("Show attention", variant="primary")
+            gr.Examples(EXAMPLES, inputs=[text, text_pair])
+        with gr.Column():
+            note = gr.Markdown()
+            raw = gr.JSON(label="Tokens, layers and heads")
+    view = AttentionView("Attention", api_name="attention_view", grid=True)
+
+    @user_errors
+    def show(text: str, text_pair: str = "", model: str = "", progress: gr.Progress = gr.Progress(track_tqdm=True)):
+        limits = settings.limits
+        by_source = {choice.source: choice for choice in choices}
+        choice = by_source.get(model or choices[0].source)
+        if choice is None:
+            raise InputError(f"'{model}' is not one of this app's models; choose one of: {', '.join(by_source)}.")
+        pair = (text_pair or "").strip()
+        result = attention.attend(
+            clean_text(text, max_chars=limits.max_input_chars),
+            clean_text(pair, what="second sentence", max_chars=limits.max_input_chars) if pair else None,
+            model=choice.source,
+            kind=choice.kind,
+            on_load=progress_reporter(progress),
+        )
+        return [warn_truncated(result.truncated), result.as_raw_output(), *view.show([result.attention])]
+
+    gr.on(
+        [button.click, text.submit, text_pair.submit],
+        show,
+        inputs=[text, text_pair, model],
+        outputs=[note, raw, *view.outputs],
+        api_name="attention",
+    )

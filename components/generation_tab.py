@@ -1,0 +1,98 @@
+"""Text generation tab: a decoder-only model writes on, one token at a time, streamed."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from components.attention_view import AttentionView
+from components.errors import progress_reporter, user_errors
+from services import generation
+from services.config import Settings
+from services.text import clean_text
+
+INTRO = """
+**Decoder-only model.** The model predicts the next token from the ones before it, appends it, and
+repeats. Its attention is *causal*: a token can only look left, so the heatmap is a triangle.
+With sampling off, it always picks the most likely token (greedy decoding) and the text is repeatable.
+"""
+
+EXAMPLES = [["So today, I just feel like"], ["The animal didn't cross the street because it was too tired"]]
+
+SEPARATOR = "\n\n――――――――――\n\n"
+
+
+def build(settings: Settings) -> None:
+    limits = settings.limits
+    defaults = generation.GenerationOptions()
+    gr.Markdown(INTRO)
+    with gr.Row():
+        with gr.Column():
+            prompt = gr.Textbox(label="Prompt", lines=3, placeholder="So today, I just feel like")
+            max_new_tokens = gr.Slider(1, limits.max_new_tokens, value=defaults.max_new_tokens, step=1, label="max_new_tokens")
+            do_sample = gr.Checkbox(label="do_sample: sample instead of greedy decoding", value=defaults.do_sample)
+            with gr.Accordion("Sampling settings", open=False):
+                temperature = gr.Slider(0.05, 2.0, value=defaults.temperature, step=0.05, label="temperature")
+                top_p = gr.Slider(0.05, 1.0, value=defaults.top_p, step=0.05, label="top_p")
+                top_k = gr.Slider(0, 200, value=defaults.top_k, step=1, label="top_k (0 = off)")
+                seed = gr.Number(value=defaults.seed, precision=0, label="seed")
+                num_sequences = gr.Slider(1, limits.max_sequences, value=1, step=1, label="number of sequences")
+            with gr.Row():
+                button = gr.Button("Generate", variant="primary")
+                stop = gr.Button("Stop")
+            gr.Examples(EXAMPLES, inputs=[prompt])
+        with gr.Column():
+            output = gr.Textbox(label="Generated text", lines=8)
+            raw = gr.JSON(label="Raw output, as transformers' text-generation pipeline returns it")
+    view = AttentionView(
+        "Causal self-attention over prompt + generated tokens", api_name="generate_attention", item_label="Sequence"
+    )
+
+    @user_errors
+    def generate(
+        prompt: str,
+        max_new_tokens: float,
+        do_sample: bool,
+        temperature: float,
+        top_p: float,
+        top_k: float,
+        seed: float,
+        num_sequences: float = 1,
+        progress: gr.Progress = gr.Progress(track_tqdm=True),
+    ):
+        options = generation.check_options(
+            generation.GenerationOptions(
+                max_new_tokens=int(max_new_tokens),
+                do_sample=bool(do_sample),
+                temperature=float(temperature),
+                top_p=float(top_p),
+                top_k=int(top_k),
+                seed=int(seed or 0),
+                num_sequences=int(num_sequences),
+            ),
+            max_new_tokens=limits.max_new_tokens,
+            max_sequences=limits.max_sequences,
+        )
+        text = clean_text(prompt, what="prompt", max_chars=limits.max_input_chars)
+        updates = generation.stream(
+            text, options, model=settings.generation_model, on_load=progress_reporter(progress)
+        )
+        for update in updates:
+            if update.prompt_truncated and update.done:
+                gr.Warning("The prompt was longer than the model's context and was cut from the left.")
+            if not update.done:
+                yield [SEPARATOR.join(update.texts), gr.skip(), *view.empty()]
+                continue
+            yield [
+                SEPARATOR.join(update.texts),
+                [{"generated_text": s.generated_text} for s in update.sequences],
+                *view.show([s.attention for s in update.sequences], [f"Sequence {i + 1}" for i in range(len(update.sequences))]),
+            ]
+
+    event = gr.on(
+        [button.click, prompt.submit],
+        generate,
+        inputs=[prompt, max_new_tokens, do_sample, temperature, top_p, top_k, seed, num_sequences],
+        outputs=[output, raw, *view.outputs],
+        api_name="generate",
+    )
+    stop.click(None, cancels=[event], api_name=False)

@@ -1,0 +1,68 @@
+"""Sentiment tab: an encoder-only classifier reads each line and votes POSITIVE or NEGATIVE."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from components.attention_view import AttentionView
+from components.errors import progress_reporter, user_errors, warn_truncated
+from components.plots import class_probability_bars, short
+from services import sentiment
+from services.config import Settings
+from services.text import split_lines
+
+INTRO = """
+**Encoder-only model.** DistilBERT reads the whole sentence at once: every token can attend to every
+other token, left and right. A small classifier on top of the `[CLS]` token gives the two class
+probabilities. Type one text per line; each is classified in the same batch.
+"""
+
+EXAMPLES = [
+    ["I'm so hungry man.\nI love food so much."],
+    ["I'm so hungry man."],
+    ["I love food so much."],
+]
+
+
+def build(settings: Settings) -> None:
+    gr.Markdown(INTRO)
+    with gr.Row():
+        with gr.Column():
+            text = gr.Textbox(label="Texts, one per line", lines=4, placeholder="I love food so much.")
+            button = gr.Button("Classify", variant="primary")
+            gr.Examples(EXAMPLES, inputs=[text])
+        with gr.Column():
+            note = gr.Markdown()
+            table = gr.Dataframe(headers=["text", "label", "score"], label="Predictions", interactive=False)
+            bars = gr.Plot(label="Class probabilities")
+            raw = gr.JSON(label="Raw output, as transformers' text-classification pipeline returns it")
+    view = AttentionView("Attention of the classifier", api_name="sentiment_attention", item_label="Text")
+
+    @user_errors
+    def classify(text: str, progress: gr.Progress = gr.Progress(track_tqdm=True)):
+        limits = settings.limits
+        texts = split_lines(text, max_items=limits.max_texts, max_chars=limits.max_input_chars)
+        predictions = sentiment.classify(
+            texts, model=settings.sentiment_model, on_load=progress_reporter(progress)
+        )
+        labels = list(predictions[0].probabilities)
+        bars_figure = class_probability_bars(
+            [short(p.text) for p in predictions],
+            {label: [p.probabilities[label] for p in predictions] for label in labels},
+            title="Probability of each class",
+        )
+        return [
+            warn_truncated(any(p.truncated for p in predictions)),
+            [[p.text, p.label, round(p.score, 4)] for p in predictions],
+            bars_figure,
+            [p.as_pipeline_output() for p in predictions],
+            *view.show([p.attention for p in predictions], [short(p.text) for p in predictions]),
+        ]
+
+    gr.on(
+        [button.click, text.submit],
+        classify,
+        inputs=[text],
+        outputs=[note, table, bars, raw, *view.outputs],
+        api_name="sentiment",
+    )

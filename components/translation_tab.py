@@ -1,0 +1,62 @@
+"""Translation tab: an encoder-decoder model, with the alignment its cross-attention draws."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from components.attention_view import AttentionView
+from components.errors import progress_reporter, user_errors, warn_truncated
+from services import translation
+from services.config import Settings
+from services.text import clean_text
+
+INTRO = """
+**Encoder-decoder model.** The encoder reads the English sentence (self-attention, both directions);
+the decoder writes the translation token by token, and its **cross-attention** looks back at the
+English tokens: each row of that heatmap is a target token, each column a source token, so it reads
+like a word alignment. A language's model loads the first time you choose it.
+"""
+
+
+def build(settings: Settings) -> None:
+    languages = list(settings.translation_models)
+    examples = [["You like this house", languages[0]], ["I am a student", languages[-1]]]
+    gr.Markdown(INTRO)
+    with gr.Row():
+        with gr.Column():
+            text = gr.Textbox(label="English text", lines=3, placeholder="You like this house")
+            language = gr.Dropdown(choices=languages, value=languages[0], label="Target language")
+            button = gr.Button("Translate", variant="primary")
+            gr.Examples(examples, inputs=[text, language])
+        with gr.Column():
+            note = gr.Markdown()
+            output = gr.Textbox(label="Translation", lines=3)
+            raw = gr.JSON(label="Raw output, as transformers' (former) translation pipeline returned it")
+    cross = AttentionView("Cross-attention: target tokens × source tokens", api_name="translate_cross_attention")
+    encoder = AttentionView("Encoder self-attention over the source", api_name="translate_encoder_attention")
+
+    @user_errors
+    def translate(text: str, target_language: str, progress: gr.Progress = gr.Progress(track_tqdm=True)):
+        limits = settings.limits
+        result = translation.translate(
+            clean_text(text, max_chars=limits.max_input_chars),
+            target_language,
+            models=settings.translation_models,
+            max_new_tokens=limits.max_translation_tokens,
+            on_load=progress_reporter(progress),
+        )
+        return [
+            warn_truncated(result.truncated),
+            result.translation_text,
+            result.as_pipeline_output(),
+            *cross.show([result.cross_attention]),
+            *encoder.show([result.encoder_attention]),
+        ]
+
+    gr.on(
+        [button.click, text.submit],
+        translate,
+        inputs=[text, language],
+        outputs=[note, output, raw, *cross.outputs, *encoder.outputs],
+        api_name="translate",
+    )

@@ -1,0 +1,74 @@
+"""Zero-shot tab: an NLI model judges 'premise entails hypothesis' for every candidate label."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from components.attention_view import AttentionView
+from components.errors import progress_reporter, user_errors, warn_truncated
+from components.plots import score_bars
+from services import zero_shot
+from services.config import Settings
+from services.text import clean_text
+
+INTRO = """
+**Classification with labels you choose.** The model was trained for natural language inference:
+does a *premise* entail a *hypothesis*? Each label becomes a hypothesis such as
+"This example is politics.", and the entailment probability becomes that label's score.
+The attention shown is the model reading the premise/hypothesis pair of the winning label.
+"""
+
+EXAMPLES = [
+    ["History isn't really a fun class", "education, politics, business", False, zero_shot.DEFAULT_TEMPLATE],
+    ["I love food so much.", "cooking, sports, emotions", True, zero_shot.DEFAULT_TEMPLATE],
+]
+
+
+def build(settings: Settings) -> None:
+    gr.Markdown(INTRO)
+    with gr.Row():
+        with gr.Column():
+            text = gr.Textbox(label="Text", lines=3, placeholder="History isn't really a fun class")
+            labels = gr.Textbox(label="Candidate labels, comma-separated", placeholder="education, politics, business")
+            multi_label = gr.Checkbox(label="Multi-label: score each label on its own", value=False)
+            template = gr.Textbox(label="Hypothesis template ({} is the label)", value=zero_shot.DEFAULT_TEMPLATE)
+            button = gr.Button("Classify", variant="primary")
+            gr.Examples(EXAMPLES, inputs=[text, labels, multi_label, template])
+        with gr.Column():
+            note = gr.Markdown()
+            bars = gr.Plot(label="Score of each label")
+            raw = gr.JSON(label="Raw output, as transformers' zero-shot-classification pipeline returns it")
+    view = AttentionView("Attention over premise + hypothesis of the winning label", api_name="zero_shot_attention")
+
+    @user_errors
+    def classify(
+        text: str,
+        labels: str,
+        multi_label: bool,
+        hypothesis_template: str,
+        progress: gr.Progress = gr.Progress(track_tqdm=True),
+    ):
+        limits = settings.limits
+        result = zero_shot.classify(
+            clean_text(text, max_chars=limits.max_input_chars),
+            zero_shot.parse_labels(labels, max_labels=limits.max_labels),
+            model=settings.zero_shot_model,
+            multi_label=bool(multi_label),
+            hypothesis_template=zero_shot.check_template(hypothesis_template),
+            on_load=progress_reporter(progress),
+        )
+        title = "Each label on its own (multi-label)" if result.multi_label else "Labels compete (scores sum to 1)"
+        return [
+            warn_truncated(result.truncated),
+            score_bars(result.labels, result.scores, title=title),
+            result.as_pipeline_output(),
+            *view.show([result.attention]),
+        ]
+
+    gr.on(
+        [button.click, text.submit, labels.submit],
+        classify,
+        inputs=[text, labels, multi_label, template],
+        outputs=[note, bars, raw, *view.outputs],
+        api_name="zero_shot",
+    )

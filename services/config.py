@@ -1,0 +1,130 @@
+"""Every setting of the playground, read from the environment in one place.
+
+The task registry below names each task's default checkpoint (the ones the course material uses);
+`PLAYGROUND_*` variables override them with a Hub id or a local folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+# Task -> default Hub checkpoint, like transformers' SUPPORTED_TASKS.
+DEFAULT_MODELS: Mapping[str, str] = {
+    "sentiment": "distilbert/distilbert-base-uncased-finetuned-sst-2-english",
+    "zero_shot": "facebook/bart-large-mnli",
+    "generation": "HuggingFaceTB/SmolLM2-360M",
+    "attention": "bert-base-uncased",
+}
+
+DEFAULT_TRANSLATION_MODELS: Mapping[str, str] = {
+    "French": "Helsinki-NLP/opus-mt-en-fr",
+    "German": "Helsinki-NLP/opus-mt-en-de",
+    "Spanish": "Helsinki-NLP/opus-mt-en-es",
+    "Indonesian": "Helsinki-NLP/opus-mt-en-id",
+}
+
+ENV_PREFIX = "PLAYGROUND_"
+
+
+@dataclass(frozen=True)
+class AttentionModel:
+    """A model the attention tab offers, and how it loads (so another tab's copy is reused)."""
+
+    label: str
+    source: str
+    kind: str
+
+
+class ConfigError(ValueError):
+    """A setting in the environment cannot be used; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on what one request may ask for, so a public Space stays responsive."""
+
+    max_input_chars: int = 10_000
+    max_texts: int = 16
+    max_labels: int = 20
+    max_new_tokens: int = 256
+    max_sequences: int = 4
+    max_translation_tokens: int = 256
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Which model each task uses, and the limits of one request."""
+
+    sentiment_model: str = DEFAULT_MODELS["sentiment"]
+    zero_shot_model: str = DEFAULT_MODELS["zero_shot"]
+    generation_model: str = DEFAULT_MODELS["generation"]
+    attention_model: str = DEFAULT_MODELS["attention"]
+    translation_models: Mapping[str, str] = field(
+        default_factory=lambda: dict(DEFAULT_TRANSLATION_MODELS)
+    )
+    limits: Limits = field(default_factory=Limits)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+
+        def model(task: str) -> str:
+            value = env.get(f"{ENV_PREFIX}{task.upper()}_MODEL", "").strip()
+            return value or DEFAULT_MODELS[task]
+
+        return cls(
+            sentiment_model=model("sentiment"),
+            zero_shot_model=model("zero_shot"),
+            generation_model=model("generation"),
+            attention_model=model("attention"),
+            translation_models=_translation_models(env.get(f"{ENV_PREFIX}TRANSLATION_MODELS")),
+        )
+
+    def attention_models(self) -> list[AttentionModel]:
+        """The attention tab's model, then the other tabs' models, one entry per checkpoint."""
+        candidates = [
+            AttentionModel(f"{self.attention_model} (encoder-only)", self.attention_model, "encoder"),
+            AttentionModel(
+                f"{self.sentiment_model} (sentiment tab, encoder-only)",
+                self.sentiment_model,
+                "sequence-classification",
+            ),
+            AttentionModel(
+                f"{self.zero_shot_model} (zero-shot tab, encoder-decoder: encoder attention)",
+                self.zero_shot_model,
+                "sequence-classification",
+            ),
+            AttentionModel(
+                f"{self.generation_model} (generation tab, decoder-only)", self.generation_model, "causal-lm"
+            ),
+        ]
+        unique = {candidate.source: candidate for candidate in reversed(candidates)}
+        return [candidate for candidate in candidates if unique[candidate.source] is candidate]
+
+    def all_models(self) -> list[str]:
+        """Every checkpoint this configuration can load, for the offline download."""
+        return [
+            self.sentiment_model,
+            self.zero_shot_model,
+            self.generation_model,
+            self.attention_model,
+            *self.translation_models.values(),
+        ]
+
+
+def _translation_models(raw: str | None) -> dict[str, str]:
+    name = f"{ENV_PREFIX}TRANSLATION_MODELS"
+    if raw is None or not raw.strip():
+        return dict(DEFAULT_TRANSLATION_MODELS)
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError as error:
+        raise ConfigError(f"{name} is not valid JSON ({error.msg}).") from error
+    if not isinstance(value, dict) or not value:
+        raise ConfigError(f'{name} must be a JSON object such as {{"French": "Helsinki-NLP/opus-mt-en-fr"}}.')
+    if not all(isinstance(k, str) and isinstance(v, str) and k.strip() and v.strip() for k, v in value.items()):
+        raise ConfigError(f"{name} must map language names to model ids or folders, all non-empty strings.")
+    return {k.strip(): v.strip() for k, v in value.items()}

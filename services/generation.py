@@ -1,0 +1,156 @@
+"""Text generation that streams its text, then shows the causal attention of what it wrote."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import torch
+from transformers import TextIteratorStreamer, set_seed
+
+from services.attention_maps import AttentionMaps, stack_attentions
+from services.errors import InputError
+from services.models import MODELS, LoadedModel, ProgressCallback
+
+
+@dataclass(frozen=True)
+class GenerationOptions:
+    """Decoding settings, named as in transformers' `generate`."""
+
+    max_new_tokens: int = 40
+    do_sample: bool = False
+    temperature: float = 1.0
+    top_p: float = 1.0
+    top_k: int = 50
+    seed: int = 0
+    num_sequences: int = 1
+
+
+def check_options(options: GenerationOptions, *, max_new_tokens: int, max_sequences: int) -> GenerationOptions:
+    """Raise InputError naming every setting that is out of range."""
+    problems = []
+    if not 1 <= options.max_new_tokens <= max_new_tokens:
+        problems.append(f"max_new_tokens must be from 1 to {max_new_tokens}")
+    if options.do_sample and not 0 < options.temperature <= 5:
+        problems.append("temperature must be above 0 and at most 5")
+    if options.do_sample and not 0 < options.top_p <= 1:
+        problems.append("top_p must be above 0 and at most 1")
+    if options.top_k < 0:
+        problems.append("top_k must be 0 (off) or more")
+    if not 0 <= options.seed < 2**32:
+        problems.append("seed must be from 0 to 4294967295")
+    if not 1 <= options.num_sequences <= max_sequences:
+        problems.append(f"the number of sequences must be from 1 to {max_sequences}")
+    elif options.num_sequences > 1 and not options.do_sample:
+        problems.append("greedy decoding gives the same text every time: turn on sampling for several sequences")
+    if problems:
+        raise InputError("Please change the settings: " + "; ".join(problems) + ".")
+    return options
+
+
+@dataclass(frozen=True)
+class GeneratedSequence:
+    """One finished sequence; `generated_text` is prompt + continuation, as the pipeline gives it."""
+
+    generated_text: str
+    new_tokens: int
+    attention: AttentionMaps
+
+
+@dataclass(frozen=True)
+class GenerationUpdate:
+    """A streamed state: the texts so far, and once `done`, the finished sequences."""
+
+    texts: tuple[str, ...]
+    done: bool = False
+    sequences: tuple[GeneratedSequence, ...] = ()
+    prompt_truncated: bool = False
+
+
+def stream(
+    prompt: str,
+    options: GenerationOptions,
+    *,
+    model: str,
+    on_load: ProgressCallback | None = None,
+) -> Iterator[GenerationUpdate]:
+    """Generate `options.num_sequences` continuations one after another, streaming each."""
+    loaded = MODELS.get("causal-lm", model, on_load=on_load)
+    tokenizer = loaded.tokenizer
+    room = max(1, loaded.max_length - options.max_new_tokens)
+    inputs = tokenizer(prompt, return_tensors="pt")
+    prompt_truncated = inputs["input_ids"].shape[-1] > room
+    # Keep the end of a long prompt: that is what the continuation follows.
+    inputs = {key: value[:, -room:].to(loaded.device) for key, value in inputs.items()}
+    set_seed(options.seed)
+    finished: list[GeneratedSequence] = []
+    for _ in range(options.num_sequences):
+        streamer = TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True)
+        outcome: dict[str, object] = {}
+        worker = threading.Thread(target=_generate, args=(loaded, inputs, options, streamer, outcome))
+        worker.start()
+        partial = ""
+        for piece in streamer:
+            partial += piece
+            texts = tuple(s.generated_text for s in finished) + (prompt + partial,)
+            yield GenerationUpdate(texts=texts, prompt_truncated=prompt_truncated)
+        worker.join()
+        if "error" in outcome:
+            raise outcome["error"]  # type: ignore[misc]
+        finished.append(_finish(loaded, prompt, inputs, outcome["ids"], model))  # type: ignore[arg-type]
+    yield GenerationUpdate(
+        texts=tuple(s.generated_text for s in finished),
+        done=True,
+        sequences=tuple(finished),
+        prompt_truncated=prompt_truncated,
+    )
+
+
+def generate(prompt: str, options: GenerationOptions, *, model: str) -> GenerationUpdate:
+    """The final update of `stream`, for callers that do not stream."""
+    *_, last = stream(prompt, options, model=model)
+    return last
+
+
+def _generate(loaded: LoadedModel, inputs, options: GenerationOptions, streamer, outcome: dict) -> None:
+    """Run `generate` in a worker thread; always end the stream so the reader never hangs."""
+    sampling = (
+        {"temperature": options.temperature, "top_p": options.top_p, "top_k": options.top_k}
+        if options.do_sample
+        else {}
+    )
+    tokenizer = loaded.tokenizer
+    try:
+        with torch.inference_mode():
+            outcome["ids"] = loaded.model.generate(
+                **inputs,
+                max_new_tokens=options.max_new_tokens,
+                do_sample=options.do_sample,
+                pad_token_id=tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id,
+                streamer=streamer,
+                **sampling,
+            )[0]
+    except Exception as error:  # re-raised in the caller's thread
+        outcome["error"] = error
+        streamer.end()
+
+
+def _finish(loaded: LoadedModel, prompt: str, inputs, ids: torch.Tensor, model: str) -> GeneratedSequence:
+    """Decode like the text-generation pipeline, and take the causal attention of the whole text
+    from one teacher-forced pass over exactly the ids that were generated."""
+    prompt_length = inputs["input_ids"].shape[-1]
+    continuation = loaded.tokenizer.decode(ids[prompt_length:], skip_special_tokens=True)
+    with torch.inference_mode():
+        outputs = loaded.model(ids.unsqueeze(0), output_attentions=True)
+    tokens = tuple(loaded.tokenizer.convert_ids_to_tokens(ids.tolist()))
+    return GeneratedSequence(
+        generated_text=prompt + continuation,
+        new_tokens=len(ids) - prompt_length,
+        attention=AttentionMaps(
+            title=f"Causal self-attention of {model} over prompt + generated tokens",
+            query_tokens=tokens,
+            key_tokens=tokens,
+            weights=stack_attentions(outputs.attentions),
+        ),
+    )

@@ -1,0 +1,166 @@
+"""One cache of loaded models: each loads lazily on first use, and only once.
+
+Every model loads with eager attention, because under the default `sdpa` kernels
+`output_attentions=True` silently returns no attentions.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from transformers import (
+    AutoModel,
+    AutoModelForCausalLM,
+    AutoModelForSeq2SeqLM,
+    AutoModelForSequenceClassification,
+    AutoTokenizer,
+)
+
+from services.errors import ModelLoadError
+
+logger = logging.getLogger(__name__)
+
+# What a task needs from a checkpoint -> the Auto class that builds it.
+MODEL_CLASSES: dict[str, Any] = {
+    "encoder": AutoModel,
+    "sequence-classification": AutoModelForSequenceClassification,
+    "causal-lm": AutoModelForCausalLM,
+    "seq2seq-lm": AutoModelForSeq2SeqLM,
+}
+
+WEIGHT_SUFFIXES = (".safetensors", ".bin", ".gguf", ".pt")
+
+ProgressCallback = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A model in eval mode on its device, with the tokenizer that goes with it."""
+
+    source: str
+    kind: str
+    model: Any
+    tokenizer: Any
+
+    @property
+    def device(self) -> torch.device:
+        return self.model.device
+
+    @property
+    def max_length(self) -> int:
+        """The longest input, in tokens, that the model accepts."""
+        limits = [
+            getattr(self.tokenizer, "model_max_length", None),
+            getattr(self.model.config, "max_position_embeddings", None),
+        ]
+        # Tokenizers without a limit report a huge sentinel (int(1e30)).
+        sane = [int(n) for n in limits if isinstance(n, int) and 0 < n < 1_000_000]
+        return min(sane) if sane else 512
+
+
+def device() -> torch.device:
+    """CUDA when present, the CPU otherwise."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+class ModelCache:
+    """Loaded models by (kind, source). Concurrent requests for one model wait for a single load."""
+
+    def __init__(self) -> None:
+        self._models: dict[tuple[str, str], LoadedModel] = {}
+        self._locks: dict[tuple[str, str], threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def get(self, kind: str, source: str, *, on_load: ProgressCallback | None = None) -> LoadedModel:
+        key = (kind, source)
+        if key in self._models:
+            return self._models[key]
+        with self._guard:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            if key not in self._models:
+                if on_load is not None:
+                    on_load(f"Loading {source} ({describe_size(source)})…")
+                # A failed load is not cached, so a later request retries it.
+                self._models[key] = load_model(kind, source)
+        return self._models[key]
+
+    def loaded(self) -> list[tuple[str, str]]:
+        return list(self._models)
+
+    def clear(self) -> None:
+        with self._guard:
+            self._models.clear()
+            self._locks.clear()
+
+
+MODELS = ModelCache()
+
+
+def load_model(kind: str, source: str) -> LoadedModel:
+    """Load `source` (a Hub id, a local folder, or a `.gguf` file) as a `kind` model."""
+    if kind not in MODEL_CLASSES:
+        raise ValueError(f"Unknown model kind {kind!r}; expected one of {sorted(MODEL_CLASSES)}.")
+    location, extra = _location(source)
+    logger.info("Loading %s model %s", kind, source)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(location, **extra)
+        model = MODEL_CLASSES[kind].from_pretrained(location, attn_implementation="eager", **extra)
+    except Exception as error:  # every loader failure becomes one clear message
+        logger.exception("Could not load %s", source)
+        raise ModelLoadError(_explain(source, error)) from error
+    model.to(device()).eval()
+    return LoadedModel(source=source, kind=kind, model=model, tokenizer=tokenizer)
+
+
+def _location(source: str) -> tuple[str, dict[str, str]]:
+    """Split a `.gguf` file path into its folder and the `gguf_file=` argument."""
+    if source.endswith(".gguf"):
+        path = Path(source)
+        return str(path.parent), {"gguf_file": path.name}
+    return source, {}
+
+
+def _explain(source: str, error: Exception) -> str:
+    reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    if isinstance(error, MemoryError):
+        hint = "There is not enough memory for it; choose a smaller model."
+    elif Path(source).expanduser().exists():
+        hint = "Its files look missing or corrupt; check the folder, or download the model again."
+    else:
+        hint = (
+            "It is neither a local folder nor in the Hugging Face cache, and could not be downloaded. "
+            "If you are offline, download the models first (see the README's 'Offline' section)."
+        )
+    return f"Could not load the model '{source}': {reason}. {hint}"
+
+
+def describe_size(source: str) -> str:
+    """A human size of the model's weights, from local files or the Hub, or 'size unknown'."""
+    path = Path(source).expanduser()
+    if path.is_file():
+        return _human(path.stat().st_size)
+    if path.is_dir():
+        return _human(sum(p.stat().st_size for p in path.rglob("*") if p.name.endswith(WEIGHT_SUFFIXES)))
+    try:
+        from huggingface_hub import HfApi
+
+        info = HfApi().model_info(source, files_metadata=True, timeout=5)
+        sizes = [f.size or 0 for f in info.siblings or [] if f.rfilename.endswith(".safetensors")]
+        return _human(sum(sizes)) if sizes else "size unknown"
+    except Exception:  # offline, unknown repo, or rate-limited: the size is only a courtesy
+        return "size unknown"
+
+
+def _human(num_bytes: float) -> str:
+    for unit in ("bytes", "KB", "MB"):
+        if num_bytes < 1000:
+            return f"{num_bytes:.0f} {unit}"
+        num_bytes /= 1000
+    return f"{num_bytes:.1f} GB"

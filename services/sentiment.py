@@ -1,0 +1,72 @@
+"""Sentiment: a sequence classifier over one or more texts, with each text's attention."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+
+from services.attention_maps import AttentionMaps, real_positions, stack_attentions
+from services.encoding import encode
+from services.models import MODELS, ProgressCallback
+
+
+@dataclass(frozen=True)
+class SentimentPrediction:
+    """The classifier's verdict on one text; `probabilities` holds every class."""
+
+    text: str
+    label: str
+    score: float
+    probabilities: dict[str, float]
+    truncated: bool
+    attention: AttentionMaps
+
+    def as_pipeline_output(self) -> dict[str, float | str]:
+        """Shaped like one item of transformers' text-classification pipeline output."""
+        return {"label": self.label, "score": self.score}
+
+
+def classify(
+    texts: Sequence[str], *, model: str, on_load: ProgressCallback | None = None
+) -> list[SentimentPrediction]:
+    """Classify every text in one batched forward pass, keeping that pass's attentions."""
+    loaded = MODELS.get("sequence-classification", model, on_load=on_load)
+    encoded = encode(loaded, texts)
+    with torch.inference_mode():
+        outputs = loaded.model(**encoded.batch, output_attentions=True)
+    probabilities = _probabilities(outputs.logits, loaded.model.config)
+    id2label = loaded.model.config.id2label
+    predictions = []
+    for i, text in enumerate(texts):
+        positions = real_positions(encoded.batch["attention_mask"], i)
+        tokens = encoded.tokens(loaded.tokenizer, i, positions)
+        row = probabilities[i]
+        best = int(row.argmax())
+        predictions.append(
+            SentimentPrediction(
+                text=text,
+                label=id2label[best],
+                score=float(row[best]),
+                probabilities={id2label[j]: float(p) for j, p in enumerate(row)},
+                truncated=encoded.truncated[i],
+                attention=AttentionMaps(
+                    title=f"Self-attention of {model}",
+                    query_tokens=tokens,
+                    key_tokens=tokens,
+                    weights=stack_attentions(
+                        outputs.attentions, item=i, query_positions=positions, key_positions=positions
+                    ),
+                ),
+            )
+        )
+    return predictions
+
+
+def _probabilities(logits: torch.Tensor, config) -> torch.Tensor:
+    """Scores as the text-classification pipeline computes them (softmax, or sigmoid for one label)."""
+    logits = logits.float().cpu()
+    if config.problem_type == "multi_label_classification" or config.num_labels == 1:
+        return torch.sigmoid(logits)
+    return torch.softmax(logits, dim=-1)

@@ -1,0 +1,33 @@
+"""Checks on what a visitor typed, shared by every task."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from services.errors import InputError
+
+
+def clean_text(text: str | None, *, what: str = "text", max_chars: int) -> str:
+    """The text with control characters removed and outer whitespace stripped.
+
+    Raises InputError when nothing is left, or when it is longer than `max_chars`.
+    """
+    text = "".join(
+        ch for ch in (text or "") if ch in "\n\t" or unicodedata.category(ch) != "Cc"
+    ).strip()
+    if not text:
+        raise InputError(f"The {what} is empty: please type some {what}.")
+    if len(text) > max_chars:
+        raise InputError(
+            f"The {what} is {len(text):,} characters long; the limit is {max_chars:,}. Please shorten it."
+        )
+    return text
+
+
+def split_lines(text: str | None, *, max_items: int, max_chars: int, what: str = "text") -> list[str]:
+    """One cleaned text per non-empty line, at most `max_items` of them."""
+    lines = [line.strip() for line in clean_text(text, what=what, max_chars=max_chars).splitlines()]
+    lines = [line for line in lines if line]
+    if len(lines) > max_items:
+        raise InputError(f"{len(lines)} texts were given; at most {max_items} at a time, one per line.")
+    return lines

@@ -1,0 +1,82 @@
+"""Translation from English with opus-mt style seq2seq models, and the attention of the result.
+
+transformers 5 has no translation pipeline: the model's own `generate` translates, then one
+teacher-forced pass over exactly the produced ids returns the cross-attention alignment
+(target tokens x source tokens) and the encoder self-attention of that translation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import torch
+
+from services.attention_maps import AttentionMaps, stack_attentions
+from services.encoding import encode
+from services.errors import InputError
+from services.models import MODELS, ProgressCallback
+
+
+@dataclass(frozen=True)
+class TranslationResult:
+    """A translation, with the alignment and encoder attention of the ids produced."""
+
+    source_text: str
+    target_language: str
+    translation_text: str
+    truncated: bool
+    cross_attention: AttentionMaps
+    encoder_attention: AttentionMaps
+
+    def as_pipeline_output(self) -> list[dict[str, str]]:
+        return [{"translation_text": self.translation_text}]
+
+
+def model_for(target_language: str, models: Mapping[str, str]) -> str:
+    if target_language not in models:
+        raise InputError(
+            f"'{target_language}' is not a language this app translates to; choose one of: "
+            f"{', '.join(models)}."
+        )
+    return models[target_language]
+
+
+def translate(
+    text: str,
+    target_language: str,
+    *,
+    models: Mapping[str, str],
+    max_new_tokens: int = 256,
+    on_load: ProgressCallback | None = None,
+) -> TranslationResult:
+    """Translate `text` with the model configured for `target_language` (loaded on first use)."""
+    source = model_for(target_language, models)
+    loaded = MODELS.get("seq2seq-lm", source, on_load=on_load)
+    encoded = encode(loaded, [text])
+    with torch.inference_mode():
+        produced = loaded.model.generate(**encoded.batch, max_new_tokens=max_new_tokens)[0]
+        outputs = loaded.model(
+            **encoded.batch, decoder_input_ids=produced.unsqueeze(0), output_attentions=True
+        )
+    tokenizer = loaded.tokenizer
+    source_tokens = tuple(tokenizer.convert_ids_to_tokens(encoded.batch["input_ids"][0].tolist()))
+    target_tokens = tuple(tokenizer.convert_ids_to_tokens(produced.tolist()))
+    return TranslationResult(
+        source_text=text,
+        target_language=target_language,
+        translation_text=tokenizer.decode(produced, skip_special_tokens=True),
+        truncated=encoded.truncated[0],
+        cross_attention=AttentionMaps(
+            title=f"Cross-attention: {target_language} tokens (rows) × English tokens (columns)",
+            query_tokens=target_tokens,
+            key_tokens=source_tokens,
+            weights=stack_attentions(outputs.cross_attentions),
+        ),
+        encoder_attention=AttentionMaps(
+            title="Encoder self-attention over the English source",
+            query_tokens=source_tokens,
+            key_tokens=source_tokens,
+            weights=stack_attentions(outputs.encoder_attentions),
+        ),
+    )

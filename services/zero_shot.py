@@ -1,0 +1,118 @@
+"""Zero-shot classification: every label posed as an NLI hypothesis, all pairs in one batch.
+
+Scores follow transformers' zero-shot-classification pipeline exactly; the attention shown is
+that same batch's, for the pair of the winning label.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+
+from services.attention_maps import (
+    AttentionMaps,
+    real_positions,
+    self_attentions,
+    stack_attentions,
+)
+from services.encoding import encode
+from services.errors import InputError
+from services.models import MODELS, ProgressCallback
+
+DEFAULT_TEMPLATE = "This example is {}."
+
+
+@dataclass(frozen=True)
+class ZeroShotResult:
+    """Labels ranked by score, with the attention of the winning label's premise/hypothesis pair."""
+
+    sequence: str
+    labels: tuple[str, ...]
+    scores: tuple[float, ...]
+    multi_label: bool
+    hypothesis: str
+    truncated: bool
+    attention: AttentionMaps
+
+    def as_pipeline_output(self) -> dict[str, object]:
+        return {"sequence": self.sequence, "labels": list(self.labels), "scores": list(self.scores)}
+
+
+def parse_labels(labels: str | Sequence[str], *, max_labels: int) -> list[str]:
+    """Comma-separated (or listed) labels, stripped and without duplicates, in the order given."""
+    items = labels.split(",") if isinstance(labels, str) else list(labels)
+    unique = list(dict.fromkeys(label.strip() for label in items if label and label.strip()))
+    if not unique:
+        raise InputError("Please give at least one candidate label, e.g. 'education, politics, business'.")
+    if len(unique) > max_labels:
+        raise InputError(f"{len(unique)} labels were given; at most {max_labels} are allowed.")
+    return unique
+
+
+def check_template(template: str | None) -> str:
+    template = (template or "").strip() or DEFAULT_TEMPLATE
+    if template.format("X") == template:
+        raise InputError(
+            f"The hypothesis template '{template}' has no '{{}}' where the label goes, "
+            f"e.g. '{DEFAULT_TEMPLATE}'."
+        )
+    return template
+
+
+def classify(
+    text: str,
+    labels: Sequence[str],
+    *,
+    model: str,
+    multi_label: bool = False,
+    hypothesis_template: str = DEFAULT_TEMPLATE,
+    on_load: ProgressCallback | None = None,
+) -> ZeroShotResult:
+    loaded = MODELS.get("sequence-classification", model, on_load=on_load)
+    entailment = _label_id(loaded.model.config, "entail")
+    hypotheses = [hypothesis_template.format(label) for label in labels]
+    # only_first: cut the premise, never the hypothesis that names the label.
+    encoded = encode(loaded, [text] * len(labels), hypotheses, truncation="only_first")
+    with torch.inference_mode():
+        outputs = loaded.model(**encoded.batch, output_attentions=True)
+    scores = _scores(outputs.logits.float().cpu(), entailment, multi_label or len(labels) == 1)
+    order = sorted(range(len(labels)), key=lambda i: scores[i], reverse=True)
+    best = order[0]
+    positions = real_positions(encoded.batch["attention_mask"], best)
+    tokens = encoded.tokens(loaded.tokenizer, best, positions)
+    return ZeroShotResult(
+        sequence=text,
+        labels=tuple(labels[i] for i in order),
+        scores=tuple(float(scores[i]) for i in order),
+        multi_label=multi_label,
+        hypothesis=hypotheses[best],
+        truncated=encoded.truncated[best],
+        attention=AttentionMaps(
+            title=f"Attention over premise + '{hypotheses[best]}'",
+            query_tokens=tokens,
+            key_tokens=tokens,
+            weights=stack_attentions(
+                self_attentions(outputs), item=best, query_positions=positions, key_positions=positions
+            ),
+        ),
+    )
+
+
+def _label_id(config, prefix: str) -> int:
+    for label, index in config.label2id.items():
+        if label.lower().startswith(prefix):
+            return int(index)
+    raise InputError(
+        f"This model is not an NLI model: its labels {list(config.label2id)} have no '{prefix}…' label."
+    )
+
+
+def _scores(logits: torch.Tensor, entailment: int, independent: bool) -> list[float]:
+    """As the pipeline: softmax of entailment over labels, or entailment vs contradiction per label."""
+    if independent:
+        contradiction = -1 if entailment == 0 else 0
+        pair = logits[:, [contradiction, entailment]]
+        return torch.softmax(pair, dim=-1)[:, 1].tolist()
+    return torch.softmax(logits[:, entailment], dim=0).tolist()
