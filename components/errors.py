@@ -23,7 +23,7 @@ def _as_gr_error(error: Exception) -> gr.Error:
         return error
     if isinstance(error, PlaygroundError):
         # gr.Error renders HTML; the message may quote what the visitor typed.
-        return gr.Error(html.escape(str(error)), print_exception=False)
+        return gr.Error(html.escape(str(error), quote=False), print_exception=False)
     logger.exception("Unexpected error in a handler")
     return gr.Error(UNEXPECTED, print_exception=False)
 

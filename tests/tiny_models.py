@@ -18,6 +18,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import string
 import sys
 import tempfile
 import warnings
@@ -116,6 +117,7 @@ EVERYDAY_SENTENCES: list[str] = [
     "The doctor told him to drink more water.",
     "We walked to school together when we were young.",
     "Is this seat free, or is someone sitting here?",
+    "The quick brown fox jumps over the lazy dog.",
 ]
 
 CORPUS: list[str] = COURSE_SENTENCES + EVERYDAY_SENTENCES
@@ -159,17 +161,35 @@ TARGET_CORPUS: list[str] = [
 
 _BERT_SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 
+# Characters every tokenizer must know, so unseen English words split into pieces
+# instead of becoming unknown tokens.
+_ASCII_CHARS = string.ascii_letters + string.digits + string.punctuation
+
 
 # --------------------------------------------------------------------------
 # tokenizer helpers
 # --------------------------------------------------------------------------
 def _train_wordpiece_vocab(vocab_size: int = 400) -> dict[str, int]:
-    """Train an uncased WordPiece vocab on CORPUS ([PAD]=0 ... [MASK]=4)."""
+    """Train an uncased WordPiece vocab on CORPUS ([PAD]=0 ... [MASK]=4).
+
+    The WordPieceTrainer numbers the "##x" continuation characters in hash-map
+    order, which changes from process to process, and merge ties are then broken
+    differently: the learned vocab is not reproducible. Registering the sorted
+    alphabet and its "##" forms up front makes training deterministic (only the
+    vocab is kept; these entries are ordinary WordPiece pieces, not special tokens).
+    """
+    chars = sorted(
+        {c for line in CORPUS for c in line.lower() if not c.isspace()}
+        | set(_ASCII_CHARS.lower())
+    )
     tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
     tok.normalizer = normalizers.BertNormalizer(lowercase=True)
     tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
     trainer = trainers.WordPieceTrainer(
-        vocab_size=vocab_size, special_tokens=_BERT_SPECIALS, show_progress=False
+        vocab_size=vocab_size,
+        special_tokens=_BERT_SPECIALS + [f"##{c}" for c in chars],
+        initial_alphabet=chars,
+        show_progress=False,
     )
     tok.train_from_iterator(CORPUS, trainer=trainer)
     return tok.get_vocab()
@@ -206,6 +226,7 @@ def _train_spm(sentences: list[str], vocab_size: int) -> bytes:
         vocab_size=vocab_size,
         model_type="unigram",
         character_coverage=1.0,
+        required_chars=_ASCII_CHARS,
         hard_vocab_limit=False,
         unk_id=0,
         bos_id=1,
@@ -341,8 +362,8 @@ def build_generation(folder: str | Path) -> Path:
 
 def build_translation(folder: str | Path, seed: int = 0) -> Path:
     """Tiny MarianMTModel + real MarianTokenizer (source.spm/target.spm/vocab.json)."""
-    src_proto = _train_spm(CORPUS, vocab_size=160)
-    tgt_proto = _train_spm(TARGET_CORPUS, vocab_size=160)
+    src_proto = _train_spm(CORPUS, vocab_size=200)
+    tgt_proto = _train_spm(TARGET_CORPUS, vocab_size=200)
 
     # Shared vocab like opus-mt: "</s>"=0, "<unk>"=1, pieces..., "<pad>" last.
     vocab: dict[str, int] = {"</s>": 0, "<unk>": 1}
