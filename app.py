@@ -16,7 +16,7 @@ from services.config import Settings
 TITLE = "Transformers Playground"
 
 INTRO = """
-# 🤗 Transformers Playground
+# Transformers Playground
 Try real Hugging Face models, and **see inside them**: every tab shows the attention of the very
 model run that produced its answer. Rows are the tokens that attend (queries), columns the tokens
 they attend to (keys). The default view is the last layer, averaged over its heads.

@@ -29,7 +29,9 @@ def build(settings: Settings) -> None:
     gr.Markdown(INTRO)
     with gr.Row():
         with gr.Column():
-            text = gr.Textbox(label="Text", lines=2, placeholder="The animal didn't cross the street because it was too tired")
+            text = gr.Textbox(
+                label="Text", lines=2, placeholder="The animal didn't cross the street because it was too tired"
+            )
             text_pair = gr.Textbox(label="Second sentence (optional)", value="", lines=1)
             model = gr.Dropdown(
                 choices=[(choice.label, choice.source) for choice in choices], value=choices[0].source, label="Model"

@@ -55,12 +55,8 @@ class AttentionView:
         runs = list(runs)
         first = runs[0]
         names = list(names) if names else [run.title for run in runs]
-        item = gr.Dropdown(
-            choices=[(name, i) for i, name in enumerate(names)], value=0, visible=len(runs) > 1
-        )
-        layer = gr.Dropdown(
-            choices=[(f"Layer {n}", n) for n in range(1, first.num_layers + 1)], value=first.num_layers
-        )
+        item = gr.Dropdown(choices=[(name, i) for i, name in enumerate(names)], value=0, visible=len(runs) > 1)
+        layer = gr.Dropdown(choices=[(f"Layer {n}", n) for n in range(1, first.num_layers + 1)], value=first.num_layers)
         head = gr.Dropdown(
             choices=[("mean of heads", MEAN)] + [(f"Head {n}", str(n)) for n in range(1, first.num_heads + 1)],
             value=MEAN,
@@ -91,6 +87,8 @@ class AttentionView:
         ]
         if self.grid is not None:
             figures.append(
-                head_grid(maps.weights[layer - 1], maps.query_tokens, maps.key_tokens, title=f"Layer {layer}: every head")
+                head_grid(
+                    maps.weights[layer - 1], maps.query_tokens, maps.key_tokens, title=f"Layer {layer}: every head"
+                )
             )
         return figures

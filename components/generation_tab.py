@@ -28,7 +28,9 @@ def build(settings: Settings) -> None:
     with gr.Row():
         with gr.Column():
             prompt = gr.Textbox(label="Prompt", lines=3, placeholder="So today, I just feel like")
-            max_new_tokens = gr.Slider(1, limits.max_new_tokens, value=defaults.max_new_tokens, step=1, label="max_new_tokens")
+            max_new_tokens = gr.Slider(
+                1, limits.max_new_tokens, value=defaults.max_new_tokens, step=1, label="max_new_tokens"
+            )
             do_sample = gr.Checkbox(label="do_sample: sample instead of greedy decoding", value=defaults.do_sample)
             with gr.Accordion("Sampling settings", open=False):
                 temperature = gr.Slider(0.05, 2.0, value=defaults.temperature, step=0.05, label="temperature")
@@ -73,9 +75,7 @@ def build(settings: Settings) -> None:
             max_sequences=limits.max_sequences,
         )
         text = clean_text(prompt, what="prompt", max_chars=limits.max_input_chars)
-        updates = generation.stream(
-            text, options, model=settings.generation_model, on_load=progress_reporter(progress)
-        )
+        updates = generation.stream(text, options, model=settings.generation_model, on_load=progress_reporter(progress))
         for update in updates:
             if update.prompt_truncated and update.done:
                 gr.Warning("The prompt was longer than the model's context and was cut from the left.")
@@ -85,7 +85,9 @@ def build(settings: Settings) -> None:
             yield [
                 SEPARATOR.join(update.texts),
                 [{"generated_text": s.generated_text} for s in update.sequences],
-                *view.show([s.attention for s in update.sequences], [f"Sequence {i + 1}" for i in range(len(update.sequences))]),
+                *view.show(
+                    [s.attention for s in update.sequences], [f"Sequence {i + 1}" for i in range(len(update.sequences))]
+                ),
             ]
 
     event = gr.on(

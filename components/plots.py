@@ -85,9 +85,7 @@ def attention_heatmap(
     return figure
 
 
-def head_grid(
-    heads: np.ndarray, query_tokens: Sequence[str], key_tokens: Sequence[str], *, title: str
-) -> go.Figure:
+def head_grid(heads: np.ndarray, query_tokens: Sequence[str], key_tokens: Sequence[str], *, title: str) -> go.Figure:
     """Small heatmaps of every head of one layer, on one shared 0..1 colour scale.
 
     heads: [num_heads, query_len, key_len].

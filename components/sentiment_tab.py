@@ -42,9 +42,7 @@ def build(settings: Settings) -> None:
     def classify(text: str, progress: gr.Progress = gr.Progress(track_tqdm=True)):
         limits = settings.limits
         texts = split_lines(text, max_items=limits.max_texts, max_chars=limits.max_input_chars)
-        predictions = sentiment.classify(
-            texts, model=settings.sentiment_model, on_load=progress_reporter(progress)
-        )
+        predictions = sentiment.classify(texts, model=settings.sentiment_model, on_load=progress_reporter(progress))
         labels = list(predictions[0].probabilities)
         bars_figure = class_probability_bars(
             [short(p.text) for p in predictions],

@@ -62,9 +62,7 @@ class Settings:
     zero_shot_model: str = DEFAULT_MODELS["zero_shot"]
     generation_model: str = DEFAULT_MODELS["generation"]
     attention_model: str = DEFAULT_MODELS["attention"]
-    translation_models: Mapping[str, str] = field(
-        default_factory=lambda: dict(DEFAULT_TRANSLATION_MODELS)
-    )
+    translation_models: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_TRANSLATION_MODELS))
     limits: Limits = field(default_factory=Limits)
 
     @classmethod

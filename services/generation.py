@@ -93,7 +93,7 @@ def stream(
         partial = ""
         for piece in streamer:
             partial += piece
-            texts = tuple(s.generated_text for s in finished) + (prompt + partial,)
+            texts = (*tuple(s.generated_text for s in finished), prompt + partial)
             yield GenerationUpdate(texts=texts, prompt_truncated=prompt_truncated)
         worker.join()
         if "error" in outcome:

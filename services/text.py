@@ -12,15 +12,11 @@ def clean_text(text: str | None, *, what: str = "text", max_chars: int) -> str:
 
     Raises InputError when nothing is left, or when it is longer than `max_chars`.
     """
-    text = "".join(
-        ch for ch in (text or "") if ch in "\n\t" or unicodedata.category(ch) != "Cc"
-    ).strip()
+    text = "".join(ch for ch in (text or "") if ch in "\n\t" or unicodedata.category(ch) != "Cc").strip()
     if not text:
         raise InputError(f"The {what} is empty: please type some {what}.")
     if len(text) > max_chars:
-        raise InputError(
-            f"The {what} is {len(text):,} characters long; the limit is {max_chars:,}. Please shorten it."
-        )
+        raise InputError(f"The {what} is {len(text):,} characters long; the limit is {max_chars:,}. Please shorten it.")
     return text
 
 

@@ -36,8 +36,7 @@ class TranslationResult:
 def model_for(target_language: str, models: Mapping[str, str]) -> str:
     if target_language not in models:
         raise InputError(
-            f"'{target_language}' is not a language this app translates to; choose one of: "
-            f"{', '.join(models)}."
+            f"'{target_language}' is not a language this app translates to; choose one of: {', '.join(models)}."
         )
     return models[target_language]
 
@@ -56,9 +55,7 @@ def translate(
     encoded = encode(loaded, [text])
     with torch.inference_mode():
         produced = loaded.model.generate(**encoded.batch, max_new_tokens=max_new_tokens)[0]
-        outputs = loaded.model(
-            **encoded.batch, decoder_input_ids=produced.unsqueeze(0), output_attentions=True
-        )
+        outputs = loaded.model(**encoded.batch, decoder_input_ids=produced.unsqueeze(0), output_attentions=True)
     tokenizer = loaded.tokenizer
     source_tokens = tuple(tokenizer.convert_ids_to_tokens(encoded.batch["input_ids"][0].tolist()))
     target_tokens = tuple(tokenizer.convert_ids_to_tokens(produced.tolist()))

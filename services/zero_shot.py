@@ -55,8 +55,7 @@ def check_template(template: str | None) -> str:
     template = (template or "").strip() or DEFAULT_TEMPLATE
     if template.format("X") == template:
         raise InputError(
-            f"The hypothesis template '{template}' has no '{{}}' where the label goes, "
-            f"e.g. '{DEFAULT_TEMPLATE}'."
+            f"The hypothesis template '{template}' has no '{{}}' where the label goes, e.g. '{DEFAULT_TEMPLATE}'."
         )
     return template
 
@@ -104,9 +103,7 @@ def _label_id(config, prefix: str) -> int:
     for label, index in config.label2id.items():
         if label.lower().startswith(prefix):
             return int(index)
-    raise InputError(
-        f"This model is not an NLI model: its labels {list(config.label2id)} have no '{prefix}…' label."
-    )
+    raise InputError(f"This model is not an NLI model: its labels {list(config.label2id)} have no '{prefix}…' label.")
 
 
 def _scores(logits: torch.Tensor, entailment: int, independent: bool) -> list[float]:
