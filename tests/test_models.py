@@ -1,0 +1,104 @@
+"""The model cache: lazy, loaded once under concurrency, clear failures, and retries."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from services import models
+from services.errors import ModelLoadError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_importing_the_app_loads_no_weights():
+    # A fresh interpreter in which any from_pretrained call fails loudly.
+    probe = (
+        "import transformers\n"
+        "def refuse(*args, **kwargs): raise SystemExit('from_pretrained called at import')\n"
+        "transformers.AutoModel.from_pretrained = transformers.AutoTokenizer.from_pretrained = refuse\n"
+        "transformers.PreTrainedModel.from_pretrained = refuse\n"
+        "import app\n"
+        "from services.models import MODELS\n"
+        "assert MODELS.loaded() == [], MODELS.loaded()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_a_model_loads_once_even_when_ten_requests_ask_at_once(monkeypatch, tiny_models):
+    calls = []
+    real_load = models.load_model
+
+    def slow_load(kind, source):
+        calls.append(source)
+        time.sleep(0.2)  # widen the window in which requests overlap
+        return real_load(kind, source)
+
+    monkeypatch.setattr(models, "load_model", slow_load)
+    cache = models.ModelCache()
+    results = []
+    threads = [
+        threading.Thread(target=lambda: results.append(cache.get("encoder", str(tiny_models["attention"]))))
+        for _ in range(10)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert calls == [str(tiny_models["attention"])]
+    assert len(results) == 10 and all(result is results[0] for result in results)
+
+
+def test_loaded_models_use_eager_attention_in_eval_mode(tiny_models):
+    loaded = models.ModelCache().get("sequence-classification", str(tiny_models["sentiment"]))
+    assert loaded.model.config._attn_implementation == "eager"
+    assert not loaded.model.training
+    assert loaded.device.type == models.device().type
+
+
+def test_a_missing_model_says_what_to_do(tmp_path):
+    missing = tmp_path / "nowhere"
+    with pytest.raises(ModelLoadError, match=f"Could not load the model '{missing}'.*README's 'Offline'"):
+        models.ModelCache().get("encoder", str(missing))
+
+
+def test_a_hub_model_that_is_not_cached_offline_says_so(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(ModelLoadError, match="not-a-real-org/not-a-real-model.*offline"):
+        models.ModelCache().get("encoder", "not-a-real-org/not-a-real-model")
+
+
+def test_a_corrupt_model_fails_clearly_then_loads_once_mended(tmp_path, tiny_models):
+    folder = tmp_path / "model"
+    shutil.copytree(tiny_models["attention"], folder)
+    weights = folder / "model.safetensors"
+    weights.write_bytes(b"not a safetensors file")
+    cache = models.ModelCache()
+    with pytest.raises(ModelLoadError, match="missing or corrupt"):
+        cache.get("encoder", str(folder))
+    assert cache.loaded() == []  # a failure is not cached...
+    shutil.copy(tiny_models["attention"] / "model.safetensors", weights)
+    assert cache.get("encoder", str(folder)).model is not None  # ...so the next request retries
+
+
+def test_first_load_reports_what_loads_and_its_size(tiny_models):
+    messages = []
+    cache = models.ModelCache()
+    cache.get("encoder", str(tiny_models["attention"]), on_load=messages.append)
+    cache.get("encoder", str(tiny_models["attention"]), on_load=messages.append)
+    assert len(messages) == 1
+    assert str(tiny_models["attention"]) in messages[0] and ("KB" in messages[0] or "MB" in messages[0])
+
+
+def test_gguf_generation_model_loads_with_gguf_file(smollm2_gguf_path):
+    loaded = models.ModelCache().get("causal-lm", str(smollm2_gguf_path))
+    assert loaded.model.config.model_type == "llama"
+    assert loaded.model.config._attn_implementation == "eager"
+    assert models.describe_size(str(smollm2_gguf_path)).endswith("MB")
