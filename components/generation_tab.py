@@ -14,6 +14,7 @@ INTRO = """
 **Decoder-only model.** The model predicts the next token from the ones before it, appends it, and
 repeats. Its attention is *causal*: a token can only look left, so the heatmap is a triangle.
 With sampling off, it always picks the most likely token (greedy decoding) and the text is repeatable.
+Its byte-level tokenizer marks a leading space with `Ġ` and a newline with `Ċ`.
 """
 
 EXAMPLES = [["So today, I just feel like"], ["The animal didn't cross the street because it was too tired"]]

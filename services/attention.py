@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import torch
 
 from services.attention_maps import AttentionMaps, self_attentions, stack_attentions
+from services.config import short_name
 from services.encoding import encode
 from services.models import MODELS, ProgressCallback
 
@@ -50,7 +51,7 @@ def attend(
         model=model,
         truncated=encoded.truncated[0],
         attention=AttentionMaps(
-            title=f"Self-attention of {model}",
+            title=f"Self-attention of {short_name(model)}",
             query_tokens=tokens,
             key_tokens=tokens,
             weights=stack_attentions(self_attentions(outputs)),

@@ -10,6 +10,7 @@ import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 # Task -> default Hub checkpoint, like transformers' SUPPORTED_TASKS.
 DEFAULT_MODELS: Mapping[str, str] = {
@@ -84,19 +85,21 @@ class Settings:
     def attention_models(self) -> list[AttentionModel]:
         """The attention tab's model, then the other tabs' models, one entry per checkpoint."""
         candidates = [
-            AttentionModel(f"{self.attention_model} (encoder-only)", self.attention_model, "encoder"),
+            AttentionModel(f"{short_name(self.attention_model)} (encoder-only)", self.attention_model, "encoder"),
             AttentionModel(
-                f"{self.sentiment_model} (sentiment tab, encoder-only)",
+                f"{short_name(self.sentiment_model)} (sentiment tab, encoder-only)",
                 self.sentiment_model,
                 "sequence-classification",
             ),
             AttentionModel(
-                f"{self.zero_shot_model} (zero-shot tab, encoder-decoder: encoder attention)",
+                f"{short_name(self.zero_shot_model)} (zero-shot tab, encoder-decoder: encoder attention)",
                 self.zero_shot_model,
                 "sequence-classification",
             ),
             AttentionModel(
-                f"{self.generation_model} (generation tab, decoder-only)", self.generation_model, "causal-lm"
+                f"{short_name(self.generation_model)} (generation tab, decoder-only)",
+                self.generation_model,
+                "causal-lm",
             ),
         ]
         unique = {candidate.source: candidate for candidate in reversed(candidates)}
@@ -111,6 +114,14 @@ class Settings:
             self.attention_model,
             *self.translation_models.values(),
         ]
+
+
+def short_name(source: str) -> str:
+    """A model's name for titles: the Hub id, or the last two parts of a local path."""
+    path = Path(source).expanduser()
+    if not path.is_absolute() and not source.startswith(".") and not path.exists():
+        return source
+    return "/".join(path.parts[-2:])
 
 
 def _translation_models(raw: str | None) -> dict[str, str]:

@@ -10,6 +10,7 @@ import torch
 from transformers import TextIteratorStreamer, set_seed
 
 from services.attention_maps import AttentionMaps, stack_attentions
+from services.config import short_name
 from services.errors import InputError
 from services.models import MODELS, LoadedModel, ProgressCallback
 
@@ -148,7 +149,7 @@ def _finish(loaded: LoadedModel, prompt: str, inputs, ids: torch.Tensor, model: 
         generated_text=prompt + continuation,
         new_tokens=len(ids) - prompt_length,
         attention=AttentionMaps(
-            title=f"Causal self-attention of {model} over prompt + generated tokens",
+            title=f"Causal self-attention of {short_name(model)}",
             query_tokens=tokens,
             key_tokens=tokens,
             weights=stack_attentions(outputs.attentions),

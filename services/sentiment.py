@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import torch
 
 from services.attention_maps import AttentionMaps, real_positions, stack_attentions
+from services.config import short_name
 from services.encoding import encode
 from services.models import MODELS, ProgressCallback
 
@@ -50,7 +51,7 @@ def classify(texts: Sequence[str], *, model: str, on_load: ProgressCallback | No
                 probabilities={id2label[j]: float(p) for j, p in enumerate(row)},
                 truncated=encoded.truncated[i],
                 attention=AttentionMaps(
-                    title=f"Self-attention of {model}",
+                    title=f"Self-attention of {short_name(model)}",
                     query_tokens=tokens,
                     key_tokens=tokens,
                     weights=stack_attentions(

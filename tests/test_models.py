@@ -71,7 +71,7 @@ def test_a_missing_model_says_what_to_do(tmp_path):
 
 def test_a_hub_model_that_is_not_cached_offline_says_so(monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    with pytest.raises(ModelLoadError, match="not-a-real-org/not-a-real-model.*offline"):
+    with pytest.raises(ModelLoadError, match=r"not-a-real-org/not-a-real-model.*offline"):
         models.ModelCache().get("encoder", "not-a-real-org/not-a-real-model")
 
 

@@ -42,9 +42,7 @@ def test_repeated_tokens_keep_their_own_rows_and_columns():
 
 
 def test_hover_names_query_key_and_weight():
-    figure = attention_heatmap(
-        random_attention(2, 3), ["a", "b"], ["x", "y", "z"], title="t"
-    )
+    figure = attention_heatmap(random_attention(2, 3), ["a", "b"], ["x", "y", "z"], title="t")
     trace = figure.data[0]
     assert np.asarray(trace.customdata)[1, 2].tolist() == ["b", "z"]
     assert "%{customdata[0]}" in trace.hovertemplate and "%{z" in trace.hovertemplate
@@ -52,23 +50,15 @@ def test_hover_names_query_key_and_weight():
 
 def test_tokens_are_escaped_so_they_never_render_as_html():
     payload = "<img src=x onerror=alert(1)>"
-    figure = attention_heatmap(
-        random_attention(2, 2), ["<s>", payload], ["<s>", payload], title=payload
-    )
+    figure = attention_heatmap(random_attention(2, 2), ["<s>", payload], ["<s>", payload], title=payload)
     text = figure.to_json()
-    assert "<img" not in json.dumps(json.loads(text)["data"]) and "<img" not in str(
-        figure.layout.xaxis.ticktext
-    )
+    assert "<img" not in json.dumps(json.loads(text)["data"]) and "<img" not in str(figure.layout.xaxis.ticktext)
     assert "&lt;s&gt;" in figure.layout.yaxis.ticktext
 
 
 def test_shape_mismatch_is_a_clear_error():
-    with pytest.raises(
-        ValueError, match="does not match 2 query tokens x 3 key tokens"
-    ):
-        attention_heatmap(
-            random_attention(3, 3), ["a", "b"], ["x", "y", "z"], title="t"
-        )
+    with pytest.raises(ValueError, match="does not match 2 query tokens x 3 key tokens"):
+        attention_heatmap(random_attention(3, 3), ["a", "b"], ["x", "y", "z"], title="t")
 
 
 def test_long_inputs_thin_their_tick_labels():
@@ -94,15 +84,11 @@ def test_score_bars_rank_highest_first():
 
 
 def test_class_probability_bars_one_trace_per_class():
-    figure = class_probability_bars(
-        ["t1", "t2"], {"NEGATIVE": [0.1, 0.8], "POSITIVE": [0.9, 0.2]}, title="c"
-    )
+    figure = class_probability_bars(["t1", "t2"], {"NEGATIVE": [0.1, 0.8], "POSITIVE": [0.9, 0.2]}, title="c")
     assert [trace.name for trace in figure.data] == ["NEGATIVE", "POSITIVE"]
     assert list(figure.data[1].x) == [0.9, 0.2]
 
 
 def test_figures_round_trip_through_plotly_json():
-    figure = attention_heatmap(
-        random_attention(3, 3), ["a", "b", "c"], ["a", "b", "c"], title="t"
-    )
+    figure = attention_heatmap(random_attention(3, 3), ["a", "b", "c"], ["a", "b", "c"], title="t")
     assert pio.from_json(figure.to_json()).layout.title.text == "t"

@@ -19,7 +19,12 @@ from transformers import (
     MarianTokenizer,
 )
 
-from tests.tiny_models import COURSE_SENTENCES, build_sentiment, build_translation
+from tests.tiny_models import (
+    COURSE_SENTENCES,
+    _train_wordpiece_vocab,
+    build_sentiment,
+    build_translation,
+)
 
 # MarianTokenizer warns when the optional `sacremoses` package is missing.
 pytestmark = pytest.mark.filterwarnings("ignore:Recommended. pip install sacremoses")
@@ -70,9 +75,7 @@ def _assert_self_attn(
         assert layer.shape == (batch, n_heads, q_len, k_len)
         assert torch.isfinite(layer).all()
         # softmax rows sum to one (masked rows included since there is no padding here)
-        torch.testing.assert_close(
-            layer.sum(-1), torch.ones(batch, n_heads, q_len), atol=1e-4, rtol=1e-4
-        )
+        torch.testing.assert_close(layer.sum(-1), torch.ones(batch, n_heads, q_len), atol=1e-4, rtol=1e-4)
 
 
 def test_build_all_keys_and_vocab_sizes(tiny_models):
@@ -99,10 +102,14 @@ def test_course_sentences_tokenize_without_unk(tiny_models, name, text):
     assert norm(decoded) == norm(text)
 
 
+@pytest.mark.parametrize("name", sorted(EXPECTED_KEYS))
+def test_unseen_words_split_instead_of_unk(tiny_models, name):
+    tokenizer = AutoTokenizer.from_pretrained(tiny_models[name])
+    _assert_not_mostly_unk(tokenizer, "Quixotic Zebra #42 yelps: JAZZ & vex!")
+
+
 def test_sentiment(tiny_models):
-    tokenizer, model = _load(
-        tiny_models["sentiment"], AutoModelForSequenceClassification
-    )
+    tokenizer, model = _load(tiny_models["sentiment"], AutoModelForSequenceClassification)
     assert type(model).__name__ == "DistilBertForSequenceClassification"
     assert model.config.id2label == {0: "NEGATIVE", 1: "POSITIVE"}
     assert model.config.label2id == {"NEGATIVE": 0, "POSITIVE": 1}
@@ -131,9 +138,7 @@ def test_sentiment(tiny_models):
 
 
 def test_zero_shot(tiny_models):
-    tokenizer, model = _load(
-        tiny_models["zero_shot"], AutoModelForSequenceClassification
-    )
+    tokenizer, model = _load(tiny_models["zero_shot"], AutoModelForSequenceClassification)
     assert type(model).__name__ == "BartForSequenceClassification"
     assert model.config.id2label == {0: "contradiction", 1: "neutral", 2: "entailment"}
     assert model.config.label2id == {"contradiction": 0, "neutral": 1, "entailment": 2}
@@ -184,9 +189,7 @@ def test_generation(tiny_models):
 
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        generated = model.generate(
-            **enc, max_new_tokens=5, min_new_tokens=5, do_sample=False
-        )
+        generated = model.generate(**enc, max_new_tokens=5, min_new_tokens=5, do_sample=False)
     assert generated.shape == (1, seq + 5)
     assert torch.equal(generated[0, :seq], enc["input_ids"][0])
     text = tokenizer.decode(generated[0, seq:], skip_special_tokens=True)
@@ -221,9 +224,7 @@ def test_translation(tiny_models, name):
         padding=True,
         return_tensors="pt",
     )
-    decoder_input_ids = model.prepare_decoder_input_ids_from_labels(
-        labels=labels["input_ids"]
-    )
+    decoder_input_ids = model.prepare_decoder_input_ids_from_labels(labels=labels["input_ids"])
     with torch.no_grad():
         out = model(**enc, decoder_input_ids=decoder_input_ids, output_attentions=True)
     batch, src_len = enc["input_ids"].shape
@@ -247,6 +248,18 @@ def test_translation(tiny_models, name):
     # default generation settings (beam search, small max_length) also work
     assert model.generate(**tokenizer(SENTENCE, return_tensors="pt")).shape[1] <= 32
 
+    # What the app does: a long generate, then one teacher-forced pass over its ids.
+    single = tokenizer([SENTENCE], return_tensors="pt")
+    with torch.inference_mode():
+        produced = model.generate(**single, max_new_tokens=256)[0]
+        out = model(**single, decoder_input_ids=produced.unsqueeze(0), output_attentions=True)
+    assert out.cross_attentions[-1].shape == (
+        1,
+        4,
+        produced.shape[0],
+        single["input_ids"].shape[1],
+    )
+
 
 def test_attention(tiny_models):
     tokenizer, model = _load(tiny_models["attention"], AutoModel)
@@ -268,25 +281,22 @@ def test_attention(tiny_models):
 
 
 def test_builds_are_deterministic_and_seeded(tiny_models, tmp_path):
-    rebuilt = AutoModelForSequenceClassification.from_pretrained(
-        build_sentiment(tmp_path / "s")
-    )
-    original = AutoModelForSequenceClassification.from_pretrained(
-        tiny_models["sentiment"]
-    )
-    for (k1, v1), (k2, v2) in zip(
-        rebuilt.state_dict().items(), original.state_dict().items(), strict=True
-    ):
+    rebuilt = AutoModelForSequenceClassification.from_pretrained(build_sentiment(tmp_path / "s"))
+    original = AutoModelForSequenceClassification.from_pretrained(tiny_models["sentiment"])
+    for (k1, v1), (k2, v2) in zip(rebuilt.state_dict().items(), original.state_dict().items(), strict=True):
         assert k1 == k2
         assert torch.equal(v1, v2), k1
+    # The learned tokenizer is reproducible too (WordPieceTrainer alone is not).
+    assert _train_wordpiece_vocab() == _train_wordpiece_vocab()
+    assert (tmp_path / "s" / "tokenizer.json").read_bytes() == (
+        tiny_models["sentiment"] / "tokenizer.json"
+    ).read_bytes()
 
     fr = AutoModelForSeq2SeqLM.from_pretrained(tiny_models["translation_fr"])
     de = AutoModelForSeq2SeqLM.from_pretrained(tiny_models["translation_de"])
     key = "model.encoder.layers.0.self_attn.q_proj.weight"
     assert not torch.equal(fr.state_dict()[key], de.state_dict()[key])
-    fr_again = AutoModelForSeq2SeqLM.from_pretrained(
-        build_translation(tmp_path / "fr", seed=0)
-    )
+    fr_again = AutoModelForSeq2SeqLM.from_pretrained(build_translation(tmp_path / "fr", seed=0))
     assert torch.equal(fr.state_dict()[key], fr_again.state_dict()[key])
 
 

@@ -178,10 +178,7 @@ def _train_wordpiece_vocab(vocab_size: int = 400) -> dict[str, int]:
     alphabet and its "##" forms up front makes training deterministic (only the
     vocab is kept; these entries are ordinary WordPiece pieces, not special tokens).
     """
-    chars = sorted(
-        {c for line in CORPUS for c in line.lower() if not c.isspace()}
-        | set(_ASCII_CHARS.lower())
-    )
+    chars = sorted({c for line in CORPUS for c in line.lower() if not c.isspace()} | set(_ASCII_CHARS.lower()))
     tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
     tok.normalizer = normalizers.BertNormalizer(lowercase=True)
     tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
@@ -195,9 +192,7 @@ def _train_wordpiece_vocab(vocab_size: int = 400) -> dict[str, int]:
     return tok.get_vocab()
 
 
-def _train_byte_bpe(
-    special_tokens: list[str], vocab_size: int = 500
-) -> tuple[dict[str, int], list[tuple[str, str]]]:
+def _train_byte_bpe(special_tokens: list[str], vocab_size: int = 500) -> tuple[dict[str, int], list[tuple[str, str]]]:
     """Train a byte-level BPE on CORPUS; returns GPT-2/RoBERTa style (vocab, merges)."""
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
@@ -210,10 +205,7 @@ def _train_byte_bpe(
     )
     tok.train_from_iterator(CORPUS, trainer=trainer)
     model_json = json.loads(tok.to_str())["model"]
-    merges = [
-        tuple(m.split(" ")) if isinstance(m, str) else tuple(m)
-        for m in model_json["merges"]
-    ]
+    merges = [tuple(m.split(" ")) if isinstance(m, str) else tuple(m) for m in model_json["merges"]]
     return dict(model_json["vocab"]), merges
 
 
@@ -264,9 +256,7 @@ def _finish(folder: str | Path, model: torch.nn.Module, tokenizer) -> Path:
 # --------------------------------------------------------------------------
 def build_sentiment(folder: str | Path) -> Path:
     """DistilBertForSequenceClassification (NEGATIVE/POSITIVE) + uncased WordPiece."""
-    tokenizer = DistilBertTokenizer(
-        vocab=_train_wordpiece_vocab(), do_lower_case=True, model_max_length=64
-    )
+    tokenizer = DistilBertTokenizer(vocab=_train_wordpiece_vocab(), do_lower_case=True, model_max_length=64)
     torch.manual_seed(0)
     config = DistilBertConfig(
         vocab_size=len(tokenizer),
@@ -377,9 +367,7 @@ def build_translation(folder: str | Path, seed: int = 0) -> Path:
         tmp_dir = Path(tmp)
         (tmp_dir / "source.spm").write_bytes(src_proto)
         (tmp_dir / "target.spm").write_bytes(tgt_proto)
-        (tmp_dir / "vocab.json").write_text(
-            json.dumps(vocab, ensure_ascii=False), encoding="utf-8"
-        )
+        (tmp_dir / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*sacremoses.*")
             tokenizer = MarianTokenizer(
@@ -428,9 +416,7 @@ def build_translation(folder: str | Path, seed: int = 0) -> Path:
 
 def build_attention(folder: str | Path) -> Path:
     """Tiny BertModel + uncased WordPiece tokenizer (pairs -> token_type_ids)."""
-    tokenizer = BertTokenizer(
-        vocab=_train_wordpiece_vocab(), do_lower_case=True, model_max_length=64
-    )
+    tokenizer = BertTokenizer(vocab=_train_wordpiece_vocab(), do_lower_case=True, model_max_length=64)
     torch.manual_seed(3)
     config = BertConfig(
         vocab_size=len(tokenizer),
