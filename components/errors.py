@@ -55,7 +55,6 @@ def progress_reporter(progress: gr.Progress) -> Callable[[str], None]:
     """A callback the model cache calls before a first load, shown as the progress text."""
 
     def report(message: str) -> None:
-        logger.info(message)
         progress(0, desc=message)
 
     return report

@@ -98,4 +98,4 @@ def build(settings: Settings) -> None:
         outputs=[output, raw, *view.outputs],
         api_name="generate",
     )
-    stop.click(None, cancels=[event], api_name=False)
+    stop.click(None, cancels=[event])

@@ -142,12 +142,18 @@ def _explain(source: str, error: Exception) -> str:
 
 
 def describe_size(source: str) -> str:
-    """A human size of the model's weights, from local files or the Hub, or 'size unknown'."""
+    """A human size of the model's weights: from local files, the Hub cache, or the Hub."""
     path = Path(source).expanduser()
     if path.is_file():
         return _human(path.stat().st_size)
-    if path.is_dir():
+    try:
+        if not path.is_dir():
+            from huggingface_hub import snapshot_download
+
+            path = Path(snapshot_download(source, local_files_only=True))
         return _human(sum(p.stat().st_size for p in path.rglob("*") if p.name.endswith(WEIGHT_SUFFIXES)))
+    except Exception:  # not cached: ask the Hub below
+        pass
     try:
         from huggingface_hub import HfApi
 

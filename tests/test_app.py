@@ -316,8 +316,18 @@ def test_python_app_py_serves_on_gradios_port(tiny_models, broken_model):
                 if time.monotonic() > deadline or server.poll() is not None:
                     raise
                 time.sleep(1)
-        _, raw, *_ = client.predict(text="I am a student", api_name="/attention")
-        assert raw["tokens"][0] == "[CLS]"
+        # All five tabs answer, each with its raw output and an attention heatmap.
+        calls = {
+            "/sentiment": {"text": "I love food so much."},
+            "/zero_shot": {"text": "I love food", "labels": "food, sports"},
+            "/generate": {"prompt": "So today, I just feel like", "max_new_tokens": 4},
+            "/translate": {"text": "I am a student", "target_language": "French"},
+            "/attention": {"text": "I am a student"},
+        }
+        for api_name, kwargs in calls.items():
+            outputs = client.predict(**kwargs, api_name=api_name)
+            plots = [out for out in outputs if isinstance(out, dict) and out.get("type") == "plotly"]
+            assert heatmap_matrices(plots[-1]), api_name
     finally:
         server.terminate()
         server.wait(timeout=30)
