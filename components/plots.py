@@ -25,10 +25,12 @@ def _labels(tokens: Sequence[str]) -> list[str]:
     return [html.escape(token) for token in tokens]
 
 
-def _hover_data(query_tokens: Sequence[str], key_tokens: Sequence[str]) -> np.ndarray:
-    """[query_len, key_len, 2] of (query token, key token) for each cell's hover label."""
-    query, key = np.meshgrid(_labels(query_tokens), _labels(key_tokens), indexing="ij")
-    return np.stack([query, key], axis=-1)
+def _positions(tokens: Sequence[str]) -> list[str]:
+    """Unique axis categories, "token #i": a category axis would merge repeated tokens ("the" … "the").
+
+    Hover labels read them directly, so no per-cell hover data is sent.
+    """
+    return [f"{label} #{i}" for i, label in enumerate(_labels(tokens))]
 
 
 def _check_shape(matrix: np.ndarray, query_tokens: Sequence[str], key_tokens: Sequence[str]) -> None:
@@ -40,23 +42,28 @@ def _check_shape(matrix: np.ndarray, query_tokens: Sequence[str], key_tokens: Se
 
 
 def _heatmap(matrix: np.ndarray, query_tokens: Sequence[str], key_tokens: Sequence[str], **kwargs) -> go.Heatmap:
-    # Index axes with token tick labels: category axes would merge repeated tokens ("the" ... "the").
     return go.Heatmap(
         z=np.asarray(matrix, dtype=np.float32),
+        x=_positions(key_tokens),
+        y=_positions(query_tokens),
         zmin=0.0,
         zmax=1.0,
-        customdata=_hover_data(query_tokens, key_tokens),
-        hovertemplate="query: <b>%{customdata[0]}</b><br>key: <b>%{customdata[1]}</b>"
-        "<br>weight: %{z:.3f}<extra></extra>",
+        hovertemplate="query: <b>%{y}</b><br>key: <b>%{x}</b><br>weight: %{z:.3f}<extra></extra>",
         **kwargs,
     )
 
 
 def _token_ticks(tokens: Sequence[str]) -> dict:
-    step = max(1, math.ceil(len(tokens) / MAX_TICK_LABELS))  # thin long inputs so labels never overlap
-    positions = list(range(0, len(tokens), step))
-    labels = _labels(tokens)
-    return {"tickmode": "array", "tickvals": positions, "ticktext": [labels[i] for i in positions]}
+    """Tick labels show the bare tokens, thinned on long inputs so they never overlap."""
+    step = max(1, math.ceil(len(tokens) / MAX_TICK_LABELS))
+    shown = range(0, len(tokens), step)
+    categories, labels = _positions(tokens), _labels(tokens)
+    return {
+        "type": "category",
+        "tickmode": "array",
+        "tickvals": [categories[i] for i in shown],
+        "ticktext": [labels[i] for i in shown],
+    }
 
 
 def attention_heatmap(
@@ -104,15 +111,15 @@ def head_grid(heads: np.ndarray, query_tokens: Sequence[str], key_tokens: Sequen
         horizontal_spacing=0.03,
         vertical_spacing=0.06,
     )
-    show_ticks = len(key_tokens) <= 16
     for h in range(count):
         figure.add_trace(
             _heatmap(heads[h], query_tokens, key_tokens, coloraxis="coloraxis", name=f"Head {h + 1}"),
             row=h // cols + 1,
             col=h % cols + 1,
         )
-    figure.update_xaxes(showticklabels=show_ticks, tickangle=-60, **_token_ticks(key_tokens))
-    figure.update_yaxes(showticklabels=show_ticks, autorange="reversed", **_token_ticks(query_tokens))
+    # Small multiples: tokens are in each cell's hover; tick labels would collide between panels.
+    figure.update_xaxes(showticklabels=False, type="category")
+    figure.update_yaxes(showticklabels=False, type="category", autorange="reversed")
     figure.update_layout(
         title={"text": html.escape(title)},
         template="none",

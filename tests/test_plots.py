@@ -35,17 +35,19 @@ def test_heatmap_z_is_the_matrix_rows_queries_columns_keys():
 
 def test_repeated_tokens_keep_their_own_rows_and_columns():
     matrix = random_attention(7, 7)
-    figure = attention_heatmap(matrix, TOKENS, TOKENS, title="t")
-    # Category axes would merge the two "the": index axes with token tick labels keep both.
-    assert list(figure.layout.xaxis.tickvals) == list(range(7))
-    assert list(figure.layout.xaxis.ticktext).count("the") == 2
+    trace = attention_heatmap(matrix, TOKENS, TOKENS, title="t").data[0]
+    # A category axis would merge the two "the": each position gets its own category.
+    assert len(set(trace.x)) == len(set(trace.y)) == 7
+    assert trace.x[1] != trace.x[4] and trace.x[1].startswith("the") and trace.x[4].startswith("the")
 
 
-def test_hover_names_query_key_and_weight():
+def test_ticks_show_the_tokens_and_hover_names_query_key_and_weight():
     figure = attention_heatmap(random_attention(2, 3), ["a", "b"], ["x", "y", "z"], title="t")
-    trace = figure.data[0]
-    assert np.asarray(trace.customdata)[1, 2].tolist() == ["b", "z"]
-    assert "%{customdata[0]}" in trace.hovertemplate and "%{z" in trace.hovertemplate
+    assert list(figure.layout.xaxis.ticktext) == ["x", "y", "z"]
+    assert list(figure.layout.yaxis.ticktext) == ["a", "b"]
+    assert list(figure.layout.xaxis.tickvals) == list(figure.data[0].x)
+    template = figure.data[0].hovertemplate
+    assert "query: <b>%{y}</b>" in template and "key: <b>%{x}</b>" in template and "%{z:.3f}" in template
 
 
 def test_tokens_are_escaped_so_they_never_render_as_html():
@@ -54,6 +56,7 @@ def test_tokens_are_escaped_so_they_never_render_as_html():
     text = figure.to_json()
     assert "<img" not in json.dumps(json.loads(text)["data"]) and "<img" not in str(figure.layout.xaxis.ticktext)
     assert "&lt;s&gt;" in figure.layout.yaxis.ticktext
+    assert "<img" not in figure.layout.title.text
 
 
 def test_shape_mismatch_is_a_clear_error():
@@ -65,6 +68,7 @@ def test_long_inputs_thin_their_tick_labels():
     tokens = [f"t{i}" for i in range(300)]
     figure = attention_heatmap(random_attention(300, 300), tokens, tokens, title="t")
     assert len(figure.layout.xaxis.tickvals) <= 64
+    assert len(figure.data[0].x) == 300  # every column is still there
 
 
 def test_head_grid_has_one_heatmap_per_head_on_one_scale():
