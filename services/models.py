@@ -22,6 +22,7 @@ from transformers import (
     AutoTokenizer,
 )
 
+from services.config import short_name
 from services.errors import ModelLoadError
 
 logger = logging.getLogger(__name__)
@@ -86,7 +87,7 @@ class ModelCache:
         with lock:
             if key not in self._models:
                 if on_load is not None:
-                    on_load(f"Loading {source} ({describe_size(source)})…")
+                    on_load(f"Loading {short_name(source)} ({describe_size(source)})…")
                 # A failed load is not cached, so a later request retries it.
                 self._models[key] = load_model(kind, source)
         return self._models[key]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -47,6 +48,7 @@ def playground_env(tiny_models: dict[str, Path], broken: Path) -> dict[str, str]
                 "French": str(tiny_models["translation_fr"]),
                 "German": str(tiny_models["translation_de"]),
                 "Broken": str(broken),
+                "Spanish": str(broken.parent / "first_load"),
             }
         ),
     }
@@ -60,7 +62,13 @@ def broken_model(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def client(tiny_models, broken_model):
+def first_load_model(tiny_models, broken_model) -> Path:
+    """A model no other test loads, so its first load can be watched."""
+    return Path(shutil.copytree(tiny_models["translation_fr"], broken_model.parent / "first_load"))
+
+
+@pytest.fixture(scope="module")
+def client(tiny_models, broken_model, first_load_model):
     saved = dict(os.environ)
     os.environ.update(playground_env(tiny_models, broken_model))
     import app
@@ -221,6 +229,25 @@ def test_attention_endpoint_offers_the_other_tabs_models(client, tiny_models):
     assert raw["model"] == str(tiny_models["generation"])
     with pytest.raises(Exception, match=r"not in the list of choices|not one of this app's models"):
         client.predict(text="I love food", model="some-user/any-model", api_name="/attention")
+
+
+def test_a_first_load_shows_what_loads_and_how_big_it_is(client, monkeypatch):
+    from services import models
+
+    real_load = models.load_model
+
+    def slow_load(kind, source):
+        time.sleep(1.5)  # a tiny model loads too fast to watch; real ones take seconds to minutes
+        return real_load(kind, source)
+
+    monkeypatch.setattr(models, "load_model", slow_load)
+    job = client.submit(text="I am a student", target_language="Spanish", api_name="/translate")
+    descriptions = set()
+    while not job.done():
+        descriptions |= {unit.desc for unit in job.status().progress_data or [] if unit.desc}
+        time.sleep(0.05)
+    assert job.result()[1]
+    assert any(re.fullmatch(r"Loading \S*first_load \(\d+(\.\d)? (KB|MB)\)…", d) for d in descriptions), descriptions
 
 
 @pytest.mark.parametrize(
