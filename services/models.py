@@ -95,11 +95,6 @@ class ModelCache:
     def loaded(self) -> list[tuple[str, str]]:
         return list(self._models)
 
-    def clear(self) -> None:
-        with self._guard:
-            self._models.clear()
-            self._locks.clear()
-
 
 MODELS = ModelCache()
 
@@ -113,10 +108,10 @@ def load_model(kind: str, source: str) -> LoadedModel:
     try:
         tokenizer = AutoTokenizer.from_pretrained(location, **extra)
         model = MODEL_CLASSES[kind].from_pretrained(location, attn_implementation="eager", **extra)
+        model.to(device()).eval()
     except Exception as error:  # every loader failure becomes one clear message
         logger.exception("Could not load %s", source)
         raise ModelLoadError(_explain(source, error)) from error
-    model.to(device()).eval()
     return LoadedModel(source=source, kind=kind, model=model, tokenizer=tokenizer)
 
 
@@ -130,7 +125,7 @@ def _location(source: str) -> tuple[str, dict[str, str]]:
 
 def _explain(source: str, error: Exception) -> str:
     reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-    if isinstance(error, MemoryError):
+    if isinstance(error, MemoryError) or "out of memory" in reason.lower() or "can't allocate" in reason:
         hint = "There is not enough memory for it; choose a smaller model."
     elif Path(source).expanduser().exists():
         hint = "Its files look missing or corrupt; check the folder, or download the model again."

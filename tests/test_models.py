@@ -103,3 +103,14 @@ def test_gguf_generation_model_loads_with_gguf_file(smollm2_gguf_path):
     assert loaded.model.config.model_type == "llama"
     assert loaded.model.config._attn_implementation == "eager"
     assert models.describe_size(str(smollm2_gguf_path)).endswith("MB")
+
+
+def test_running_out_of_memory_while_loading_says_so(monkeypatch, tiny_models):
+    class TooBig:
+        @staticmethod
+        def from_pretrained(*args, **kwargs):
+            raise RuntimeError("[enforce fail at alloc_cpu.cpp:117] DefaultCPUAllocator: can't allocate memory")
+
+    monkeypatch.setitem(models.MODEL_CLASSES, "encoder", TooBig)
+    with pytest.raises(ModelLoadError, match="not enough memory"):
+        models.ModelCache().get("encoder", str(tiny_models["attention"]))
