@@ -37,7 +37,11 @@ def build(settings: Settings) -> None:
                 choices=[(choice.label, choice.source) for choice in choices], value=choices[0].source, label="Model"
             )
             button = gr.Button("Show attention", variant="primary")
-            gr.Examples(EXAMPLES, inputs=[text, text_pair])
+            gr.Examples(
+                EXAMPLES,
+                inputs=[text, text_pair],
+                example_labels=[f"{e[0]} | {e[1]}" if e[1] else e[0] for e in EXAMPLES],
+            )
         with gr.Column():
             note = gr.Markdown()
             raw = gr.JSON(label="Tokens, layers and heads")

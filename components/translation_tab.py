@@ -27,7 +27,7 @@ def build(settings: Settings) -> None:
             text = gr.Textbox(label="English text", lines=3, placeholder="You like this house")
             language = gr.Dropdown(choices=languages, value=languages[0], label="Target language")
             button = gr.Button("Translate", variant="primary")
-            gr.Examples(examples, inputs=[text, language])
+            gr.Examples(examples, inputs=[text, language], example_labels=[f"{e[0]} → {e[1]}" for e in examples])
         with gr.Column():
             note = gr.Markdown()
             output = gr.Textbox(label="Translation", lines=3)

@@ -33,7 +33,11 @@ def build(settings: Settings) -> None:
             multi_label = gr.Checkbox(label="Multi-label: score each label on its own", value=False)
             template = gr.Textbox(label="Hypothesis template ({} is the label)", value=zero_shot.DEFAULT_TEMPLATE)
             button = gr.Button("Classify", variant="primary")
-            gr.Examples(EXAMPLES, inputs=[text, labels, multi_label, template])
+            gr.Examples(
+                EXAMPLES,
+                inputs=[text, labels, multi_label, template],
+                example_labels=[f"{e[0]} → {e[1]}" + (" (multi-label)" if e[2] else "") for e in EXAMPLES],
+            )
         with gr.Column():
             note = gr.Markdown()
             bars = gr.Plot(label="Score of each label")
