@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
-from pathlib import Path
 
-import pytest
-
-# Never touch the network: everything is built locally or shipped in a package.
-# This runs before any test module (and so before huggingface_hub/transformers,
-# which read these variables at import time) is imported.
+# Never touch the network: everything is built locally or shipped in a package. This must run
+# before huggingface_hub is imported (gradio_client below imports it), since it reads these
+# variables once, at import time.
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+import importlib.util
+import shutil
+from pathlib import Path
+
+import pytest
+from gradio_client import Client
+
+from tests.app_server import free_port, playground_env
 
 
 def _package_dir(package: str, pip_name: str) -> Path:
@@ -60,3 +65,37 @@ def smollm2_gguf_path() -> Path:
             pytrace=False,
         )
     return path
+
+
+# The app, launched in this process and configured by the environment ----------------------------
+
+
+@pytest.fixture(scope="module")
+def broken_model(tmp_path_factory) -> Path:
+    """A model folder with a corrupt config, in a folder of this module's own."""
+    folder = tmp_path_factory.mktemp("app") / "broken"
+    folder.mkdir()
+    (folder / "config.json").write_text("{ this is not json")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def first_load_model(tiny_models, broken_model) -> Path:
+    """A model no other test loads, so its first load can be watched."""
+    return Path(shutil.copytree(tiny_models["translation_fr"], broken_model.parent / "first_load"))
+
+
+@pytest.fixture(scope="module")
+def client(tiny_models, broken_model, first_load_model):
+    saved = dict(os.environ)
+    os.environ.update(playground_env(tiny_models, broken_model))
+    import app
+
+    demo = app.build_demo()
+    try:
+        demo.launch(prevent_thread_lock=True, server_port=free_port(), quiet=True)
+        yield Client(demo.local_url, verbose=False)
+    finally:
+        demo.close()
+        os.environ.clear()
+        os.environ.update(saved)

@@ -69,8 +69,10 @@ def test_a_missing_model_says_what_to_do(tmp_path):
         models.ModelCache().get("encoder", str(missing))
 
 
-def test_a_hub_model_that_is_not_cached_offline_says_so(monkeypatch):
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+def test_a_hub_model_that_is_not_cached_offline_says_so():
+    import huggingface_hub.constants
+
+    assert huggingface_hub.constants.HF_HUB_OFFLINE, "conftest sets HF_HUB_OFFLINE before the Hub client loads"
     with pytest.raises(ModelLoadError, match=r"not-a-real-org/not-a-real-model.*offline"):
         models.ModelCache().get("encoder", "not-a-real-org/not-a-real-model")
 
@@ -99,7 +101,7 @@ def test_first_load_reports_what_loads_and_its_size(tiny_models):
 
 
 def test_gguf_generation_model_loads_with_gguf_file(smollm2_gguf_path):
-    loaded = models.ModelCache().get("causal-lm", str(smollm2_gguf_path))
+    loaded = models.MODELS.get("causal-lm", str(smollm2_gguf_path))  # shared: the generation tests reuse it
     assert loaded.model.config.model_type == "llama"
     assert loaded.model.config._attn_implementation == "eager"
     assert models.describe_size(str(smollm2_gguf_path)).endswith("MB")

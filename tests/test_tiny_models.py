@@ -19,12 +19,8 @@ from transformers import (
     MarianTokenizer,
 )
 
-from tests.tiny_models import (
-    COURSE_SENTENCES,
-    _train_wordpiece_vocab,
-    build_sentiment,
-    build_translation,
-)
+from tests.tiny_models import build_sentiment, build_translation
+from tests.tiny_tokenizers import COURSE_SENTENCES, train_wordpiece_vocab
 
 # MarianTokenizer warns when the optional `sacremoses` package is missing.
 pytestmark = pytest.mark.filterwarnings("ignore:Recommended. pip install sacremoses")
@@ -287,7 +283,7 @@ def test_builds_are_deterministic_and_seeded(tiny_models, tmp_path):
         assert k1 == k2
         assert torch.equal(v1, v2), k1
     # The learned tokenizer is reproducible too (WordPieceTrainer alone is not).
-    assert _train_wordpiece_vocab() == _train_wordpiece_vocab()
+    assert train_wordpiece_vocab() == train_wordpiece_vocab()
     assert (tmp_path / "s" / "tokenizer.json").read_bytes() == (
         tiny_models["sentiment"] / "tokenizer.json"
     ).read_bytes()

@@ -1,0 +1,30 @@
+"""Configuring the app as a deployment does: through PLAYGROUND_* variables and a free port."""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def playground_env(tiny_models: dict[str, Path], broken: Path) -> dict[str, str]:
+    return {
+        "PLAYGROUND_SENTIMENT_MODEL": str(tiny_models["sentiment"]),
+        "PLAYGROUND_ZERO_SHOT_MODEL": str(tiny_models["zero_shot"]),
+        "PLAYGROUND_GENERATION_MODEL": str(tiny_models["generation"]),
+        "PLAYGROUND_ATTENTION_MODEL": str(tiny_models["attention"]),
+        "PLAYGROUND_TRANSLATION_MODELS": json.dumps(
+            {
+                "French": str(tiny_models["translation_fr"]),
+                "German": str(tiny_models["translation_de"]),
+                "Broken": str(broken),
+                "Spanish": str(broken.parent / "first_load"),
+            }
+        ),
+    }
