@@ -60,10 +60,10 @@ def progress_reporter(progress: gr.Progress) -> Callable[[str], None]:
     return report
 
 
-def warn_truncated(truncated: bool, limit_note: str = "the model's limit") -> str:
+def warn_truncated(truncated: bool) -> str:
     """Warn (as a toast) and return a visible note when an input was cut to fit the model."""
     if not truncated:
         return ""
-    note = f"Note: the text was longer than {limit_note} and was truncated; only the first part was used."
+    note = "Note: the text was longer than the model's limit and was truncated; only the first part was used."
     gr.Warning(note)
     return note
