@@ -32,15 +32,16 @@ def encode(
     tokenizer = loaded.tokenizer
     if tokenizer.pad_token is None and tokenizer.eos_token is not None:
         tokenizer.pad_token = tokenizer.eos_token  # decoder-only tokenizers often lack one
-    full = tokenizer(list(texts), list(pairs) if pairs is not None else None, verbose=False)
+    texts, pairs = list(texts), list(pairs) if pairs is not None else None
     limit = loaded.max_length
-    truncated = tuple(len(ids) > limit for ids in full["input_ids"])
-    batch = tokenizer(
-        list(texts),
-        list(pairs) if pairs is not None else None,
-        padding=True,
-        truncation=truncation,
-        max_length=limit,
-        return_tensors="pt",
-    ).to(loaded.device)
-    return Encoded(batch=batch, truncated=truncated)
+    batch = tokenizer(texts, pairs, padding=True, truncation=truncation, max_length=limit, return_tensors="pt").to(
+        loaded.device
+    )
+    # Only an input that fills the limit can have been cut: tokenise just those again, uncut.
+    at_limit = [i for i, n in enumerate(batch["attention_mask"].sum(dim=-1).tolist()) if n == limit]
+    truncated = [False] * len(texts)
+    if at_limit:
+        full = tokenizer([texts[i] for i in at_limit], [pairs[i] for i in at_limit] if pairs else None, verbose=False)
+        for i, ids in zip(at_limit, full["input_ids"], strict=True):
+            truncated[i] = len(ids) > limit
+    return Encoded(batch=batch, truncated=tuple(truncated))
