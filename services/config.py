@@ -116,12 +116,15 @@ class Settings:
         ]
 
 
+def is_local(source: str) -> bool:
+    """Whether a model source names a local folder or file rather than a Hub id ("org/name")."""
+    path = Path(source).expanduser()
+    return path.is_absolute() or source.startswith((".", "~")) or source.endswith(".gguf") or path.exists()
+
+
 def short_name(source: str) -> str:
     """A model's name for titles: the Hub id, or the last two parts of a local path."""
-    path = Path(source).expanduser()
-    if not path.is_absolute() and not source.startswith(".") and not path.exists():
-        return source
-    return "/".join(path.parts[-2:])
+    return "/".join(Path(source).expanduser().parts[-2:]) if is_local(source) else source
 
 
 def _translation_models(raw: str | None) -> dict[str, str]:

@@ -12,11 +12,10 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 from huggingface_hub import HfApi, snapshot_download
 
-from services.config import Settings
+from services.config import Settings, is_local
 
 logger = logging.getLogger(__name__)
 
@@ -25,11 +24,7 @@ CONFIG_PATTERNS = ["*.json", "*.txt", "*.model", "*.spm"]
 
 def hub_models(settings: Settings) -> list[str]:
     """The configured models that are Hub ids, each once."""
-    return [
-        source
-        for source in dict.fromkeys(settings.all_models())
-        if not source.endswith(".gguf") and not Path(source).expanduser().exists()
-    ]
+    return [source for source in dict.fromkeys(settings.all_models()) if not is_local(source)]
 
 
 def allow_patterns(repo_files: Sequence[str]) -> list[str]:
