@@ -46,14 +46,15 @@ def attend(
     encoded = encode(loaded, [text], [text_pair] if text_pair else None)
     with torch.inference_mode():
         outputs = loaded.model(**encoded.batch, output_attentions=True)
-    tokens = encoded.tokens(loaded.tokenizer, 0, range(encoded.batch["input_ids"].shape[-1]))
+    axis = encoded.axis(loaded.tokenizer, 0)
     return AttentionResult(
         model=model,
         truncated=encoded.truncated[0],
         attention=AttentionMaps(
             title=f"Self-attention of {short_name(model)}",
-            query_tokens=tokens,
-            key_tokens=tokens,
+            query=axis,
+            key=axis,
             weights=stack_attentions(self_attentions(outputs)),
+            model=loaded.facts,
         ),
     )

@@ -12,10 +12,35 @@ from typing import Any
 import numpy as np
 
 from services.errors import InputError
+from services.model_facts import ModelFacts
+from services.tokens import TokenAxis
 
 
 class AttentionMissingError(RuntimeError):
     """The model returned no attentions (it was not loaded with eager attention)."""
+
+
+@dataclass(frozen=True)
+class TopTokens:
+    """The next-token distribution at one generation step: the most likely tokens, plus the chosen one.
+
+    `before` is the softmax of the model's raw logits; `after` is the distribution sampling drew
+    from, after temperature, top-k and top-p (equal to `before` under greedy decoding).
+    """
+
+    tokens: tuple[str, ...]
+    before: tuple[float, ...]
+    after: tuple[float, ...]
+    chosen: int
+
+
+@dataclass(frozen=True)
+class Step:
+    """One decoding step: the query row whose output chose the token, and that token."""
+
+    query: int
+    token: str
+    top: TopTokens | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -24,12 +49,25 @@ class AttentionMaps:
 
     weights: float32 array [layers, heads, query_len, key_len]; row i is how query token i
     spreads its attention over the key tokens, exactly as the model returned it.
+    `cross` is True when queries and keys are different sequences (a decoder reading its source);
+    `steps` lists the decoding steps, in order, when the queries were generated.
     """
 
     title: str
-    query_tokens: tuple[str, ...]
-    key_tokens: tuple[str, ...]
+    query: TokenAxis
+    key: TokenAxis
     weights: np.ndarray
+    model: ModelFacts | None = None
+    cross: bool = False
+    steps: tuple[Step, ...] = ()
+
+    @property
+    def query_tokens(self) -> tuple[str, ...]:
+        return self.query.tokens
+
+    @property
+    def key_tokens(self) -> tuple[str, ...]:
+        return self.key.tokens
 
     @property
     def num_layers(self) -> int:
@@ -39,20 +77,50 @@ class AttentionMaps:
     def num_heads(self) -> int:
         return self.weights.shape[1]
 
-    def matrix(self, layer: int, head: int | str = "mean") -> np.ndarray:
-        """One [query_len, key_len] matrix: `layer` and `head` count from 1; head may be "mean"."""
-        if not 1 <= layer <= self.num_layers:
-            raise InputError(f"Layer {layer} does not exist; this model has layers 1 to {self.num_layers}.")
-        heads = self.weights[layer - 1]
-        if head == "mean":
-            return heads.mean(axis=0)
+    def layer_index(self, layer: int | str | None) -> int:
+        """The 0-based index of `layer`, counted from 1; None means the last layer."""
+        if layer is None or layer == "":
+            return self.num_layers - 1
         try:
-            index = int(head)
+            number = int(layer)
+        except (TypeError, ValueError):
+            raise InputError(f"Layer must be a number from 1 to {self.num_layers}, not {layer!r}.") from None
+        if not 1 <= number <= self.num_layers:
+            raise InputError(f"Layer {number} does not exist; this model has layers 1 to {self.num_layers}.")
+        return number - 1
+
+    def head_choice(self, head: int | str | None) -> str:
+        """`head` as "mean", "max", or a head number from 1 as a string; None means "mean"."""
+        if head is None or head == "":
+            return "mean"
+        text = str(head).strip().lower()
+        if text in HEAD_SUMMARIES:
+            return text
+        try:
+            number = int(text)
         except ValueError:
-            raise InputError(f"Head must be 'mean' or a number from 1 to {self.num_heads}, not {head!r}.") from None
-        if not 1 <= index <= self.num_heads:
-            raise InputError(f"Head {head} does not exist; this model has heads 1 to {self.num_heads}.")
-        return heads[index - 1]
+            raise InputError(
+                f"Head must be 'mean', 'max' or a number from 1 to {self.num_heads}, not {head!r}."
+            ) from None
+        if not 1 <= number <= self.num_heads:
+            raise InputError(f"Head {number} does not exist; this model has heads 1 to {self.num_heads}.")
+        return str(number)
+
+    def matrix(self, layer: int | str | None, head: int | str | None = "mean") -> np.ndarray:
+        """One [query_len, key_len] matrix: `layer` and `head` count from 1; head may be "mean" or "max"."""
+        return combine_heads(self.weights[self.layer_index(layer)], self.head_choice(head))
+
+
+HEAD_SUMMARIES = ("mean", "max")
+
+
+def combine_heads(heads: np.ndarray, head: str) -> np.ndarray:
+    """[heads, query, key] -> [query, key]: one head (numbered from 1), or their mean or max."""
+    if head == "mean":
+        return heads.mean(axis=0)
+    if head == "max":
+        return heads.max(axis=0)
+    return heads[int(head) - 1]
 
 
 def stack_attentions(

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from services.models import LoadedModel
+from services.tokens import TokenAxis, token_axis
 
 
 @dataclass(frozen=True)
@@ -16,9 +17,12 @@ class Encoded:
     batch: Any
     truncated: tuple[bool, ...]
 
-    def tokens(self, tokenizer: Any, item: int, positions: Sequence[int]) -> tuple[str, ...]:
+    def axis(self, tokenizer: Any, item: int, positions: Sequence[int] | None = None) -> TokenAxis:
+        """The tokens of input `item` at `positions` (default: all), and how much padding it had."""
         ids = self.batch["input_ids"][item].tolist()
-        return tuple(tokenizer.convert_ids_to_tokens([ids[p] for p in positions]))
+        positions = range(len(ids)) if positions is None else positions
+        padding = int((self.batch["attention_mask"][item] == 0).sum())
+        return token_axis(tokenizer, [ids[p] for p in positions], padding=padding)
 
 
 def encode(

@@ -10,6 +10,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from transformers import (
 
 from services.config import short_name
 from services.errors import ModelLoadError
+from services.model_facts import ModelFacts, model_facts
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +65,10 @@ class LoadedModel:
         # Tokenizers without a limit report a huge sentinel (int(1e30)).
         sane = [int(n) for n in limits if isinstance(n, int) and 0 < n < 1_000_000]
         return min(sane) if sane else 512
+
+    @cached_property
+    def facts(self) -> ModelFacts:
+        return model_facts(self.source, self.model, self.tokenizer, max_length=self.max_length)
 
 
 def device() -> torch.device:

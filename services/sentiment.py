@@ -40,7 +40,7 @@ def classify(texts: Sequence[str], *, model: str, on_load: ProgressCallback | No
     predictions = []
     for i, text in enumerate(texts):
         positions = real_positions(encoded.batch["attention_mask"], i)
-        tokens = encoded.tokens(loaded.tokenizer, i, positions)
+        axis = encoded.axis(loaded.tokenizer, i, positions)
         row = probabilities[i]
         best = int(row.argmax())
         predictions.append(
@@ -52,11 +52,12 @@ def classify(texts: Sequence[str], *, model: str, on_load: ProgressCallback | No
                 truncated=encoded.truncated[i],
                 attention=AttentionMaps(
                     title=f"Self-attention of {short_name(model)}",
-                    query_tokens=tokens,
-                    key_tokens=tokens,
+                    query=axis,
+                    key=axis,
                     weights=stack_attentions(
                         outputs.attentions, item=i, query_positions=positions, key_positions=positions
                     ),
+                    model=loaded.facts,
                 ),
             )
         )
