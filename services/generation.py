@@ -9,10 +9,13 @@ from dataclasses import dataclass
 import torch
 from transformers import TextIteratorStreamer, set_seed
 
-from services.attention_maps import AttentionMaps, stack_attentions
+from services.attention_maps import AttentionMaps, Step, TopTokens, stack_attentions
 from services.config import short_name
 from services.errors import InputError
 from services.models import MODELS, LoadedModel, ProgressCallback
+from services.tokens import token_axis
+
+TOP_K = 10  # next-token candidates shown per generation step
 
 
 @dataclass(frozen=True)
@@ -99,7 +102,7 @@ def stream(
         worker.join()
         if "error" in outcome:
             raise outcome["error"]  # type: ignore[misc]
-        finished.append(_finish(loaded, prompt, inputs, outcome["ids"], model))  # type: ignore[arg-type]
+        finished.append(_finish(loaded, prompt, inputs, outcome, model))
     yield GenerationUpdate(
         texts=tuple(s.generated_text for s in finished),
         done=True,
@@ -124,34 +127,68 @@ def _generate(loaded: LoadedModel, inputs, options: GenerationOptions, streamer,
     tokenizer = loaded.tokenizer
     try:
         with torch.inference_mode():
-            outcome["ids"] = loaded.model.generate(
+            output = loaded.model.generate(
                 **inputs,
                 max_new_tokens=options.max_new_tokens,
                 do_sample=options.do_sample,
                 pad_token_id=tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id,
                 streamer=streamer,
+                # Raw logits and the warped scores sampling drew from, for the step-by-step view.
+                output_logits=True,
+                output_scores=True,
+                return_dict_in_generate=True,
                 **sampling,
-            )[0]
+            )
+        outcome["ids"] = output.sequences[0]
+        outcome["top"] = [
+            _top_tokens(tokenizer, logits[0], scores[0], int(chosen))
+            for logits, scores, chosen in zip(
+                output.logits, output.scores, output.sequences[0, -len(output.logits) :], strict=True
+            )
+        ]
     except Exception as error:  # re-raised in the caller's thread
         outcome["error"] = error
         streamer.end()
 
 
-def _finish(loaded: LoadedModel, prompt: str, inputs, ids: torch.Tensor, model: str) -> GeneratedSequence:
+def _top_tokens(tokenizer, logits: torch.Tensor, scores: torch.Tensor, chosen: int) -> TopTokens:
+    """The TOP_K most likely next tokens under the raw logits, plus the chosen one if it is not among them."""
+    before = torch.softmax(logits.float(), dim=-1)
+    after = torch.softmax(scores.float(), dim=-1)  # -inf (filtered out) becomes 0
+    ids = torch.topk(before, TOP_K).indices.tolist()
+    if chosen not in ids:
+        ids.append(chosen)
+    return TopTokens(
+        tokens=tuple(tokenizer.convert_ids_to_tokens(ids)),
+        before=tuple(before[ids].tolist()),
+        after=tuple(after[ids].tolist()),
+        chosen=ids.index(chosen),
+    )
+
+
+def _finish(loaded: LoadedModel, prompt: str, inputs, outcome: dict, model: str) -> GeneratedSequence:
     """Decode like the text-generation pipeline, and take the causal attention of the whole text
     from one teacher-forced pass over exactly the ids that were generated."""
+    ids: torch.Tensor = outcome["ids"]
     prompt_length = inputs["input_ids"].shape[-1]
     continuation = loaded.tokenizer.decode(ids[prompt_length:], skip_special_tokens=True)
     with torch.inference_mode():
         outputs = loaded.model(ids.unsqueeze(0), output_attentions=True)
-    tokens = tuple(loaded.tokenizer.convert_ids_to_tokens(ids.tolist()))
+    axis = token_axis(loaded.tokenizer, ids.tolist())
+    # Step t (from 0) wrote token prompt_length + t; the query whose output chose it is the token before.
+    steps = tuple(
+        Step(query=prompt_length + t - 1, token=axis.tokens[prompt_length + t], top=top)
+        for t, top in enumerate(outcome["top"])
+    )
     return GeneratedSequence(
         generated_text=prompt + continuation,
         new_tokens=len(ids) - prompt_length,
         attention=AttentionMaps(
             title=f"Causal self-attention of {short_name(model)}",
-            query_tokens=tokens,
-            key_tokens=tokens,
+            query=axis,
+            key=axis,
             weights=stack_attentions(outputs.attentions),
+            model=loaded.facts,
+            steps=steps,
         ),
     )

@@ -12,10 +12,11 @@ from dataclasses import dataclass
 
 import torch
 
-from services.attention_maps import AttentionMaps, stack_attentions
+from services.attention_maps import AttentionMaps, Step, stack_attentions
 from services.encoding import encode
 from services.errors import InputError
 from services.models import MODELS, ProgressCallback
+from services.tokens import token_axis
 
 
 @dataclass(frozen=True)
@@ -50,15 +51,17 @@ def translate(
     on_load: ProgressCallback | None = None,
 ) -> TranslationResult:
     """Translate `text` with the model configured for `target_language` (loaded on first use)."""
-    source = model_for(target_language, models)
-    loaded = MODELS.get("seq2seq-lm", source, on_load=on_load)
+    checkpoint = model_for(target_language, models)
+    loaded = MODELS.get("seq2seq-lm", checkpoint, on_load=on_load)
     encoded = encode(loaded, [text])
     with torch.inference_mode():
         produced = loaded.model.generate(**encoded.batch, max_new_tokens=max_new_tokens)[0]
         outputs = loaded.model(**encoded.batch, decoder_input_ids=produced.unsqueeze(0), output_attentions=True)
     tokenizer = loaded.tokenizer
-    source_tokens = tuple(tokenizer.convert_ids_to_tokens(encoded.batch["input_ids"][0].tolist()))
-    target_tokens = tuple(tokenizer.convert_ids_to_tokens(produced.tolist()))
+    english = encoded.axis(tokenizer, 0)
+    target = token_axis(tokenizer, produced.tolist())
+    # Decoder position t reads target token t and writes token t + 1.
+    steps = tuple(Step(query=t - 1, token=target.tokens[t]) for t in range(1, len(target)))
     return TranslationResult(
         source_text=text,
         target_language=target_language,
@@ -66,14 +69,18 @@ def translate(
         truncated=encoded.truncated[0],
         cross_attention=AttentionMaps(
             title=f"Cross-attention: {target_language} tokens (rows) × English tokens (columns)",
-            query_tokens=target_tokens,
-            key_tokens=source_tokens,
+            query=target,
+            key=english,
             weights=stack_attentions(outputs.cross_attentions),
+            model=loaded.facts,
+            cross=True,
+            steps=steps,
         ),
         encoder_attention=AttentionMaps(
             title="Encoder self-attention over the English source",
-            query_tokens=source_tokens,
-            key_tokens=source_tokens,
+            query=english,
+            key=english,
             weights=stack_attentions(outputs.encoder_attentions),
+            model=loaded.facts,
         ),
     )

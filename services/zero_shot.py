@@ -26,7 +26,13 @@ DEFAULT_TEMPLATE = "This example is {}."
 
 @dataclass(frozen=True)
 class ZeroShotResult:
-    """Labels ranked by score, with the attention of the winning label's premise/hypothesis pair."""
+    """Labels ranked by score, with what the NLI model made of each label's premise/hypothesis pair.
+
+    `nli[i]` holds label i's probabilities of every NLI class (entailment, neutral, contradiction),
+    a softmax over that pair's own logits. `attention` is the whole pair of the winning label;
+    `label_attention[i]` is label i's hypothesis tokens (rows) attending to the premise tokens
+    (columns), cut from the same forward pass.
+    """
 
     sequence: str
     labels: tuple[str, ...]
@@ -35,6 +41,8 @@ class ZeroShotResult:
     hypothesis: str
     truncated: bool
     attention: AttentionMaps
+    nli: tuple[dict[str, float], ...]
+    label_attention: tuple[AttentionMaps, ...]
 
     def as_pipeline_output(self) -> dict[str, object]:
         return {"sequence": self.sequence, "labels": list(self.labels), "scores": list(self.scores)}
@@ -76,11 +84,15 @@ def classify(
     encoded = encode(loaded, [text] * len(labels), hypotheses, truncation="only_first")
     with torch.inference_mode():
         outputs = loaded.model(**encoded.batch, output_attentions=True)
-    scores = _scores(outputs.logits.float().cpu(), entailment, multi_label or len(labels) == 1)
+    logits = outputs.logits.float().cpu()
+    scores = _scores(logits, entailment, multi_label or len(labels) == 1)
     order = sorted(range(len(labels)), key=lambda i: scores[i], reverse=True)
     best = order[0]
     positions = real_positions(encoded.batch["attention_mask"], best)
-    tokens = encoded.tokens(loaded.tokenizer, best, positions)
+    axis = encoded.axis(loaded.tokenizer, best, positions)
+    attentions = self_attentions(outputs)
+    id2label = loaded.model.config.id2label
+    nli = torch.softmax(logits, dim=-1).tolist()
     return ZeroShotResult(
         sequence=text,
         labels=tuple(labels[i] for i in order),
@@ -90,12 +102,28 @@ def classify(
         truncated=encoded.truncated[best],
         attention=AttentionMaps(
             title=f"Attention over premise + '{hypotheses[best]}'",
-            query_tokens=tokens,
-            key_tokens=tokens,
-            weights=stack_attentions(
-                self_attentions(outputs), item=best, query_positions=positions, key_positions=positions
-            ),
+            query=axis,
+            key=axis,
+            weights=stack_attentions(attentions, item=best, query_positions=positions, key_positions=positions),
+            model=loaded.facts,
         ),
+        nli=tuple({id2label[j]: p for j, p in enumerate(nli[i])} for i in order),
+        label_attention=tuple(_hypothesis_to_premise(loaded, encoded, attentions, i, labels[i]) for i in order),
+    )
+
+
+def _hypothesis_to_premise(loaded, encoded, attentions, item: int, label: str) -> AttentionMaps:
+    """The block of pair `item`'s attention whose rows are hypothesis tokens and columns premise tokens."""
+    sequence_ids = encoded.batch.sequence_ids(item)
+    premise = [p for p, s in enumerate(sequence_ids) if s == 0]
+    hypothesis = [p for p, s in enumerate(sequence_ids) if s == 1]
+    return AttentionMaps(
+        title=f"'{label}': hypothesis tokens → premise tokens",
+        query=encoded.axis(loaded.tokenizer, item, hypothesis),
+        key=encoded.axis(loaded.tokenizer, item, premise),
+        weights=stack_attentions(attentions, item=item, query_positions=hypothesis, key_positions=premise),
+        model=loaded.facts,
+        cross=True,
     )
 
 
