@@ -1,0 +1,220 @@
+"""What the explorer derives from attention weights: words, hidden special tokens, head summaries, focus.
+
+Pure numpy over `AttentionMaps`; no model is run here. Two rules, stated in the UI and the README:
+- **Hide special tokens**: drop their rows and columns, then renormalise each row to sum to 1.
+- **Merge words**: a word's column is the *sum* over its pieces (how much attention the word gets),
+  a word's row the *mean* over its pieces (how an average piece of it attends). Rows still sum to 1.
+Each head is transformed first; the mean or max over heads is taken after.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from services.attention_maps import AttentionMaps, combine_heads
+from services.errors import InputError
+from services.tokens import TokenAxis
+
+
+@dataclass(frozen=True)
+class Shaped:
+    """Weights [..., rows, cols] after the switches; `rows[i]` lists the token positions behind row i."""
+
+    weights: np.ndarray
+    row_labels: tuple[str, ...]
+    col_labels: tuple[str, ...]
+    rows: tuple[tuple[int, ...], ...]
+    cols: tuple[tuple[int, ...], ...]
+
+
+def groups(axis: TokenAxis, *, merge_words: bool, hide_special: bool) -> tuple[tuple[int, ...], ...]:
+    """Token positions per displayed row or column: single tokens, or the pieces of each word."""
+    kept = [i for i in range(len(axis)) if not (hide_special and axis.special[i])]
+    if not merge_words:
+        return tuple((i,) for i in kept)
+    by_word: dict[int, list[int]] = {}
+    for i in kept:
+        by_word.setdefault(axis.word_of[i], []).append(i)
+    return tuple(tuple(positions) for positions in by_word.values())
+
+
+def labels(axis: TokenAxis, positions: Sequence[Sequence[int]], *, merge_words: bool) -> tuple[str, ...]:
+    if merge_words:
+        return tuple(axis.words[axis.word_of[group[0]]] for group in positions)
+    return tuple(axis.tokens[group[0]] for group in positions)
+
+
+def shape_columns(weights: np.ndarray, key: TokenAxis, *, merge_words: bool, hide_special: bool) -> np.ndarray:
+    """[..., Q, K] -> [..., Q, K']: hide special keys (renormalising rows), then sum the pieces of each word."""
+    cols = groups(key, merge_words=merge_words, hide_special=hide_special)
+    kept = [i for group in cols for i in group]
+    weights = weights[..., kept]
+    if hide_special:
+        total = weights.sum(axis=-1, keepdims=True)
+        weights = np.divide(weights, total, out=np.zeros_like(weights), where=total > 0)
+    starts = np.cumsum([0] + [len(group) for group in cols[:-1]])
+    return np.add.reduceat(weights, starts, axis=-1) if len(cols) else weights
+
+
+def mean_rows(pieces: np.ndarray) -> np.ndarray:
+    """[..., P, C] -> [..., C]: the mean of a word's piece rows, leaving out pieces with nothing left to attend to.
+
+    A piece whose every key is hidden has an all-zero row; counting it would make the word's row sum below 1.
+    """
+    live = (pieces.sum(axis=-1, keepdims=True) > 0).sum(axis=-2)
+    return np.divide(pieces.sum(axis=-2), live, out=np.zeros(pieces.shape[:-2] + pieces.shape[-1:]), where=live > 0)
+
+
+def shape(maps: AttentionMaps, weights: np.ndarray, *, merge_words: bool, hide_special: bool) -> Shaped:
+    """Apply the switches to `weights` [..., Q, K] taken from `maps` (one layer, one head, or all)."""
+    rows = groups(maps.query, merge_words=merge_words, hide_special=hide_special)
+    cols = groups(maps.key, merge_words=merge_words, hide_special=hide_special)
+    if not rows or not cols:
+        raise InputError("This input has only special tokens; turn off 'Hide special tokens' to see them.")
+    columns = shape_columns(weights, maps.key, merge_words=merge_words, hide_special=hide_special)
+    merged = np.stack([mean_rows(columns[..., list(group), :]) for group in rows], axis=-2)
+    return Shaped(
+        weights=merged.astype(np.float32),
+        row_labels=labels(maps.query, rows, merge_words=merge_words),
+        col_labels=labels(maps.key, cols, merge_words=merge_words),
+        rows=rows,
+        cols=cols,
+    )
+
+
+def layer_view(
+    maps: AttentionMaps, layer: int | str | None, head: int | str | None, *, merge_words: bool, hide_special: bool
+) -> tuple[Shaped, np.ndarray]:
+    """The chosen layer's heads shaped [H, R, C], and the matrix [R, C] of the chosen head, mean or max."""
+    heads = maps.weights[maps.layer_index(layer)]
+    shaped = shape(maps, heads, merge_words=merge_words, hide_special=hide_special)
+    return shaped, combine_heads(shaped.weights, maps.head_choice(head))
+
+
+def focus_row(
+    maps: AttentionMaps,
+    positions: Sequence[int],
+    layer: int | str | None,
+    head: int | str | None,
+    *,
+    merge_words: bool,
+    hide_special: bool,
+) -> np.ndarray:
+    """Where the query tokens at `positions` (one token, or a word's pieces) attend: [cols], after the switches.
+
+    It is computed from the raw rows, so a hidden special token's row can still be shown.
+    """
+    heads = maps.weights[maps.layer_index(layer)][:, list(positions), :]
+    columns = mean_rows(shape_columns(heads, maps.key, merge_words=merge_words, hide_special=hide_special))
+    return combine_heads(columns, maps.head_choice(head)).astype(np.float32)
+
+
+def where(layer: int, head: str) -> str:
+    """ "layer 5, head 3", "layer 5, averaged over heads", "layer 5, max over heads"."""
+    if head == "mean":
+        return f"layer {layer}, averaged over heads"
+    if head == "max":
+        return f"layer {layer}, max over heads"
+    return f"layer {layer}, head {head}"
+
+
+def focus_sentence(query_label: str, col_labels: Sequence[str], row: np.ndarray, *, layer: int, head: str) -> str:
+    """A plain sentence a screen reader can read: "'it' attends most to 'animal' (0.41) in layer 5, head 3."."""
+    if not np.any(row > 0):  # no columns left, or a row that attended only to hidden special tokens
+        return f"'{query_label}' has no tokens left to attend to with special tokens hidden."
+    best = int(np.argmax(row))
+    return f"'{query_label}' attends most to '{col_labels[best]}' ({row[best]:.2f}) in {where(layer, head)}."
+
+
+@dataclass(frozen=True)
+class HeadSummaries:
+    """One number per head, each [layers, heads], averaged over the query tokens.
+
+    entropy: bits; 0 when a head looks at one token, log2(keys) when it spreads evenly.
+    distance: mean |query position - key position|, weighted by attention (None for cross-attention).
+    special: share of attention on special tokens ([CLS], [SEP], </s>, BOS): "sink" heads score high.
+    previous: share of attention on the token just before (None for cross-attention).
+    """
+
+    entropy: np.ndarray
+    special: np.ndarray
+    distance: np.ndarray | None
+    previous: np.ndarray | None
+
+    def as_dict(self) -> dict[str, np.ndarray]:
+        named = {"entropy (bits)": self.entropy, "share on special tokens": self.special}
+        if self.distance is not None:
+            named["mean distance (tokens)"] = self.distance
+        if self.previous is not None:
+            named["share on previous token"] = self.previous
+        return named
+
+
+def head_summaries(maps: AttentionMaps) -> HeadSummaries:
+    """Summaries of every head, from the raw token-level weights; one layer at a time to bound memory."""
+    special = np.asarray(maps.key.special, dtype=bool)
+    q, k = maps.weights.shape[-2:]
+    distances = np.abs(np.arange(q)[:, None] - np.arange(k)[None, :]).astype(np.float32)
+    entropy, on_special, distance, previous = [], [], [], []
+    for heads in maps.weights:
+        safe = np.where(heads > 0, heads, 1.0)
+        entropy.append(-(heads * np.log2(safe)).sum(axis=-1).mean(axis=-1))
+        on_special.append(heads[..., special].sum(axis=-1).mean(axis=-1))
+        if not maps.cross:
+            distance.append((heads * distances).sum(axis=-1).mean(axis=-1))
+            below = np.arange(1, q)
+            previous.append(heads[:, below, below - 1].mean(axis=-1) if q > 1 else np.zeros(heads.shape[0]))
+    as_array = lambda values: np.asarray(values, dtype=np.float32)  # noqa: E731
+    return HeadSummaries(
+        entropy=as_array(entropy),
+        special=as_array(on_special),
+        distance=None if maps.cross else as_array(distance),
+        previous=None if maps.cross else as_array(previous),
+    )
+
+
+def window(rows: int, cols: int, *, around: int, max_cells: int) -> range:
+    """The rows to draw at full resolution: all of them, or a block around row `around` within `max_cells`."""
+    height = max(1, min(rows, max_cells // max(cols, 1)))
+    start = min(max(0, around - height // 2), rows - height)
+    return range(start, start + height)
+
+
+def downsample(panels: np.ndarray, max_side: int) -> tuple[np.ndarray, int]:
+    """Block-average [..., R, C] so that neither side exceeds `max_side`; returns the array and the block size."""
+    size = max(1, -(-max(panels.shape[-2:]) // max_side))
+    if size == 1:
+        return panels, 1
+    rows = np.arange(0, panels.shape[-2], size)
+    cols = np.arange(0, panels.shape[-1], size)
+    summed = np.add.reduceat(np.add.reduceat(panels, rows, axis=-2), cols, axis=-1)
+    counts = np.outer(np.diff(np.append(rows, panels.shape[-2])), np.diff(np.append(cols, panels.shape[-1])))
+    return (summed / counts).astype(np.float32), size
+
+
+def resolve_focus(maps: AttentionMaps, focus: str | int | None, rows: Sequence[Sequence[int]]) -> int:
+    """Row index of `focus`: a token position ("7"), or a token or word of the text ("it").
+
+    None picks the first row that is not a special token.
+    """
+    if focus is None or str(focus).strip() == "":
+        return next((i for i, group in enumerate(rows) if not maps.query.special[group[0]]), 0)
+    text = str(focus).strip()
+    if text.lstrip("#").isdigit():
+        position = int(text.lstrip("#"))
+        for index, group in enumerate(rows):
+            if position in group:
+                return index
+        raise InputError(f"Token position {position} is not shown; positions go from 0 to {len(maps.query) - 1}.")
+    wanted = text.casefold()
+    for index, group in enumerate(rows):
+        word = maps.query.words[maps.query.word_of[group[0]]]
+        names = {maps.query.tokens[p].casefold() for p in group} | {word.casefold()}
+        # "today" finds the byte-level token "Ġtoday" and the word "today,".
+        names |= {name.lstrip("Ġ▁#").rstrip(".,;:!?") for name in names}
+        if wanted in names:
+            return index
+    raise InputError(f"'{text}' is not a token or word of this input; pick a token from the list.")
