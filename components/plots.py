@@ -1,8 +1,9 @@
-"""Plot builders: pure functions from arrays and token lists to Plotly figures.
+"""Plot builders and the look they share: pure functions from arrays and labels to Plotly figures.
 
-No model is loaded here. Tokens are HTML-escaped for labels because Plotly renders a subset of
-HTML in ticks and hovers (a BART token like `<s>` would otherwise vanish as a strike-through tag);
-the raw tokens ride along in `layout.meta` for API clients.
+No model is loaded here. Labels are HTML-escaped because Plotly renders a subset of HTML in ticks,
+hovers and titles (a BART token like `<s>` would otherwise vanish as a strike-through tag); raw
+labels ride along in `layout.meta` where API clients need them. The attention figures live in
+`components.attention_plots` and use the helpers below.
 """
 
 from __future__ import annotations
@@ -10,183 +11,180 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 # Perceptually uniform and colour-blind safe, readable on a projector.
 COLOR_SCALE = "Viridis"
-FONT = {"size": 15}
-MAX_TICK_LABELS = 64
+BAR_COLOR = "#3b528b"
+SECOND_COLOR = "#5ec962"
+# Stands out on every Viridis colour and on white.
+HIGHLIGHT_COLOR = "#ff4d4d"
+OUTLINE = "#111111"
+TOP = 80  # px above the plot: the title
+ASSUMED_WIDTH = 900  # px; Gradio sizes plots to their column, so x-axis tick thinning assumes this width
 
 
-def _labels(tokens: Sequence[str]) -> list[str]:
-    return [html.escape(token) for token in tokens]
+@dataclass(frozen=True)
+class Style:
+    """Fonts and line widths; the presenter style is for a projector at the back of a classroom."""
+
+    font_size: int
+    line_width: float
+    max_label_chars: int
 
 
-def _positions(tokens: Sequence[str]) -> list[str]:
-    """Unique axis categories, "token #i": a category axis would merge repeated tokens ("the" … "the").
+NORMAL = Style(font_size=14, line_width=1.0, max_label_chars=16)
+PRESENTER = Style(font_size=22, line_width=2.5, max_label_chars=14)
 
-    Hover labels read them directly, so no per-cell hover data is sent.
+
+def style_for(presenter: bool) -> Style:
+    return PRESENTER if presenter else NORMAL
+
+
+def escape(text: str) -> str:
+    """A label as Plotly must receive it to show it literally."""
+    return html.escape(str(text))
+
+
+def tick_label(text: str, style: Style) -> str:
+    """Escaped, and cut with "…" past `style.max_label_chars` (cut before escaping, so no entity is split)."""
+    text = str(text)
+    if len(text) > style.max_label_chars:
+        text = text[: style.max_label_chars - 1] + "…"
+    return escape(text)
+
+
+def categories(labels: Sequence[str], start: int = 0) -> list[str]:
+    """Unique axis categories "label #i": a category axis would merge repeated tokens ("the" … "the").
+
+    Hovers read them directly, so no per-cell hover data is sent.
     """
-    return [f"{label} #{i}" for i, label in enumerate(_labels(tokens))]
+    return [f"{escape(label)} #{start + i}" for i, label in enumerate(labels)]
 
 
-def _check_shape(matrix: np.ndarray, query_tokens: Sequence[str], key_tokens: Sequence[str]) -> None:
-    if matrix.shape != (len(query_tokens), len(key_tokens)):
-        raise ValueError(
-            f"Attention matrix of shape {matrix.shape} does not match "
-            f"{len(query_tokens)} query tokens x {len(key_tokens)} key tokens."
-        )
+def max_ticks(length_px: float, style: Style) -> int:
+    """How many tick labels fit along an axis without overlapping: one per 1.6 font sizes."""
+    return max(1, int(length_px // (1.6 * style.font_size)))
 
 
-def _heatmap(matrix: np.ndarray, query_tokens: Sequence[str], key_tokens: Sequence[str], **kwargs) -> go.Heatmap:
-    return go.Heatmap(
-        z=np.asarray(matrix, dtype=np.float32),
-        x=_positions(key_tokens),
-        y=_positions(query_tokens),
-        zmin=0.0,
-        zmax=1.0,
-        hovertemplate="query: <b>%{y}</b><br>key: <b>%{x}</b><br>weight: %{z:.3f}<extra></extra>",
-        **kwargs,
-    )
-
-
-def _token_ticks(tokens: Sequence[str]) -> dict:
-    """Tick labels show the bare tokens, thinned on long inputs so they never overlap."""
-    step = max(1, math.ceil(len(tokens) / MAX_TICK_LABELS))
-    shown = range(0, len(tokens), step)
-    categories, labels = _positions(tokens), _labels(tokens)
+def thin_ticks(
+    values: Sequence[str], texts: Sequence[str], *, length_px: float, style: Style, anchor: int | None = None
+) -> dict:
+    """Category-axis ticks thinned to `max_ticks`; the position `anchor`, when given, always keeps its tick."""
+    step = max(1, math.ceil(len(values) / max_ticks(length_px, style)))
+    first = anchor % step if anchor is not None and 0 <= anchor < len(values) else 0
+    shown = range(first, len(values), step)
     return {
         "type": "category",
         "tickmode": "array",
-        "tickvals": [categories[i] for i in shown],
-        "ticktext": [labels[i] for i in shown],
+        "tickvals": [values[i] for i in shown],
+        "ticktext": [texts[i] for i in shown],
     }
 
 
-def attention_heatmap(
-    matrix: np.ndarray, query_tokens: Sequence[str], key_tokens: Sequence[str], *, title: str
-) -> go.Figure:
-    """Heatmap of one attention matrix.
-
-    matrix: [query_len, key_len], weights in 0..1; row i is query token i, column j key token j.
-    """
-    matrix = np.asarray(matrix)
-    _check_shape(matrix, query_tokens, key_tokens)
-    figure = go.Figure(
-        _heatmap(matrix, query_tokens, key_tokens, colorscale=COLOR_SCALE, colorbar={"title": {"text": "weight"}})
-    )
-    figure.update_xaxes(title_text="key token (attended to)", tickangle=-60, **_token_ticks(key_tokens))
-    figure.update_yaxes(title_text="query token (attending)", autorange="reversed", **_token_ticks(query_tokens))
-    side = max(len(query_tokens), 8)
-    figure.update_layout(
-        title={"text": html.escape(title)},
-        template="none",
-        font=FONT,
-        height=min(1000, 260 + 22 * side),
-        margin={"l": 140, "b": 140, "t": 70, "r": 30},
-        meta={"query_tokens": list(query_tokens), "key_tokens": list(key_tokens)},
-    )
-    return figure
+def label_ticks(
+    labels: Sequence[str], *, length_px: float, style: Style, start: int = 0, anchor: int | None = None
+) -> dict:
+    """Ticks showing the bare labels (escaped, cut) on the unique `categories` of an axis, thinned to fit."""
+    texts = [tick_label(label, style) for label in labels]
+    return thin_ticks(categories(labels, start), texts, length_px=length_px, style=style, anchor=anchor)
 
 
-def head_grid(heads: np.ndarray, query_tokens: Sequence[str], key_tokens: Sequence[str], *, title: str) -> go.Figure:
-    """Small heatmaps of every head of one layer, on one shared 0..1 colour scale.
-
-    heads: [num_heads, query_len, key_len].
-    """
-    heads = np.asarray(heads)
-    if heads.ndim != 3:
-        raise ValueError(f"Expected [heads, query, key] weights, got shape {heads.shape}.")
-    _check_shape(heads[0], query_tokens, key_tokens)
-    count = heads.shape[0]
-    cols = min(4, count)
-    rows = math.ceil(count / cols)
-    figure = make_subplots(
-        rows=rows,
-        cols=cols,
-        subplot_titles=[f"Head {h + 1}" for h in range(count)],
-        horizontal_spacing=0.03,
-        vertical_spacing=0.06,
-    )
-    for h in range(count):
-        figure.add_trace(
-            _heatmap(heads[h], query_tokens, key_tokens, coloraxis="coloraxis", name=f"Head {h + 1}"),
-            row=h // cols + 1,
-            col=h % cols + 1,
-        )
-    # Small multiples: tokens are in each cell's hover; tick labels would collide between panels.
-    figure.update_xaxes(showticklabels=False, type="category")
-    figure.update_yaxes(showticklabels=False, type="category", autorange="reversed")
-    figure.update_layout(
-        title={"text": html.escape(title)},
-        template="none",
-        font=FONT,
-        coloraxis={"colorscale": COLOR_SCALE, "cmin": 0.0, "cmax": 1.0},
-        height=260 * rows + 80,
-        margin={"t": 90},
-        meta={"query_tokens": list(query_tokens), "key_tokens": list(key_tokens)},
-    )
-    return figure
+def label_margin(style: Style, *, angle: float = 0.0) -> int:
+    """Pixels a tick label of `style.max_label_chars` characters takes across its axis, plus the axis title."""
+    label = 0.62 * style.font_size * style.max_label_chars
+    return int(label * abs(math.sin(math.radians(angle))) if angle else label) + int(2.6 * style.font_size)
 
 
-def score_bars(labels: Sequence[str], scores: Sequence[float], *, title: str) -> go.Figure:
-    """Horizontal bars of scores in 0..1, highest on top."""
+def axis_lines(style: Style) -> dict:
+    """Axis lines and ticks; the presenter style thickens them along with the fonts."""
+    return {
+        "showline": True,
+        "linewidth": style.line_width,
+        "ticks": "outside",
+        "tickwidth": style.line_width,
+        "ticklen": int(4 + 2 * style.line_width),
+        "tickfont": {"size": style.font_size},
+        # An explicit standoff makes plotly.js measure the tick labels before placing the title; without it,
+        # Gradio's plotly.js 3 draws the title over long rotated labels.
+        "title": {"font": {"size": style.font_size}, "standoff": int(0.6 * style.font_size)},
+        "automargin": True,
+    }
+
+
+def colorbar(style: Style, **placement: object) -> dict:
+    """A colour bar drawn with the style's line width and font; `placement` sets x, y, len, title…"""
+    return {
+        "outlinewidth": style.line_width,
+        "tickwidth": style.line_width,
+        "tickfont": {"size": style.font_size},
+        **placement,
+    }
+
+
+def base_layout(style: Style, *, title: str, height: int, margin: Mapping[str, int]) -> dict:
+    """Layout keys every figure shares: escaped title, fonts from the style, compact template."""
+    return {
+        "title": {"text": escape(title), "font": {"size": int(style.font_size * 1.3)}},
+        "template": "none",
+        "font": {"size": style.font_size},
+        "hoverlabel": {"font": {"size": style.font_size}},
+        "height": int(height),
+        "margin": dict(margin),
+    }
+
+
+def score_bars(labels: Sequence[str], scores: Sequence[float], *, title: str, style: Style = NORMAL) -> go.Figure:
+    """Horizontal bars of scores in 0..1, highest on top. labels, scores: [n]."""
     order = sorted(range(len(labels)), key=lambda i: scores[i], reverse=True)
     figure = go.Figure(
         go.Bar(
             x=[float(scores[i]) for i in order],
-            y=[html.escape(labels[i]) for i in order],
+            y=[escape(labels[i]) for i in order],
             orientation="h",
             text=[f"{scores[i]:.1%}" for i in order],
             textposition="auto",
-            marker_color="#3b528b",
+            marker={"color": BAR_COLOR},
             hovertemplate="%{y}: %{x:.3f}<extra></extra>",
         )
     )
-    figure.update_xaxes(range=[0, 1], title_text="score")
-    figure.update_yaxes(autorange="reversed")
-    figure.update_layout(
-        title={"text": html.escape(title)},
-        template="none",
-        font=FONT,
-        height=160 + 40 * len(labels),
-        margin={"l": 160},
-    )
+    figure.update_xaxes(range=[0, 1], title_text="score", **axis_lines(style))
+    figure.update_yaxes(autorange="reversed", **axis_lines(style))
+    height = 160 + int(2.8 * style.font_size) * len(labels)
+    figure.update_layout(**base_layout(style, title=title, height=height, margin={"l": 160, "t": 70}))
     return figure
 
 
 def class_probability_bars(
-    rows: Sequence[str], probabilities: Mapping[str, Sequence[float]], *, title: str
+    rows: Sequence[str], probabilities: Mapping[str, Sequence[float]], *, title: str, style: Style = NORMAL
 ) -> go.Figure:
-    """Grouped horizontal bars: for each row (a text), one bar per class probability."""
+    """Grouped horizontal bars: for each row (a text), one bar per class. probabilities: class -> [rows]."""
     palette = ["#440154", "#21918c", "#fde725", "#3b528b", "#5ec962"]
     figure = go.Figure(
         [
             go.Bar(
-                name=html.escape(label),
+                name=escape(label),
                 x=[float(p) for p in values],
-                y=[html.escape(row) for row in rows],
+                y=[escape(row) for row in rows],
                 orientation="h",
-                marker_color=palette[i % len(palette)],
+                marker={"color": palette[i % len(palette)]},
                 text=[f"{p:.1%}" for p in values],
                 textposition="auto",
-                hovertemplate="%{y}<br>" + html.escape(label) + ": %{x:.3f}<extra></extra>",
+                hovertemplate="%{y}<br>" + escape(label) + ": %{x:.3f}<extra></extra>",
             )
             for i, (label, values) in enumerate(probabilities.items())
         ]
     )
-    figure.update_xaxes(range=[0, 1], title_text="probability")
-    figure.update_yaxes(autorange="reversed")
+    figure.update_xaxes(range=[0, 1], title_text="probability", **axis_lines(style))
+    figure.update_yaxes(autorange="reversed", **axis_lines(style))
+    bar_px = int(2.2 * style.font_size)
+    height = 180 + bar_px * len(rows) * max(1, len(probabilities))
     figure.update_layout(
-        title={"text": html.escape(title)},
+        **base_layout(style, title=title, height=height, margin={"l": 200, "t": 70}),
         barmode="group",
-        template="none",
-        font=FONT,
-        height=160 + 60 * len(rows) * max(1, len(probabilities)) // 2,
-        margin={"l": 200},
         legend={"orientation": "h", "y": -0.2},
     )
     return figure
@@ -196,3 +194,57 @@ def short(text: str, limit: int = 40) -> str:
     """A label-sized version of a text."""
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def top_tokens_bars(
+    tokens: Sequence[str],
+    before: Sequence[float],
+    after: Sequence[float],
+    chosen: int,
+    *,
+    title: str,
+    style: Style = NORMAL,
+) -> go.Figure:
+    """Next-token candidates of one generation step, most likely on top, before and after sampling settings.
+
+    tokens, before, after: [n] in display order; `chosen` indexes the sampled token (no mark if out of range).
+    """
+    if not len(tokens) == len(before) == len(after):
+        raise ValueError(f"Got {len(tokens)} tokens but {len(before)} and {len(after)} probabilities.")
+    names = [f"{i + 1}. {escape(token)}" for i, token in enumerate(tokens)]
+    ticktext = [tick_label(token, style) for token in tokens]
+    is_chosen = np.arange(len(tokens)) == chosen
+    if is_chosen.any():
+        ticktext[chosen] = f"<b>▶ {ticktext[chosen]} (chosen)</b>"
+    line = {"color": OUTLINE, "width": np.where(is_chosen, 2 * style.line_width + 1, 0).astype(np.float32)}
+    figure = go.Figure(
+        [
+            go.Bar(
+                name=name,
+                x=np.asarray(values, dtype=np.float32),
+                y=names,
+                orientation="h",
+                marker={"color": color, "line": line},
+                text=[f"{p:.1%}" for p in values],
+                textposition="auto",
+                hovertemplate="%{y}<br>" + name + ": %{x:.1%}<extra></extra>",
+            )
+            for name, values, color in (
+                ("before: softmax of the logits", before, BAR_COLOR),
+                ("after: temperature, top-k, top-p", after, SECOND_COLOR),
+            )
+        ]
+    )
+    figure.update_xaxes(range=[0, 1], tickformat=".0%", title_text="probability", **axis_lines(style))
+    figure.update_yaxes(
+        type="category", autorange="reversed", tickmode="array", tickvals=names, ticktext=ticktext, **axis_lines(style)
+    )
+    margin = {"t": TOP + 4 * style.font_size, "l": label_margin(style) + 7 * style.font_size, "r": 30, "b": 70}
+    height = margin["t"] + margin["b"] + int(3 * style.font_size) * max(len(tokens), 3)
+    figure.update_layout(
+        **base_layout(style, title=title, height=height, margin=margin),
+        barmode="group",
+        legend={"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
+        meta={"tokens": list(tokens), "chosen": chosen},
+    )
+    return figure

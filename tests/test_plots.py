@@ -1,90 +1,70 @@
-"""Plot builders on synthetic arrays: no model anywhere."""
+"""The shared look and the score bars, on synthetic values: no model anywhere."""
 
 import json
 
-import numpy as np
 import plotly.io as pio
 import pytest
 
 from components.plots import (
-    attention_heatmap,
+    NORMAL,
+    PRESENTER,
+    Style,
+    categories,
     class_probability_bars,
-    head_grid,
+    label_ticks,
+    max_ticks,
     score_bars,
+    short,
+    style_for,
+    tick_label,
 )
-from tests.figures import heatmap_matrices
-
-TOKENS = ["[CLS]", "the", "cat", "saw", "the", "<s>", "[SEP]"]
 
 
-def random_attention(*shape: int, seed: int = 0) -> np.ndarray:
-    weights = np.random.default_rng(seed).random(shape).astype(np.float32)
-    return weights / weights.sum(axis=-1, keepdims=True)
+def test_presenter_style_is_larger_and_thicker_for_the_back_of_the_room():
+    assert style_for(True) is PRESENTER and style_for(False) is NORMAL
+    assert PRESENTER.font_size > NORMAL.font_size and PRESENTER.line_width > NORMAL.line_width
+    with pytest.raises(AttributeError):
+        NORMAL.font_size = 30  # frozen: one shared look
 
 
-def test_heatmap_z_is_the_matrix_rows_queries_columns_keys():
-    matrix = random_attention(3, 7)
-    figure = attention_heatmap(matrix, TOKENS[:3], TOKENS, title="t")
-    [z] = heatmap_matrices(figure.to_json())
-    np.testing.assert_array_equal(z, matrix)
-    trace = figure.data[0]
-    assert (trace.zmin, trace.zmax) == (0.0, 1.0)
-    assert list(figure.layout.meta["query_tokens"]) == TOKENS[:3]
-    assert list(figure.layout.meta["key_tokens"]) == TOKENS
+def test_tick_labels_are_escaped_and_cut_with_an_ellipsis():
+    style = Style(font_size=14, line_width=1.0, max_label_chars=6)
+    assert tick_label("<s>", style) == "&lt;s&gt;"
+    assert tick_label("abcdefgh", style) == "abcde…"
+    # Cut before escaping, so an entity is never split in half.
+    assert tick_label("<<<<<<<<", style) == "&lt;" * 5 + "…"
 
 
-def test_repeated_tokens_keep_their_own_rows_and_columns():
-    matrix = random_attention(7, 7)
-    trace = attention_heatmap(matrix, TOKENS, TOKENS, title="t").data[0]
-    # A category axis would merge the two "the": each position gets its own category.
-    assert len(set(trace.x)) == len(set(trace.y)) == 7
-    assert trace.x[1] != trace.x[4] and trace.x[1].startswith("the") and trace.x[4].startswith("the")
+def test_categories_stay_unique_when_labels_repeat():
+    assert categories(["the", "cat", "the"], start=10) == ["the #10", "cat #11", "the #12"]
 
 
-def test_ticks_show_the_tokens_and_hover_names_query_key_and_weight():
-    figure = attention_heatmap(random_attention(2, 3), ["a", "b"], ["x", "y", "z"], title="t")
-    assert list(figure.layout.xaxis.ticktext) == ["x", "y", "z"]
-    assert list(figure.layout.yaxis.ticktext) == ["a", "b"]
-    assert list(figure.layout.xaxis.tickvals) == list(figure.data[0].x)
-    template = figure.data[0].hovertemplate
-    assert "query: <b>%{y}</b>" in template and "key: <b>%{x}</b>" in template and "%{z:.3f}" in template
+def test_label_ticks_never_show_more_labels_than_fit():
+    labels = [f"t{i}" for i in range(512)]
+    ticks = label_ticks(labels, length_px=700, style=NORMAL)
+    assert len(ticks["tickvals"]) <= 700 / (1.6 * NORMAL.font_size)
+    assert len(ticks["tickvals"]) >= max_ticks(700, NORMAL) - 1  # thinned, not emptied
+    assert ticks["tickvals"][0] == "t0 #0" and ticks["ticktext"][0] == "t0"
 
 
-def test_tokens_are_escaped_so_they_never_render_as_html():
-    payload = "<img src=x onerror=alert(1)>"
-    figure = attention_heatmap(random_attention(2, 2), ["<s>", payload], ["<s>", payload], title=payload)
-    text = figure.to_json()
-    assert "<img" not in json.dumps(json.loads(text)["data"]) and "<img" not in str(figure.layout.xaxis.ticktext)
-    assert "&lt;s&gt;" in figure.layout.yaxis.ticktext
-    assert "<img" not in figure.layout.title.text
-
-
-def test_shape_mismatch_is_a_clear_error():
-    with pytest.raises(ValueError, match="does not match 2 query tokens x 3 key tokens"):
-        attention_heatmap(random_attention(3, 3), ["a", "b"], ["x", "y", "z"], title="t")
-
-
-def test_long_inputs_thin_their_tick_labels():
-    tokens = [f"t{i}" for i in range(300)]
-    figure = attention_heatmap(random_attention(300, 300), tokens, tokens, title="t")
-    assert len(figure.layout.xaxis.tickvals) <= 64
-    assert len(figure.data[0].x) == 300  # every column is still there
-
-
-def test_head_grid_has_one_heatmap_per_head_on_one_scale():
-    heads = random_attention(12, 5, 5)
-    figure = head_grid(heads, TOKENS[:5], TOKENS[:5], title="layer 3")
-    matrices = heatmap_matrices(figure.to_json())
-    assert len(matrices) == 12
-    for head, z in zip(heads, matrices, strict=True):
-        np.testing.assert_array_equal(z, head)
-    assert (figure.layout.coloraxis.cmin, figure.layout.coloraxis.cmax) == (0.0, 1.0)
+def test_label_ticks_keep_the_anchor_label():
+    labels = [f"t{i}" for i in range(100)]
+    ticks = label_ticks(labels, length_px=100, style=NORMAL, start=50, anchor=37)
+    assert "t37 #87" in ticks["tickvals"]
+    assert len(ticks["tickvals"]) <= max_ticks(100, NORMAL)
 
 
 def test_score_bars_rank_highest_first():
     figure = score_bars(["a", "b", "c"], [0.2, 0.7, 0.1], title="s")
     assert list(figure.data[0].y) == ["b", "a", "c"]
     assert list(figure.data[0].x) == [0.7, 0.2, 0.1]
+    assert list(figure.layout.xaxis.range) == [0, 1]
+
+
+def test_score_bars_escape_labels_and_title():
+    figure = score_bars(["<b>x</b>"], [0.5], title="<i>t</i>")
+    assert list(figure.data[0].y) == ["&lt;b&gt;x&lt;/b&gt;"]
+    assert figure.layout.title.text == "&lt;i&gt;t&lt;/i&gt;"
 
 
 def test_class_probability_bars_one_trace_per_class():
@@ -93,6 +73,20 @@ def test_class_probability_bars_one_trace_per_class():
     assert list(figure.data[1].x) == [0.9, 0.2]
 
 
+@pytest.mark.parametrize("build", [score_bars, class_probability_bars])
+def test_bars_take_the_presenter_style(build):
+    args = (["a", "b"], [0.3, 0.7]) if build is score_bars else (["a"], {"x": [0.3], "y": [0.7]})
+    normal, presenter = build(*args, title="t"), build(*args, title="t", style=PRESENTER)
+    assert presenter.layout.font.size == PRESENTER.font_size > normal.layout.font.size
+    assert presenter.layout.xaxis.linewidth > normal.layout.xaxis.linewidth
+    assert len(json.dumps(presenter.layout.template.to_plotly_json())) < 100  # template "none": compact JSON
+
+
+def test_short_collapses_whitespace_and_cuts():
+    assert short("a  b\nc") == "a b c"
+    assert short("x" * 50, limit=10) == "x" * 9 + "…"
+
+
 def test_figures_round_trip_through_plotly_json():
-    figure = attention_heatmap(random_attention(3, 3), ["a", "b", "c"], ["a", "b", "c"], title="t")
+    figure = score_bars(["a"], [0.5], title="t")
     assert pio.from_json(figure.to_json()).layout.title.text == "t"

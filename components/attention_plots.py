@@ -1,0 +1,302 @@
+"""Attention figures: pure functions from attention arrays and token labels to Plotly figures.
+
+Weights go to Plotly as float32 numpy arrays, so they travel as compact base64 (`bdata`, dtype f4).
+Shown labels are escaped and cut (see `components.plots`); the raw labels sit in `layout.meta`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from components.plots import (
+    ASSUMED_WIDTH,
+    BAR_COLOR,
+    COLOR_SCALE,
+    HIGHLIGHT_COLOR,
+    NORMAL,
+    OUTLINE,
+    TOP,
+    Style,
+    axis_lines,
+    base_layout,
+    categories,
+    colorbar,
+    escape,
+    label_margin,
+    label_ticks,
+    thin_ticks,
+)
+
+TICK_ANGLE = -60
+COLORBAR = 100  # px right of the plot: a colour bar with its ticks
+GRID_MARGIN = {"t": TOP + 20, "l": 20, "r": COLORBAR, "b": 20}
+HOVER = "query: <b>%{y}</b><br>key: <b>%{x}</b><br>weight: %{z:.3f}<extra></extra>"
+
+
+def _matrix(matrix: np.ndarray, row_labels: Sequence[str], col_labels: Sequence[str]) -> np.ndarray:
+    matrix = np.asarray(matrix, dtype=np.float32)
+    if matrix.shape != (len(row_labels), len(col_labels)):
+        raise ValueError(
+            f"Attention matrix of shape {matrix.shape} does not match "
+            f"{len(row_labels)} query tokens x {len(col_labels)} key tokens."
+        )
+    return matrix
+
+
+def _bold_tick(ticks: dict, value: str) -> None:
+    ticks["ticktext"] = [
+        f"<b>{text}</b>" if tick == value else text
+        for tick, text in zip(ticks["tickvals"], ticks["ticktext"], strict=True)
+    ]
+
+
+def attention_heatmap(
+    matrix: np.ndarray,
+    row_labels: Sequence[str],
+    col_labels: Sequence[str],
+    *,
+    title: str,
+    style: Style = NORMAL,
+    row_start: int = 0,
+    highlight_row: int | None = None,
+    zmax: float = 1.0,
+) -> go.Figure:
+    """Heatmap of one attention matrix, optionally a window of its rows.
+
+    matrix: [rows, cols]; row i is query token `row_start + i`, column j key token j.
+    highlight_row: absolute query index to outline; ignored when outside the window.
+    """
+    matrix = _matrix(matrix, row_labels, col_labels)
+    rows, cols = matrix.shape
+    margin = {"t": TOP, "l": label_margin(style), "b": label_margin(style, angle=TICK_ANGLE), "r": COLORBAR}
+    height = min(1000, max(380, margin["t"] + margin["b"] + int(1.8 * style.font_size * rows)))
+    focus = highlight_row - row_start if highlight_row is not None and 0 <= highlight_row - row_start < rows else None
+    figure = go.Figure(
+        go.Heatmap(
+            z=matrix,
+            x=categories(col_labels),
+            y=categories(row_labels, row_start),
+            zmin=0.0,
+            zmax=zmax,
+            colorscale=COLOR_SCALE,
+            colorbar=colorbar(style, title={"text": "weight"}),
+            hovertemplate=HOVER,
+        )
+    )
+    x_ticks = label_ticks(col_labels, length_px=ASSUMED_WIDTH - margin["l"] - margin["r"], style=style)
+    y_ticks = label_ticks(
+        row_labels, length_px=height - margin["t"] - margin["b"], style=style, start=row_start, anchor=focus
+    )
+    if focus is not None:
+        _bold_tick(y_ticks, categories(row_labels, row_start)[focus])
+        figure.add_shape(
+            type="rect",
+            xref="x",
+            yref="y",
+            x0=-0.5,
+            x1=cols - 0.5,
+            y0=focus - 0.5,
+            y1=focus + 0.5,
+            line={"color": HIGHLIGHT_COLOR, "width": 2 * style.line_width},
+        )
+    figure.update_xaxes(title_text="key token (attended to)", tickangle=TICK_ANGLE, **axis_lines(style), **x_ticks)
+    figure.update_yaxes(title_text="query token (attending)", autorange="reversed", **axis_lines(style), **y_ticks)
+    figure.update_layout(
+        **base_layout(style, title=title, height=height, margin=margin),
+        meta={"row_labels": list(row_labels), "col_labels": list(col_labels), "row_start": row_start},
+    )
+    return figure
+
+
+def _panel_grid(titles: Sequence[str], columns: int, style: Style) -> tuple[dict, list[dict], int]:
+    """Axes (xaxis, yaxis, xaxis2…) and title annotations for square panels, `columns` a row; plot height in px.
+
+    Built directly rather than with make_subplots + update_xaxes, which take seconds for a 24 x 16 model view.
+    """
+    rows, gap_x = math.ceil(len(titles) / columns), 10
+    width = ASSUMED_WIDTH - GRID_MARGIN["l"] - GRID_MARGIN["r"]
+    side = min(300.0, (width - gap_x * (columns - 1)) / columns)
+    longest = max(len(str(t)) for t in titles)
+    title_font = max(9, min(style.font_size, int(side / (0.62 * longest))))
+    gap_y = int(1.5 * title_font) + 8
+    height = rows * side + (rows - 1) * gap_y
+    frame = {"type": "category", "showticklabels": False, "ticks": "", "showgrid": False, "showline": True}
+    frame |= {"mirror": True, "linewidth": style.line_width}
+    axes, annotations = {}, []
+    for n, title in enumerate(titles):
+        row, col = divmod(n, columns)
+        x0, y1 = col * (side + gap_x) / width, 1 - row * (side + gap_y) / height
+        x1, y0 = min(1.0, x0 + side / width), max(0.0, y1 - side / height)  # no rounding past the edges
+        suffix = "" if n == 0 else str(n + 1)
+        axes[f"xaxis{suffix}"] = frame | {"domain": [x0, x1], "anchor": f"y{suffix}"}
+        axes[f"yaxis{suffix}"] = frame | {"domain": [y0, y1], "anchor": f"x{suffix}", "autorange": "reversed"}
+        annotations.append(
+            {"text": escape(title), "x": (x0 + x1) / 2, "y": y1, "xref": "paper", "yref": "paper", "xanchor": "center"}
+            | {"yanchor": "bottom", "showarrow": False, "font": {"size": title_font}}
+        )
+    return axes, annotations, int(height)
+
+
+def head_grid(
+    panels: np.ndarray,
+    row_labels: Sequence[str],
+    col_labels: Sequence[str],
+    *,
+    panel_titles: Sequence[str],
+    title: str,
+    style: Style = NORMAL,
+    columns: int = 4,
+) -> go.Figure:
+    """Small multiples of attention matrices on one 0..1 colour scale, `columns` panels a row.
+
+    panels: [n, rows, cols], e.g. every head of a layer, or layers x heads for a model view.
+    """
+    panels = np.asarray(panels, dtype=np.float32)
+    if panels.ndim != 3 or not 0 < len(panel_titles) == panels.shape[0]:
+        raise ValueError(f"Expected [panels, query, key] weights and one title a panel, got shape {panels.shape}.")
+    _matrix(panels[0], row_labels, col_labels)
+    axes, annotations, plot_height = _panel_grid(panel_titles, max(1, min(columns, len(panels))), style)
+    x, y = categories(col_labels), categories(row_labels)
+    # Tick labels would collide between panels: the tokens are in each cell's hover instead.
+    traces = [
+        {"type": "heatmap", "z": panel, "x": x, "y": y, "coloraxis": "coloraxis"}
+        | {"xaxis": f"x{n + 1 if n else ''}", "yaxis": f"y{n + 1 if n else ''}"}
+        | {"hovertemplate": f"<b>{escape(panel_titles[n])}</b><br>{HOVER}"}
+        for n, panel in enumerate(panels)
+    ]
+    height = plot_height + GRID_MARGIN["t"] + GRID_MARGIN["b"]
+    layout = base_layout(style, title=title, height=height, margin=GRID_MARGIN) | axes | {"annotations": annotations}
+    layout["coloraxis"] = {"colorscale": COLOR_SCALE, "cmin": 0.0, "cmax": 1.0}
+    layout["coloraxis"]["colorbar"] = colorbar(style, title={"text": "weight"})
+    layout["meta"] = {"row_labels": list(row_labels), "col_labels": list(col_labels), "row_start": 0}
+    return go.Figure(data=traces, layout=layout)
+
+
+def focus_bars(weights: np.ndarray, col_labels: Sequence[str], *, title: str, style: Style = NORMAL) -> go.Figure:
+    """Where one query token attends: a bar per key token, the largest highlighted and labelled.
+
+    weights: [cols].
+    """
+    weights = np.asarray(weights, dtype=np.float32)
+    if weights.shape != (len(col_labels),):
+        raise ValueError(f"Weights of shape {weights.shape} do not match {len(col_labels)} key tokens.")
+    peak = float(np.nanmax(weights)) if weights.size else 0.0
+    tops = np.flatnonzero(weights == peak)
+    names = categories(col_labels)
+    figure = go.Figure(
+        go.Bar(
+            x=names,
+            y=weights,
+            marker={
+                "color": [HIGHLIGHT_COLOR if w == peak else BAR_COLOR for w in weights],
+                "line": {
+                    "color": OUTLINE,
+                    "width": np.where(weights == peak, 1.5 * style.line_width, 0).astype(np.float32),
+                },
+            },
+            hovertemplate="key: <b>%{x}</b><br>weight: %{y:.3f}<extra></extra>",
+        )
+    )
+    for j in tops[:5]:  # a uniform row ties everywhere: label a few bars, not hundreds
+        figure.add_annotation(
+            x=names[j],
+            y=peak,
+            text=f"{peak:.2f}",
+            showarrow=False,
+            yanchor="bottom",
+            yshift=3,
+            font={"size": style.font_size},
+        )
+    margin = {"t": TOP, "l": 5 * style.font_size + 20, "b": label_margin(style, angle=TICK_ANGLE), "r": 30}
+    x_ticks = label_ticks(col_labels, length_px=ASSUMED_WIDTH - margin["l"] - margin["r"], style=style)
+    figure.update_xaxes(title_text="key token (attended to)", tickangle=TICK_ANGLE, **axis_lines(style), **x_ticks)
+    figure.update_yaxes(title_text="weight", range=[0, max(peak * 1.15, 0.05)], **axis_lines(style))
+    height = margin["t"] + margin["b"] + 320
+    figure.update_layout(
+        **base_layout(style, title=title, height=height, margin=margin), meta={"col_labels": list(col_labels)}
+    )
+    return figure
+
+
+def _cell_text(value: float) -> str:
+    """At most 4 characters below 1000, to fit a small cell: "0.05", "3.46", "12"; blank for NaN."""
+    if math.isnan(value):
+        return ""
+    return f"{value:.0f}" if abs(value) >= 9.995 else f"{value:.2f}"
+
+
+def _metric_trace(name: str, values: np.ndarray, *, colorbar: dict, text_font: int) -> go.Heatmap:
+    """values: [layers, heads]; the cells carry their values as text when `text_font` is set."""
+    layers, heads = values.shape
+    cells = {}
+    if text_font:
+        text = [[_cell_text(float(v)) for v in row] for row in values]
+        cells = {"text": text, "texttemplate": "%{text}", "textfont": {"size": text_font}}
+    return go.Heatmap(
+        z=values,
+        x=[f"Head {n}" for n in range(1, heads + 1)],
+        y=[f"Layer {n}" for n in range(1, layers + 1)],
+        colorscale=COLOR_SCALE,
+        colorbar=colorbar,
+        hoverongaps=False,
+        hovertemplate=f"<b>{escape(name)}</b><br>%{{y}}, %{{x}}: %{{z:.3f}}<extra></extra>",
+        **cells,
+    )
+
+
+def _summary_axes(figure: go.Figure, layers: int, heads: int, *, panel_px: tuple[float, float], style: Style) -> None:
+    """Layer 1 on top; head numbers under each panel, layer names left of the first column, thinned to fit."""
+    heads_axis = [f"Head {n}" for n in range(1, heads + 1)], [str(n) for n in range(1, heads + 1)]
+    layers_axis = [f"Layer {n}" for n in range(1, layers + 1)]
+    lines = axis_lines(style) | {"automargin": False}
+    figure.update_xaxes(title_text="head", **thin_ticks(*heads_axis, length_px=panel_px[0], style=style), **lines)
+    figure.update_yaxes(
+        autorange="reversed", **thin_ticks(layers_axis, layers_axis, length_px=panel_px[1], style=style)
+    )
+    figure.update_yaxes(**lines)
+    figure.update_yaxes(ticks="", col=2)  # shared with column 1; tick marks would poke at its colour bar
+    figure.update_annotations(font_size=style.font_size)
+
+
+def summary_heatmaps(metrics: Mapping[str, np.ndarray], *, title: str, style: Style = NORMAL) -> go.Figure:
+    """One layers x heads heatmap per metric, two a row, each with its colour bar beside it; layer 1 on top.
+
+    metrics: name -> [layers, heads], all the same shape; NaN cells stay blank.
+    """
+    names = list(metrics)
+    arrays = [np.asarray(metrics[name], dtype=np.float32) for name in names]
+    if not arrays or any(a.ndim != 2 or a.shape != arrays[0].shape for a in arrays):
+        raise ValueError("Expected one or more [layers, heads] arrays of the same shape.")
+    (layers, heads), columns, grid_rows = arrays[0].shape, min(2, len(names)), math.ceil(len(names) / 2)
+    font = style.font_size
+    bar_px = int(4.5 * font) + 20  # a colour bar with its tick labels, right of each panel
+    margin = {"t": TOP + font, "l": int(5.5 * font) + 10, "r": bar_px, "b": 4 * font}
+    plot_width = ASSUMED_WIDTH - margin["l"] - margin["r"]
+    panel_w, panel_h = (plot_width - bar_px * (columns - 1)) / columns, layers * max(18, int(1.7 * font))
+    gap_y = 5 * font + 10  # a panel's head ticks and axis title, then the next panel's title
+    plot_height = grid_rows * panel_h + (grid_rows - 1) * gap_y
+    figure = make_subplots(
+        rows=grid_rows,
+        cols=columns,
+        subplot_titles=[escape(name) for name in names],
+        shared_yaxes=True,
+        horizontal_spacing=bar_px / plot_width if columns > 1 else 0.0,
+        vertical_spacing=gap_y / plot_height if grid_rows > 1 else 0.0,
+    )
+    text_font = min(font, int(panel_w / heads / 3.2), int(panel_h / layers / 1.3))
+    text_font = text_font if layers * heads <= 400 and text_font >= 6 else 0
+    for k, (name, values) in enumerate(zip(names, arrays, strict=True)):
+        suffix = "" if k == 0 else str(k + 1)
+        x1, (y0, y1) = figure.layout[f"xaxis{suffix}"].domain[1], figure.layout[f"yaxis{suffix}"].domain
+        beside = {"x": x1 + 8 / plot_width, "xanchor": "left", "y": (y0 + y1) / 2, "len": y1 - y0, "thickness": 12}
+        trace = _metric_trace(name, values, colorbar=colorbar(style, **beside), text_font=text_font)
+        figure.add_trace(trace, row=k // 2 + 1, col=k % 2 + 1)
+    _summary_axes(figure, layers, heads, panel_px=(panel_w, panel_h), style=style)
+    height = int(plot_height) + margin["t"] + margin["b"]
+    figure.update_layout(**base_layout(style, title=title, height=height, margin=margin), meta={"metrics": names})
+    return figure

@@ -1,0 +1,138 @@
+"""Getting attention out of the app: figure payloads with a slide-ready toolbar, SVG download, CSV/JSON/HTML files.
+
+Exported labels are written raw (they are data, not markup); only the figures escape them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import re
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import plotly.graph_objects as go
+from gradio.components.plot import PlotData
+
+PNG_SCALE = 3  # a 900 px wide plot becomes 2700 px: sharp on a slide
+PAYLOAD_BUDGET = 1_000_000  # bytes of figure JSON the app aims to send per plot
+_RESERVED = ("rows", "columns", "weights")
+# Characters that may only appear inside JSON strings, escaped so the text is safe inside HTML and JS.
+_HTML_SAFE = (("<", "\\u003c"), (">", "\\u003e"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029"))
+
+
+def safe_stem(name: str) -> str:
+    """A file name stem of [A-Za-z0-9_-] only, never empty."""
+    return re.sub(r"[^A-Za-z0-9_-]+", "_", name).strip("_")[:80] or "attention"
+
+
+def toolbar_config(filename: str) -> dict:
+    """Plotly config: no logo; the camera button saves a PNG at 3x, named after the view."""
+    return {
+        "displaylogo": False,
+        "toImageButtonOptions": {"format": "png", "filename": safe_stem(filename), "scale": PNG_SCALE},
+    }
+
+
+def plot_payload(figure: go.Figure, *, filename: str) -> PlotData:
+    """The value for a gr.Plot output, carrying a toolbar config.
+
+    Gradio's Plotly frontend parses `plot` and hands its top-level "config" to Plotly.react; a PlotData
+    returned from a handler passes through `gr.Plot.postprocess` unchanged. Plotly's JSON escapes every
+    "/" of the base64 weights as "\\u002f" (5-20% of a heatmap's bytes, depending on the weights);
+    re-encoding drops that and keeps only the escapes that stop "</script>" from ever appearing.
+    """
+    data = json.loads(figure.to_json()) | {"config": toolbar_config(filename)}
+    text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+    for raw, escaped in _HTML_SAFE:
+        text = text.replace(raw, escaped)
+    return PlotData(type="plotly", plot=text)
+
+
+def rows_within_budget(cols: int, *, budget: int = PAYLOAD_BUDGET, label_bytes: int = 64) -> int:
+    """How many query rows of a [rows, cols] attention_heatmap fit in `budget` bytes of payload (an estimate).
+
+    float32 weights travel as base64, 16/3 bytes a weight; each label costs up to `label_bytes` (category,
+    meta, tick) for a row and for a column.
+    """
+    per_row = cols * 16 / 3 + label_bytes
+    fixed = cols * label_bytes + 20_000
+    return max(1, math.floor((budget - fixed) / per_row))
+
+
+def svg_download_js(elem_id: str) -> str:
+    """JS for `gr.Button.click(None, js=...)`: download the plot in `#elem_id` as SVG via its own toolbar.
+
+    Plotly's camera button reads `toImageButtonOptions` when clicked, so the format is switched to SVG
+    for that one click and set back to PNG. Does nothing when the plot is not drawn yet.
+    """
+    return (
+        "() => {"
+        f" const root = document.getElementById({json.dumps(elem_id)});"
+        ' const plot = root && root.querySelector(".js-plotly-plot");'
+        " const button = plot && plot.querySelector('.modebar-btn[data-title^=\"Download plot\"]');"
+        " if (!plot || !plot._context || !button) return;"
+        " const options = (plot._context.toImageButtonOptions = plot._context.toImageButtonOptions || {});"
+        ' options.format = "svg";'
+        ' try { button.click(); } finally { options.format = "png"; }'
+        " }"
+    )
+
+
+def _number(value: float) -> str:
+    """The shortest text that reads back as the same float32; blank for NaN."""
+    return "" if math.isnan(value) else str(np.float32(value))
+
+
+def _check(matrix: np.ndarray, row_labels: Sequence[str], col_labels: Sequence[str]) -> np.ndarray:
+    matrix = np.asarray(matrix, dtype=np.float32)
+    if matrix.shape != (len(row_labels), len(col_labels)):
+        raise ValueError(f"Matrix of shape {matrix.shape} does not match {len(row_labels)} x {len(col_labels)} labels.")
+    return matrix
+
+
+def matrix_csv(matrix: np.ndarray, row_labels: Sequence[str], col_labels: Sequence[str]) -> str:
+    """CSV: a header "query \\ key" + column labels, then one row per query label. matrix: [rows, cols]."""
+    matrix = _check(matrix, row_labels, col_labels)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["query \\ key", *col_labels])
+    for label, row in zip(row_labels, matrix.tolist(), strict=True):
+        writer.writerow([label, *(_number(v) for v in row)])
+    return out.getvalue()
+
+
+def matrix_json(matrix: np.ndarray, row_labels: Sequence[str], col_labels: Sequence[str], **info: object) -> str:
+    """JSON: {"rows", "columns", "weights": [rows][cols], **info}; NaN becomes null. matrix: [rows, cols]."""
+    matrix = _check(matrix, row_labels, col_labels)
+    if clash := [key for key in _RESERVED if key in info]:
+        raise ValueError(f"Export info may not use the keys {clash}.")
+    weights = [[None if math.isnan(v) else float(_number(v)) for v in row] for row in matrix.tolist()]
+    data = {"rows": list(row_labels), "columns": list(col_labels), "weights": weights, **info}
+    return json.dumps(data, ensure_ascii=False, allow_nan=False, default=str)
+
+
+def write_exports(
+    figure: go.Figure,
+    matrix: np.ndarray,
+    row_labels: Sequence[str],
+    col_labels: Sequence[str],
+    *,
+    stem: str,
+    info: Mapping[str, object],
+) -> list[str]:
+    """Write `<stem>.csv`, `.json` and `.html` (plotly.js inline, so it opens offline) to a fresh folder.
+
+    matrix: [rows, cols]. Returns the three paths, for a gr.File / gr.DownloadButton.
+    """
+    stem = safe_stem(stem)
+    folder = Path(tempfile.mkdtemp(prefix="playground-export-"))
+    csv_path, json_path, html_path = (folder / f"{stem}.{ext}" for ext in ("csv", "json", "html"))
+    csv_path.write_text(matrix_csv(matrix, row_labels, col_labels), encoding="utf-8", newline="")
+    json_path.write_text(matrix_json(matrix, row_labels, col_labels, **info), encoding="utf-8")
+    figure.write_html(html_path, include_plotlyjs=True, full_html=True, config=toolbar_config(stem))
+    return [str(csv_path), str(json_path), str(html_path)]
