@@ -28,16 +28,17 @@ def build_demo(settings: Settings | None = None) -> gr.Blocks:
     settings = settings or Settings.from_env()
     with gr.Blocks(title=TITLE) as demo:
         gr.Markdown(INTRO)
+        presenter = gr.Checkbox(label="Presenter mode: large fonts and thick lines for a projector", value=False)
         with gr.Tab("Sentiment"):
-            sentiment_tab.build(settings)
+            sentiment_tab.build(settings, presenter)
         with gr.Tab("Zero-shot classification"):
-            zero_shot_tab.build(settings)
+            zero_shot_tab.build(settings, presenter)
         with gr.Tab("Text generation"):
-            generation_tab.build(settings)
+            generation_tab.build(settings, presenter)
         with gr.Tab("Translation"):
-            translation_tab.build(settings)
+            translation_tab.build(settings, presenter)
         with gr.Tab("Attention heatmap"):
-            attention_tab.build(settings)
+            attention_tab.build(settings, presenter)
     # One run at a time per event: a CPU Space has two cores, and models are not re-entrant-fast.
     demo.queue(default_concurrency_limit=1, max_size=64)
     return demo

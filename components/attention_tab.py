@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import gradio as gr
 
-from components.attention_view import AttentionView
 from components.errors import progress_reporter, user_errors, warn_truncated
+from components.explorer import AttentionExplorer
 from services import attention
 from services.config import Settings
 from services.errors import InputError
@@ -16,6 +16,8 @@ INTRO = """
 mix of all the tokens (the columns, the *keys*); each row's weights sum to 1. The tokens are the
 pieces the tokenizer cut the text into, special tokens such as `[CLS]` and `[SEP]` included.
 Try the pair example: BERT reads two sentences joined by `[SEP]`, as BertViz's head view shows them.
+Pick *it* as the query token in focus and look for the layer and head where it attends to *animal*;
+the head summaries point to heads that look at the previous token, spread broadly, or rest on `[SEP]`.
 """
 
 EXAMPLES = [
@@ -24,7 +26,7 @@ EXAMPLES = [
 ]
 
 
-def build(settings: Settings) -> None:
+def build(settings: Settings, presenter: gr.Checkbox) -> None:
     choices = settings.attention_models()
     gr.Markdown(INTRO)
     with gr.Row():
@@ -45,10 +47,18 @@ def build(settings: Settings) -> None:
         with gr.Column():
             note = gr.Markdown()
             raw = gr.JSON(label="Tokens, layers and heads")
-    view = AttentionView("Attention", api_name="attention_view", grid=True)
+    explorer = AttentionExplorer("Attention", api_name="attention_view", presenter=presenter)
+    # Another model has other layers and heads: start it from its last layer, heads averaged.
+    model.change(None, outputs=[explorer.layer, explorer.head, explorer.focus], js="() => [null, 'mean', null]")
 
     @user_errors
-    def show(text: str, text_pair: str = "", model: str = "", progress: gr.Progress = gr.Progress(track_tqdm=True)):
+    def show(
+        text: str,
+        text_pair: str = "",
+        model: str = "",
+        progress: gr.Progress = gr.Progress(track_tqdm=True),
+        **view,
+    ):
         limits = settings.limits
         by_source = {choice.source: choice for choice in choices}
         choice = by_source.get(model or choices[0].source)
@@ -62,12 +72,13 @@ def build(settings: Settings) -> None:
             kind=choice.kind,
             on_load=progress_reporter(progress),
         )
-        return [warn_truncated(result.truncated), result.as_raw_output(), *view.show([result.attention])]
+        return [warn_truncated(result.truncated), result.as_raw_output(), *explorer.show([result.attention], **view)]
 
     gr.on(
         [button.click, text.submit, text_pair.submit],
         show,
         inputs=[text, text_pair, model],
-        outputs=[note, raw, *view.outputs],
+        inputs_kwargs=explorer.kwargs,
+        outputs=[note, raw, *explorer.outputs],
         api_name="attention",
     )

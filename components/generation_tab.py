@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import gradio as gr
 
-from components.attention_view import AttentionView
 from components.errors import progress_reporter, user_errors
+from components.explorer import AttentionExplorer
 from services import generation
 from services.config import Settings
 from services.text import clean_text
@@ -15,6 +15,8 @@ INTRO = """
 repeats. Its attention is *causal*: a token can only look left, so the heatmap is a triangle.
 With sampling off, it always picks the most likely token (greedy decoding) and the text is repeatable.
 Its byte-level tokenizer marks a leading space with `Ġ` and a newline with `Ċ`.
+Move the **decoding step** slider to replay the generation: which tokens each step attended to, and
+the model's next-token probabilities before and after temperature, top-k and top-p.
 """
 
 EXAMPLES = [["So today, I just feel like"], ["The animal didn't cross the street because it was too tired"]]
@@ -22,7 +24,7 @@ EXAMPLES = [["So today, I just feel like"], ["The animal didn't cross the street
 SEPARATOR = "\n\n――――――――――\n\n"
 
 
-def build(settings: Settings) -> None:
+def build(settings: Settings, presenter: gr.Checkbox) -> None:
     limits = settings.limits
     defaults = generation.GenerationOptions()
     gr.Markdown(INTRO)
@@ -46,8 +48,11 @@ def build(settings: Settings) -> None:
         with gr.Column():
             output = gr.Textbox(label="Generated text", lines=8)
             raw = gr.JSON(label="Raw output, as transformers' text-generation pipeline returns it")
-    view = AttentionView(
-        "Causal self-attention over prompt + generated tokens", api_name="generate_attention", item_label="Sequence"
+    explorer = AttentionExplorer(
+        "Causal self-attention over prompt + generated tokens",
+        api_name="generate_attention",
+        presenter=presenter,
+        item_label="Sequence",
     )
 
     @user_errors
@@ -61,6 +66,7 @@ def build(settings: Settings) -> None:
         seed: float,
         num_sequences: float = 1,
         progress: gr.Progress = gr.Progress(track_tqdm=True),
+        **view,
     ):
         options = generation.check_options(
             generation.GenerationOptions(
@@ -81,13 +87,15 @@ def build(settings: Settings) -> None:
             if update.prompt_truncated and update.done:
                 gr.Warning("The prompt was longer than the model's context and was cut from the left.")
             if not update.done:
-                yield [SEPARATOR.join(update.texts), gr.skip(), *view.empty()]
+                yield [SEPARATOR.join(update.texts), gr.skip(), *explorer.empty()]
                 continue
             yield [
                 SEPARATOR.join(update.texts),
                 [{"generated_text": s.generated_text} for s in update.sequences],
-                *view.show(
-                    [s.attention for s in update.sequences], [f"Sequence {i + 1}" for i in range(len(update.sequences))]
+                *explorer.show(
+                    [s.attention for s in update.sequences],
+                    [f"Sequence {i + 1}" for i in range(len(update.sequences))],
+                    **view,
                 ),
             ]
 
@@ -95,7 +103,8 @@ def build(settings: Settings) -> None:
         [button.click, prompt.submit],
         generate,
         inputs=[prompt, max_new_tokens, do_sample, temperature, top_p, top_k, seed, num_sequences],
-        outputs=[output, raw, *view.outputs],
+        inputs_kwargs=explorer.kwargs,
+        outputs=[output, raw, *explorer.outputs],
         api_name="generate",
     )
     stop.click(None, cancels=[event])

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import gradio as gr
 
-from components.attention_view import AttentionView
 from components.errors import progress_reporter, user_errors, warn_truncated
+from components.explorer import AttentionExplorer
 from components.plots import class_probability_bars, short
 from services import sentiment
 from services.config import Settings
@@ -24,7 +24,7 @@ EXAMPLES = [
 ]
 
 
-def build(settings: Settings) -> None:
+def build(settings: Settings, presenter: gr.Checkbox) -> None:
     gr.Markdown(INTRO)
     with gr.Row():
         with gr.Column():
@@ -36,10 +36,12 @@ def build(settings: Settings) -> None:
             table = gr.Dataframe(headers=["text", "label", "score"], label="Predictions", interactive=False)
             bars = gr.Plot(label="Class probabilities")
             raw = gr.JSON(label="Raw output, as transformers' text-classification pipeline returns it")
-    view = AttentionView("Attention of the classifier", api_name="sentiment_attention", item_label="Text")
+    explorer = AttentionExplorer(
+        "Attention of the classifier", api_name="sentiment_attention", presenter=presenter, item_label="Text"
+    )
 
     @user_errors
-    def classify(text: str, progress: gr.Progress = gr.Progress(track_tqdm=True)):
+    def classify(text: str, progress: gr.Progress = gr.Progress(track_tqdm=True), **view):
         limits = settings.limits
         texts = split_lines(text, max_items=limits.max_texts, max_chars=limits.max_input_chars)
         predictions = sentiment.classify(texts, model=settings.sentiment_model, on_load=progress_reporter(progress))
@@ -54,13 +56,14 @@ def build(settings: Settings) -> None:
             [[p.text, p.label, round(p.score, 4)] for p in predictions],
             bars_figure,
             [p.as_pipeline_output() for p in predictions],
-            *view.show([p.attention for p in predictions], [short(p.text) for p in predictions]),
+            *explorer.show([p.attention for p in predictions], [short(p.text) for p in predictions], **view),
         ]
 
     gr.on(
         [button.click, text.submit],
         classify,
         inputs=[text],
-        outputs=[note, table, bars, raw, *view.outputs],
+        inputs_kwargs=explorer.kwargs,
+        outputs=[note, table, bars, raw, *explorer.outputs],
         api_name="sentiment",
     )

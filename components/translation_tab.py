@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import gradio as gr
 
-from components.attention_view import AttentionView
 from components.errors import progress_reporter, user_errors, warn_truncated
+from components.explorer import AttentionExplorer
 from services import translation
 from services.config import Settings
 from services.text import clean_text
@@ -14,11 +14,13 @@ INTRO = """
 **Encoder-decoder model.** The encoder reads the English sentence (self-attention, both directions);
 the decoder writes the translation token by token, and its **cross-attention** looks back at the
 English tokens: each row of that heatmap is a target token, each column a source token, so it reads
-like a word alignment. A language's model loads the first time you choose it.
+like a word alignment. Turn on **Merge words** to align words rather than pieces, and move the
+**decoding step** slider to follow the decoder one token at a time.
+A language's model loads the first time you choose it.
 """
 
 
-def build(settings: Settings) -> None:
+def build(settings: Settings, presenter: gr.Checkbox) -> None:
     languages = list(settings.translation_models)
     examples = [["You like this house", languages[0]], ["I am a student", languages[-1]]]
     gr.Markdown(INTRO)
@@ -32,11 +34,19 @@ def build(settings: Settings) -> None:
             note = gr.Markdown()
             output = gr.Textbox(label="Translation", lines=3)
             raw = gr.JSON(label="Raw output, as transformers' (former) translation pipeline returned it")
-    cross = AttentionView("Cross-attention: target tokens × source tokens", api_name="translate_cross_attention")
-    encoder = AttentionView("Encoder self-attention over the source", api_name="translate_encoder_attention")
+    cross = AttentionExplorer(
+        "Cross-attention: target tokens × source tokens", api_name="translate_cross_attention", presenter=presenter
+    )
+    gr.Markdown("### The encoder reading the English source")
+    encoder = AttentionExplorer(
+        "Encoder self-attention over the source",
+        api_name="translate_encoder_attention",
+        presenter=presenter,
+        prefix="encoder_",
+    )
 
     @user_errors
-    def translate(text: str, target_language: str, progress: gr.Progress = gr.Progress(track_tqdm=True)):
+    def translate(text: str, target_language: str, progress: gr.Progress = gr.Progress(track_tqdm=True), **view):
         limits = settings.limits
         result = translation.translate(
             clean_text(text, max_chars=limits.max_input_chars),
@@ -49,14 +59,15 @@ def build(settings: Settings) -> None:
             warn_truncated(result.truncated),
             result.translation_text,
             result.as_pipeline_output(),
-            *cross.show([result.cross_attention]),
-            *encoder.show([result.encoder_attention]),
+            *cross.show([result.cross_attention], **view),
+            *encoder.show([result.encoder_attention], **view),
         ]
 
     gr.on(
         [button.click, text.submit],
         translate,
         inputs=[text, language],
+        inputs_kwargs=cross.kwargs | encoder.kwargs,
         outputs=[note, output, raw, *cross.outputs, *encoder.outputs],
         api_name="translate",
     )

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import gradio as gr
 
-from components.attention_view import AttentionView
 from components.errors import progress_reporter, user_errors, warn_truncated
-from components.plots import score_bars
+from components.explorer import AttentionExplorer
+from components.plots import class_probability_bars, score_bars, short
 from services import zero_shot
 from services.config import Settings
 from services.text import clean_text
@@ -15,7 +15,8 @@ INTRO = """
 **Classification with labels you choose.** The model was trained for natural language inference:
 does a *premise* entail a *hypothesis*? Each label becomes a hypothesis such as
 "This example is politics.", and the entailment probability becomes that label's score.
-The attention shown is the model reading the premise/hypothesis pair of the winning label.
+Below the scores: what the NLI model thought of each pair (entailment, neutral, contradiction), and
+its attention, for the whole pair of the winning label or from each label's hypothesis to the premise.
 """
 
 EXAMPLES = [
@@ -24,7 +25,7 @@ EXAMPLES = [
 ]
 
 
-def build(settings: Settings) -> None:
+def build(settings: Settings, presenter: gr.Checkbox) -> None:
     gr.Markdown(INTRO)
     with gr.Row():
         with gr.Column():
@@ -41,8 +42,11 @@ def build(settings: Settings) -> None:
         with gr.Column():
             note = gr.Markdown()
             bars = gr.Plot(label="Score of each label")
+            nli = gr.Plot(label="What the NLI model thought of each pair")
             raw = gr.JSON(label="Raw output, as transformers' zero-shot-classification pipeline returns it")
-    view = AttentionView("Attention over premise + hypothesis of the winning label", api_name="zero_shot_attention")
+    explorer = AttentionExplorer(
+        "Attention over premise and hypothesis", api_name="zero_shot_attention", presenter=presenter, item_label="Pair"
+    )
 
     @user_errors
     def classify(
@@ -51,6 +55,7 @@ def build(settings: Settings) -> None:
         multi_label: bool,
         hypothesis_template: str,
         progress: gr.Progress = gr.Progress(track_tqdm=True),
+        **view,
     ):
         limits = settings.limits
         result = zero_shot.classify(
@@ -62,17 +67,27 @@ def build(settings: Settings) -> None:
             on_load=progress_reporter(progress),
         )
         title = "Each label on its own (multi-label)" if result.multi_label else "Labels compete (scores sum to 1)"
+        classes = list(result.nli[0])
+        runs = [result.attention, *result.label_attention]
+        names = [f"Whole pair of the winning label '{result.labels[0]}'"]
+        names += [f"'{label}': hypothesis → premise" for label in result.labels]
         return [
             warn_truncated(result.truncated),
             score_bars(result.labels, result.scores, title=title),
+            class_probability_bars(
+                [short(label) for label in result.labels],
+                {name: [probs[name] for probs in result.nli] for name in classes},
+                title="Each label's hypothesis: entailment, neutral or contradiction?",
+            ),
             result.as_pipeline_output(),
-            *view.show([result.attention]),
+            *explorer.show(runs, names, **view),
         ]
 
     gr.on(
         [button.click, text.submit, labels.submit],
         classify,
         inputs=[text, labels, multi_label, template],
-        outputs=[note, bars, raw, *view.outputs],
+        inputs_kwargs=explorer.kwargs,
+        outputs=[note, bars, nli, raw, *explorer.outputs],
         api_name="zero_shot",
     )

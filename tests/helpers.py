@@ -22,3 +22,27 @@ def stacked(attentions) -> np.ndarray:
 @torch.inference_mode()
 def forward(model, **inputs):
     return model(**inputs, output_attentions=True)
+
+
+# What the attention explorer returns through the API, in order (its gr.State is not sent).
+EXPLORER_OUTPUTS = (
+    "item",
+    "layer",
+    "head",
+    "focus",
+    "step",
+    "plot",
+    "sentence",
+    "focus_plot",
+    "top_plot",
+    "files",
+    "summary",
+    "inside",
+    "tokens",
+)
+REDRAW_OUTPUTS = ("focus", "step", "plot", "sentence", "focus_plot", "top_plot", "files")
+
+
+def explorer_outputs(outputs, start: int = 0, names=EXPLORER_OUTPUTS) -> dict:
+    """The explorer's outputs, by name, from an endpoint's outputs starting at `start`."""
+    return dict(zip(names, outputs[start : start + len(names)], strict=True))

@@ -3,6 +3,8 @@ environment, with its numbers and plots compared to transformers computed direct
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from transformers import (
@@ -14,7 +16,7 @@ from transformers import (
 )
 
 from tests.figures import figure_dict, heatmap_matrices
-from tests.helpers import forward, load_direct, stacked
+from tests.helpers import REDRAW_OUTPUTS, explorer_outputs, forward, load_direct, stacked
 
 ATOL = 1e-5
 
@@ -22,7 +24,11 @@ ATOL = 1e-5
 def test_the_api_names_and_parameters_are_the_contract(client):
     endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
     params = {name: [p["parameter_name"] for p in spec["parameters"]] for name, spec in endpoints.items()}
-    assert params["/sentiment"] == ["text"]
+    view = ["item", "view", "layer", "head", "focus", "step", "merge_words", "hide_special", "presenter"]
+    assert params["/sentiment"] == ["text", *view]
+    assert params["/attention"] == ["text", "text_pair", "model", *view]
+    assert params["/attention_view"] == view
+    assert params["/translate"][-8:] == [f"encoder_{name}" for name in view[:-1]]
     assert params["/zero_shot"][:4] == [
         "text",
         "labels",
@@ -45,7 +51,9 @@ def test_the_api_names_and_parameters_are_the_contract(client):
 def test_sentiment_endpoint(client, tiny_models):
     source = str(tiny_models["sentiment"])
     texts = ["I'm so hungry man.", "I love food so much."]
-    note, table, bars, raw, _, _, _, plot = client.predict(text="\n".join(texts), api_name="/sentiment")
+    outputs = client.predict(text="\n".join(texts), api_name="/sentiment")
+    note, table, bars, raw = outputs[:4]
+    plot = explorer_outputs(outputs, 4)["plot"]
     expected = pipeline("text-classification", model=source)(texts)
     assert [item["label"] for item in raw] == [item["label"] for item in expected]
     np.testing.assert_allclose([item["score"] for item in raw], [item["score"] for item in expected], atol=1e-6)
@@ -56,7 +64,8 @@ def test_sentiment_endpoint(client, tiny_models):
     [z] = heatmap_matrices(plot)
     np.testing.assert_allclose(z, expected[-1].mean(axis=0), atol=ATOL)  # default: last layer, mean of heads
     # Another text, layer and head, from the same run, without running the model again.
-    [z] = heatmap_matrices(client.predict(item=1, layer=1, head="2", api_name="/sentiment_attention"))
+    redrawn = client.predict(item=1, layer=1, head="2", api_name="/sentiment_attention")
+    [z] = heatmap_matrices(explorer_outputs(redrawn, names=REDRAW_OUTPUTS)["plot"])
     expected = stacked(forward(model, **tokenizer(texts[1], return_tensors="pt")).attentions)
     np.testing.assert_allclose(z, expected[0, 1], atol=ATOL)
     assert note == ""
@@ -68,13 +77,15 @@ def test_zero_shot_endpoint(client, tiny_models):
         "History isn't really a fun class",
         ["education", "politics", "business"],
     )
-    _note, bars, raw, *_, plot = client.predict(
+    outputs = client.predict(
         text=text,
         labels=", ".join(labels),
         multi_label=True,
         hypothesis_template="This text is about {}.",
         api_name="/zero_shot",
     )
+    _note, bars, nli, raw = outputs[:4]
+    plot = explorer_outputs(outputs, 4)["plot"]
     expected = pipeline("zero-shot-classification", model=source)(
         text, labels, multi_label=True, hypothesis_template="This text is about {}."
     )
@@ -84,17 +95,19 @@ def test_zero_shot_endpoint(client, tiny_models):
     tokenizer, model = load_direct(AutoModelForSequenceClassification, source)
     pair = tokenizer(text, f"This text is about {expected['labels'][0]}.", return_tensors="pt")
     [z] = heatmap_matrices(plot)
-    np.testing.assert_allclose(
-        z,
-        stacked(forward(model, **pair).encoder_attentions)[-1].mean(axis=0),
-        atol=ATOL,
-    )
+    out = forward(model, **pair)
+    np.testing.assert_allclose(z, stacked(out.encoder_attentions)[-1].mean(axis=0), atol=ATOL)
+    # Each label's entailment / neutral / contradiction, from its own pair's logits.
+    probabilities = out.logits.softmax(-1)[0].tolist()
+    bars_by_class = {trace["name"]: trace["x"] for trace in figure_dict(nli)["data"]}
+    for index, name in model.config.id2label.items():
+        assert bars_by_class[name][0] == pytest.approx(probabilities[index], abs=1e-6)
 
 
 def test_generate_endpoint_greedy_equals_the_pipeline(client, tiny_models):
     source = str(tiny_models["generation"])
     prompt = "So today, I just feel like"
-    text, raw, *_, plot = client.predict(
+    outputs = client.predict(
         prompt=prompt,
         max_new_tokens=8,
         do_sample=False,
@@ -104,13 +117,22 @@ def test_generate_endpoint_greedy_equals_the_pipeline(client, tiny_models):
         seed=0,
         api_name="/generate",
     )
+    text, raw = outputs[:2]
+    explored = explorer_outputs(outputs, 2)
+    plot = explored["plot"]
     expected = pipeline("text-generation", model=source)(prompt, max_new_tokens=8, do_sample=False)
     assert raw == expected and text == expected[0]["generated_text"]
     tokenizer, model = load_direct(AutoModelForCausalLM, source)
     ids = model.generate(**tokenizer(prompt, return_tensors="pt"), max_new_tokens=8, do_sample=False)
     [z] = heatmap_matrices(plot)
     np.testing.assert_allclose(z, stacked(forward(model, input_ids=ids).attentions)[-1].mean(axis=0), atol=ATOL)
-    assert figure_dict(plot)["layout"]["meta"]["query_tokens"] == tokenizer.convert_ids_to_tokens(ids[0])
+    assert figure_dict(plot)["layout"]["meta"]["row_labels"] == tokenizer.convert_ids_to_tokens(ids[0])
+    # Step 1 by default: the chosen token is marked among the next-token candidates.
+    prompt_length = len(tokenizer(prompt)["input_ids"])
+    chosen = tokenizer.convert_ids_to_tokens(ids[0, prompt_length : prompt_length + 1])[0]
+    assert explored["sentence"].startswith(f"Step 1 writes '{chosen}'")
+    assert explored["focus"]["value"] == str(prompt_length - 1)
+    assert "(chosen)" in json.dumps(figure_dict(explored["top_plot"]["value"])["layout"])
 
 
 def test_generate_endpoint_streams(client):
@@ -123,8 +145,10 @@ def test_generate_endpoint_streams(client):
 def test_translate_endpoint_and_its_cross_attention(client, tiny_models):
     source = tiny_models["translation_de"]
     text = "I am a student"
-    _note, translated, raw, *rest = client.predict(text=text, target_language="German", api_name="/translate")
-    cross_plot, encoder_plot = rest[3], rest[7]
+    outputs = client.predict(text=text, target_language="German", api_name="/translate")
+    _note, translated, raw = outputs[:3]
+    cross_plot = explorer_outputs(outputs, 3)["plot"]
+    encoder_plot = explorer_outputs(outputs, 3 + 13)["plot"]
     tokenizer, model = load_direct(AutoModelForSeq2SeqLM, source)
     inputs = tokenizer(text, return_tensors="pt")
     produced = model.generate(**inputs, max_new_tokens=256)[0]
@@ -147,17 +171,23 @@ def test_attention_endpoint_with_a_pair_layer_and_head(client, tiny_models):
         "She is eating a green apple",
         "She bought the apple from the local market.",
     )
-    _note, raw, *_, plot, grid = client.predict(text=text, text_pair=pair, api_name="/attention")
+    outputs = client.predict(text=text, text_pair=pair, api_name="/attention")
+    _note, raw = outputs[:2]
+    plot = explorer_outputs(outputs, 2)["plot"]
     tokenizer, model = load_direct(AutoModel, source)
     inputs = tokenizer(text, pair, return_tensors="pt")
     expected = stacked(forward(model, **inputs).attentions)
     assert raw["tokens"] == tokenizer.convert_ids_to_tokens(inputs["input_ids"][0])
     assert (raw["num_layers"], raw["num_heads"]) == expected.shape[:2]
     np.testing.assert_allclose(heatmap_matrices(plot)[0], expected[-1].mean(axis=0), atol=ATOL)
-    np.testing.assert_allclose(np.stack(heatmap_matrices(grid)), expected[-1], atol=ATOL)
-    plot, grid = client.predict(item=0, layer=1, head="3", api_name="/attention_view")
-    np.testing.assert_allclose(heatmap_matrices(plot)[0], expected[0, 2], atol=ATOL)
-    np.testing.assert_allclose(np.stack(heatmap_matrices(grid)), expected[0], atol=ATOL)
+    redraw = explorer_outputs(client.predict(layer=1, head="3", api_name="/attention_view"), names=REDRAW_OUTPUTS)
+    np.testing.assert_allclose(heatmap_matrices(redraw["plot"])[0], expected[0, 2], atol=ATOL)
+    redraw = explorer_outputs(client.predict(view="heads", layer=1, api_name="/attention_view"), names=REDRAW_OUTPUTS)
+    np.testing.assert_allclose(np.stack(heatmap_matrices(redraw["plot"])), expected[0], atol=ATOL)
+    redraw = explorer_outputs(client.predict(view="model", api_name="/attention_view"), names=REDRAW_OUTPUTS)
+    np.testing.assert_allclose(
+        np.stack(heatmap_matrices(redraw["plot"])), expected.reshape(-1, *expected.shape[2:]), atol=ATOL
+    )
 
 
 def test_attention_endpoint_offers_the_other_tabs_models(client, tiny_models):

@@ -1,0 +1,262 @@
+"""The attention explorer every tab shares: one component, for encoder, decoder and encoder-decoder runs.
+
+A tab's main event lists `explorer.kwargs` as keyword inputs and returns `explorer.show(...)` for
+`explorer.outputs`; changing any control afterwards redraws from the stored run, without running
+the model again. Gradio plots report no clicks, so the token in focus is picked from a dropdown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import gradio as gr
+
+from components import explorer_draw as ed
+from components.errors import user_errors
+from components.export import plot_payload, svg_download_js, write_exports
+from components.inside import TOKEN_HEADERS, inside_markdown, token_rows
+from services.errors import InputError
+
+if TYPE_CHECKING:
+    from services.attention_maps import AttentionMaps
+
+STATE_SECONDS = 30 * 60  # forget a visitor's attention arrays after half an hour
+
+SWITCHES_NOTE = """
+**Merge words** joins the pieces of a word: its column is the *sum* over its pieces (the attention the
+word gets), its row the *mean* (how an average piece of it attends); rows still sum to 1.
+A piece joins the word before it unless it starts one: in BERT's WordPiece a piece starting with `##`
+continues a word; in byte-level BPE and SentencePiece a new word starts with `Ġ` or `▁`.
+**Hide special tokens** drops `[CLS]`, `[SEP]`, `</s>`, `<s>`… and renormalises each row to sum to 1.
+Many heads park attention on those tokens when they have nothing useful to attend to: a resting place
+(an "attention sink"), not meaning. Colours use Viridis, a scale safe for colour-blind viewers.
+"""
+
+
+class AttentionExplorer:
+    """Views, token focus, word and special-token switches, head summaries, inside facts and export."""
+
+    def __init__(
+        self,
+        label: str,
+        *,
+        api_name: str,
+        presenter: gr.Checkbox,
+        item_label: str = "Input",
+        prefix: str = "",
+    ) -> None:
+        """`prefix` names this explorer's controls apart when a tab has two (e.g. "encoder_")."""
+        self.api_name = api_name
+        self.prefix = prefix
+        elem_id = api_name.replace("_", "-")
+        self.presenter = presenter
+        self.runs = gr.State(None, time_to_live=STATE_SECONDS)
+        with gr.Group():
+            with gr.Row():
+                # Initial values make every control an optional API parameter ("" = the default).
+                self.item = gr.Dropdown(label=item_label, choices=[("", 0)], value=0, visible=False, interactive=True)
+                self.view = gr.Radio([(name, key) for key, name in ed.VIEWS.items()], value="heatmap", label="View")
+                self.layer = gr.Dropdown(label="Layer", choices=[], value="", allow_custom_value=True, interactive=True)
+                self.head = gr.Dropdown(
+                    label="Head", choices=[], value="mean", allow_custom_value=True, interactive=True
+                )
+            with gr.Row():
+                self.merge_words = gr.Checkbox(label="Merge sub-word pieces into words", value=False)
+                self.hide_special = gr.Checkbox(label="Hide special tokens and renormalise rows", value=False)
+            svg = gr.Button("SVG", size="sm", render=False)
+            self.plot = gr.Plot(label=label, elem_id=elem_id, buttons=[svg])
+            svg.click(None, js=svg_download_js(elem_id))
+            with gr.Row():
+                self.focus = gr.Dropdown(
+                    label="Query token in focus", choices=[], value="", allow_custom_value=True, interactive=True
+                )
+                self.step = gr.Slider(1, 2, value=1, step=1, label="Decoding step", visible=False, interactive=True)
+            self.sentence = gr.Textbox(label="In one sentence", interactive=False, lines=1)
+            self.focus_plot = gr.Plot(label="Where the token in focus attends")
+            self.top_plot = gr.Plot(label="Next-token probabilities at this step", visible=False)
+            with gr.Accordion("About the switches", open=False):
+                gr.Markdown(SWITCHES_NOTE)
+            with gr.Accordion("Head summaries: every head in one number", open=False):
+                self.summary = gr.Plot(show_label=False)
+            with gr.Accordion("What is inside: tokens, ids, special tokens, mask, architecture", open=False):
+                self.inside = gr.Markdown()
+                self.tokens = gr.Dataframe(headers=TOKEN_HEADERS, interactive=False, max_height=400)
+            with gr.Row():
+                export = gr.Button("Export this matrix: CSV, JSON and interactive HTML", size="sm")
+            self.files = gr.File(label="Downloads", file_count="multiple", interactive=False)
+        self._wire(export)
+
+    @property
+    def kwargs(self) -> dict[str, gr.components.Component]:
+        """The controls, as keyword inputs of a tab's main event (their names become API parameters)."""
+        controls = {
+            "item": self.item,
+            "view": self.view,
+            "layer": self.layer,
+            "head": self.head,
+            "focus": self.focus,
+            "step": self.step,
+            "merge_words": self.merge_words,
+            "hide_special": self.hide_special,
+        }
+        return {self.prefix + name: control for name, control in controls.items()} | {"presenter": self.presenter}
+
+    @property
+    def _view_outputs(self) -> list[Any]:
+        return [self.focus, self.step, self.plot, self.sentence, self.focus_plot, self.top_plot, self.files]
+
+    @property
+    def outputs(self) -> list[Any]:
+        """What a tab's main event lists among its outputs to fill the explorer."""
+        return [
+            self.runs,
+            self.item,
+            self.layer,
+            self.head,
+            *self._view_outputs,
+            self.summary,
+            self.inside,
+            self.tokens,
+        ]
+
+    def show(self, runs: Sequence[AttentionMaps], names: Sequence[str] | None = None, **view: Any) -> list[Any]:
+        """Values for `outputs` after a new model run; the controls keep what the visitor chose."""
+        view = self._unprefixed(view)
+        runs = list(runs)
+        names = list(names) if names else [run.title for run in runs]
+        item = _int(view.get("item"), 0)
+        item = item if 0 <= item < len(runs) else 0
+        maps = runs[item]
+        settings = _settings(view, item=item)
+        try:
+            drawing = ed.draw(maps, settings)
+        except InputError:
+            if settings.focus is None and settings.step is None:
+                raise
+            # A focus or step left over from an earlier input: start this one from its default.
+            drawing = ed.draw(maps, _settings(view, item=item, focus=None, step=None))
+        return [
+            runs,
+            gr.Dropdown(choices=[(name, i) for i, name in enumerate(names)], value=item, visible=len(runs) > 1),
+            gr.Dropdown(choices=[(f"Layer {n}", n) for n in range(1, maps.num_layers + 1)], value=drawing.layer),
+            gr.Dropdown(choices=_head_choices(maps.num_heads), value=drawing.head),
+            *self._view_values(maps, drawing, settings),
+            *self._run_values(maps, settings.presenter),
+        ]
+
+    def _unprefixed(self, view: dict[str, Any]) -> dict[str, Any]:
+        names = {self.prefix + name: name for name in ("item", "view", "layer", "head", "focus", "step")}
+        names |= {self.prefix + "merge_words": "merge_words", self.prefix + "hide_special": "hide_special"}
+        return {names[key]: value for key, value in view.items() if key in names} | {"presenter": view.get("presenter")}
+
+    def empty(self) -> list[Any]:
+        """Values for `outputs` that leave the explorer as it was (while a run streams)."""
+        return [gr.skip()] * len(self.outputs)
+
+    def _view_values(self, maps: AttentionMaps, drawing: ed.Drawing, settings: ed.ViewSettings) -> list[Any]:
+        stem = self.api_name
+        steps = len(maps.steps)
+        return [
+            gr.Dropdown(choices=drawing.focus_choices, value=drawing.focus),
+            gr.Slider(minimum=1, maximum=max(steps, 2), visible=steps > 1)
+            if drawing.step is None
+            else gr.Slider(minimum=1, maximum=max(steps, 2), value=drawing.step, visible=steps > 1),
+            plot_payload(drawing.main, filename=stem),
+            drawing.sentence,
+            plot_payload(drawing.focus_figure, filename=f"{stem}_focus"),
+            gr.Plot(value=plot_payload(drawing.top_figure, filename=f"{stem}_step"), visible=True)
+            if drawing.top_figure is not None
+            else gr.Plot(value=None, visible=False),
+            None,
+        ]
+
+    def _run_values(self, maps: AttentionMaps, presenter: bool) -> list[Any]:
+        return [
+            plot_payload(ed.summary_figure(maps, presenter=presenter), filename=f"{self.api_name}_heads"),
+            inside_markdown(maps),
+            token_rows(maps),
+        ]
+
+    def _wire(self, export: gr.Button) -> None:
+        def redraw(runs, **view):
+            view = self._unprefixed(view)
+            maps = _current(runs, view)
+            settings = _settings(view, item=_int(view.get("item"), 0))
+            return self._view_values(maps, ed.draw(maps, settings), settings)
+
+        def change_item(runs, **view):
+            view = self._unprefixed(view)
+            maps = _current(runs, view)
+            settings = _settings(view, item=_int(view.get("item"), 0), focus=None, step=None)
+            return [
+                *self._view_values(maps, ed.draw(maps, settings), settings),
+                *self._run_values(maps, settings.presenter),
+            ]
+
+        def move_step(runs, **view):
+            view = self._unprefixed(view)
+            maps = _current(runs, view)
+            settings = _settings(view, item=_int(view.get("item"), 0), focus=ed.step_focus(maps, view.get("step")))
+            return self._view_values(maps, ed.draw(maps, settings), settings)
+
+        def export_files(runs, **view):
+            view = self._unprefixed(view)
+            maps = _current(runs, view)
+            settings = _settings(view, item=_int(view.get("item"), 0))
+            drawing = ed.draw(maps, settings)
+            matrix, rows, cols = ed.matrix_for_export(maps, settings)
+            info = {"title": maps.title, "layer": drawing.layer, "head": drawing.head, "view": settings.view}
+            info |= {"merge_words": settings.merge_words, "hide_special": settings.hide_special}
+            return write_exports(
+                drawing.main, matrix, rows, cols, stem=f"{self.api_name}_layer{drawing.layer}", info=info
+            )
+
+        controls = [self.view.input, self.layer.input, self.head.input, self.focus.input]
+        controls += [self.merge_words.input, self.hide_special.input, self.presenter.input]
+        common = {"inputs": [self.runs], "inputs_kwargs": self.kwargs}
+        gr.on(controls, user_errors(redraw), outputs=self._view_outputs, api_name=self.api_name, **common)
+        self.item.input(
+            user_errors(change_item),
+            outputs=[*self._view_outputs, self.summary, self.inside, self.tokens],
+            api_name=f"{self.api_name}_item",
+            **common,
+        )
+        self.step.release(
+            user_errors(move_step), outputs=self._view_outputs, api_name=f"{self.api_name}_step", **common
+        )
+        export.click(user_errors(export_files), outputs=self.files, api_name=f"{self.api_name}_export", **common)
+
+
+def _current(runs: Sequence[AttentionMaps] | None, view: dict[str, Any]) -> AttentionMaps:
+    if not runs:
+        raise gr.Error("Run the model first; then explore its attention.")
+    item = _int(view.get("item"), 0)
+    if not 0 <= item < len(runs):
+        raise InputError(f"Input {item} does not exist; this run has inputs 0 to {len(runs) - 1}.")
+    return runs[item]
+
+
+def _settings(view: dict[str, Any], **overrides: Any) -> ed.ViewSettings:
+    values = {
+        "view": view.get("view") or "heatmap",
+        "layer": view.get("layer"),
+        "head": view.get("head"),
+        "focus": view.get("focus") if view.get("focus") not in ("", None) else None,
+        "step": _int(view.get("step"), None),
+        "merge_words": bool(view.get("merge_words")),
+        "hide_special": bool(view.get("hide_special")),
+        "presenter": bool(view.get("presenter")),
+    }
+    return ed.ViewSettings(**(values | overrides))
+
+
+def _int(value: Any, default: int | None) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def _head_choices(heads: int) -> list[tuple[str, str]]:
+    return [("mean of heads", "mean"), ("max of heads", "max")] + [(f"Head {n}", str(n)) for n in range(1, heads + 1)]
