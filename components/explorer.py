@@ -62,8 +62,16 @@ class AttentionExplorer:
                     label="Head", choices=[], value="mean", allow_custom_value=True, interactive=True
                 )
             with gr.Row():
-                self.merge_words = gr.Checkbox(label="Merge sub-word pieces into words", value=False)
-                self.hide_special = gr.Checkbox(label="Hide special tokens and renormalise rows", value=False)
+                self.merge_words = gr.Checkbox(
+                    label="Merge sub-word pieces into words",
+                    info="A word's column sums its pieces; its row averages them.",
+                    value=False,
+                )
+                self.hide_special = gr.Checkbox(
+                    label="Hide special tokens and renormalise rows",
+                    info="Heads with nothing to do park attention on [CLS], [SEP] or </s>: a sink, not meaning.",
+                    value=False,
+                )
             svg = gr.Button("SVG", size="sm", render=False)
             self.plot = gr.Plot(label=label, elem_id=elem_id, buttons=[svg])
             svg.click(None, js=svg_download_js(elem_id))
@@ -84,7 +92,7 @@ class AttentionExplorer:
                 self.tokens = gr.Dataframe(headers=TOKEN_HEADERS, interactive=False, max_height=400)
             with gr.Row():
                 export = gr.Button("Export this matrix: CSV, JSON and interactive HTML", size="sm")
-            self.files = gr.File(label="Downloads", file_count="multiple", interactive=False)
+            self.files = gr.File(label="Downloads", file_count="multiple", interactive=False, visible=False)
         self._wire(export)
 
     @property
@@ -168,7 +176,7 @@ class AttentionExplorer:
             gr.Plot(value=plot_payload(drawing.top_figure, filename=f"{stem}_step"), visible=True)
             if drawing.top_figure is not None
             else gr.Plot(value=None, visible=False),
-            None,
+            gr.File(value=None, visible=False),  # an earlier export no longer matches the view
         ]
 
     def _run_values(self, maps: AttentionMaps, presenter: bool) -> list[Any]:
@@ -208,14 +216,31 @@ class AttentionExplorer:
             matrix, rows, cols = ed.matrix_for_export(maps, settings)
             info = {"title": maps.title, "layer": drawing.layer, "head": drawing.head, "view": settings.view}
             info |= {"merge_words": settings.merge_words, "hide_special": settings.hide_special}
-            return write_exports(
-                drawing.main, matrix, rows, cols, stem=f"{self.api_name}_layer{drawing.layer}", info=info
-            )
+            stem = f"{self.api_name}_layer{drawing.layer}"
+            return gr.File(value=write_exports(drawing.main, matrix, rows, cols, stem=stem, info=info), visible=True)
+
+        def restyle(runs, **view):
+            """Presenter mode switched: redraw every figure of a run, or nothing before the first run."""
+            if not runs:
+                return [gr.skip()] * (len(self._view_outputs) + 3)
+            view = self._unprefixed(view)
+            maps = _current(runs, view)
+            settings = _settings(view, item=_int(view.get("item"), 0))
+            return [
+                *self._view_values(maps, ed.draw(maps, settings), settings),
+                *self._run_values(maps, settings.presenter),
+            ]
 
         controls = [self.view.input, self.layer.input, self.head.input, self.focus.input]
-        controls += [self.merge_words.input, self.hide_special.input, self.presenter.input]
+        controls += [self.merge_words.input, self.hide_special.input]
         common = {"inputs": [self.runs], "inputs_kwargs": self.kwargs}
         gr.on(controls, user_errors(redraw), outputs=self._view_outputs, api_name=self.api_name, **common)
+        self.presenter.input(
+            user_errors(restyle),
+            outputs=[*self._view_outputs, self.summary, self.inside, self.tokens],
+            api_visibility="private",
+            **common,
+        )
         self.item.input(
             user_errors(change_item),
             outputs=[*self._view_outputs, self.summary, self.inside, self.tokens],

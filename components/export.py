@@ -10,7 +10,9 @@ import io
 import json
 import math
 import re
+import shutil
 import tempfile
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -18,6 +20,8 @@ import numpy as np
 import plotly.graph_objects as go
 from gradio.components.plot import PlotData
 
+EXPORTS = Path(tempfile.gettempdir()) / "playground-exports"
+EXPORT_SECONDS = 10 * 60  # each HTML file holds plotly.js (~4.6 MB): do not keep them long
 PNG_SCALE = 3  # a 900 px wide plot becomes 2700 px: sharp on a slide
 PAYLOAD_BUDGET = 1_000_000  # bytes of figure JSON the app aims to send per plot
 _RESERVED = ("rows", "columns", "weights")
@@ -130,9 +134,21 @@ def write_exports(
     matrix: [rows, cols]. Returns the three paths, for a gr.File / gr.DownloadButton.
     """
     stem = safe_stem(stem)
-    folder = Path(tempfile.mkdtemp(prefix="playground-export-"))
+    _forget_old_exports()
+    EXPORTS.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(dir=EXPORTS))
     csv_path, json_path, html_path = (folder / f"{stem}.{ext}" for ext in ("csv", "json", "html"))
     csv_path.write_text(matrix_csv(matrix, row_labels, col_labels), encoding="utf-8", newline="")
     json_path.write_text(matrix_json(matrix, row_labels, col_labels, **info), encoding="utf-8")
     figure.write_html(html_path, include_plotlyjs=True, full_html=True, config=toolbar_config(stem))
     return [str(csv_path), str(json_path), str(html_path)]
+
+
+def _forget_old_exports(max_age_s: float = EXPORT_SECONDS) -> None:
+    """Gradio serves its own copy of each file; ours only need to outlive the response."""
+    if not EXPORTS.is_dir():
+        return
+    now = time.time()
+    for folder in EXPORTS.iterdir():
+        if now - folder.stat().st_mtime > max_age_s:
+            shutil.rmtree(folder, ignore_errors=True)

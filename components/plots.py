@@ -45,8 +45,11 @@ def style_for(presenter: bool) -> Style:
 
 
 def escape(text: str) -> str:
-    """A label as Plotly must receive it to show it literally."""
-    return html.escape(str(text))
+    """A label as Plotly must receive it to show it literally.
+
+    Quotes stay as they are: Plotly only parses tags, and it shows `&quot;` as typed.
+    """
+    return html.escape(str(text), quote=False)
 
 
 def tick_label(text: str, style: Style) -> str:

@@ -127,7 +127,9 @@ def test_every_view_of_512_tokens_stays_under_1_mb_with_float32_arrays(minilm_cl
 def test_export_writes_the_matrix_as_csv_json_and_html(minilm_client, minilm_path, direct):
     tokens, weights = direct
     attend(minilm_client, minilm_path)
-    paths = minilm_client.predict(layer=3, head="mean", api_name="/attention_view_export")
+    update = minilm_client.predict(layer=3, head="mean", api_name="/attention_view_export")
+    assert update["visible"] is True  # the downloads box appears only once there is something in it
+    paths = update["value"]
     by_suffix = {os.path.splitext(path)[1]: path for path in paths}
     with open(by_suffix[".csv"], newline="", encoding="utf-8") as file:
         rows = list(csv.reader(file))
