@@ -141,3 +141,18 @@ def test_export_writes_the_matrix_as_csv_json_and_html(minilm_client, minilm_pat
     np.testing.assert_allclose(exported["weights"], weights[2].mean(0), atol=1e-6)
     with open(by_suffix[".html"], encoding="utf-8") as file:
         assert "plotly" in file.read(200_000).lower()
+
+
+def test_what_is_inside_lists_the_tokens_ids_and_the_architecture(minilm_client, minilm_path):
+    tokenizer, model = load_direct(AutoModel, minilm_path)
+    explored = attend(minilm_client, minilm_path)
+    ids = tokenizer(ANIMAL)["input_ids"]
+    table = explored["tokens"]["data"]
+    assert [row[2] for row in table] == tokenizer.convert_ids_to_tokens(ids)
+    assert [row[3] for row in table] == ids
+    assert [row[1] for row in table if row[4] == "yes"] == [0, len(ids) - 1]  # [CLS] and [SEP]
+    parameters = sum(p.numel() for p in model.parameters())
+    inside = explored["inside"]
+    for fact in ("`BertModel`", "encoder-only", "6 layers", "12 attention heads", "hidden size 384", "at most 512"):
+        assert fact in inside
+    assert f"{parameters / 1e6:,.1f} M parameters" in inside
