@@ -6,7 +6,7 @@ import gradio as gr
 
 from components.errors import progress_reporter, user_errors, warn_truncated
 from components.explorer import AttentionExplorer
-from components.plots import class_probability_bars, short
+from components.plots import class_probability_bars, short, style_for
 from services import sentiment
 from services.config import Settings
 from services.text import split_lines
@@ -50,6 +50,7 @@ def build(settings: Settings, presenter: gr.Checkbox) -> None:
             [short(p.text) for p in predictions],
             {label: [p.probabilities[label] for p in predictions] for label in labels},
             title="Probability of each class",
+            style=style_for(bool(view.get("presenter"))),
         )
         return [
             warn_truncated(any(p.truncated for p in predictions)),

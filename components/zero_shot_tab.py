@@ -6,7 +6,7 @@ import gradio as gr
 
 from components.errors import progress_reporter, user_errors, warn_truncated
 from components.explorer import AttentionExplorer
-from components.plots import class_probability_bars, score_bars, short
+from components.plots import class_probability_bars, score_bars, short, style_for
 from services import zero_shot
 from services.config import Settings
 from services.text import clean_text
@@ -68,16 +68,18 @@ def build(settings: Settings, presenter: gr.Checkbox) -> None:
         )
         title = "Each label on its own (multi-label)" if result.multi_label else "Labels compete (scores sum to 1)"
         classes = list(result.nli[0])
+        style = style_for(bool(view.get("presenter")))
         runs = [result.attention, *result.label_attention]
         names = [f"Whole pair of the winning label '{result.labels[0]}'"]
         names += [f"'{label}': hypothesis → premise" for label in result.labels]
         return [
             warn_truncated(result.truncated),
-            score_bars(result.labels, result.scores, title=title),
+            score_bars(result.labels, result.scores, title=title, style=style),
             class_probability_bars(
                 [short(label) for label in result.labels],
                 {name: [probs[name] for probs in result.nli] for name in classes},
                 title="Each label's hypothesis: entailment, neutral or contradiction?",
+                style=style,
             ),
             result.as_pipeline_output(),
             *explorer.show(runs, names, **view),
