@@ -101,6 +101,11 @@ class ModelCache:
     def loaded(self) -> list[tuple[str, str]]:
         return list(self._models)
 
+    def add(self, loaded: LoadedModel) -> LoadedModel:
+        """Serve a model built in memory (benchmarks build full-size random models) under its source."""
+        self._models[(loaded.kind, loaded.source)] = loaded
+        return loaded
+
 
 MODELS = ModelCache()
 
