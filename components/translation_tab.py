@@ -28,6 +28,14 @@ def build(settings: Settings, presenter: gr.Checkbox) -> None:
         with gr.Column():
             text = gr.Textbox(label="English text", lines=3, placeholder="You like this house")
             language = gr.Dropdown(choices=languages, value=languages[0], label="Target language")
+            num_beams = gr.Slider(
+                1,
+                settings.limits.max_beams,
+                value=1,
+                step=1,
+                label="num_beams",
+                info="1 = greedy: the most likely token at each step. More beams keep several candidates; slower.",
+            )
             button = gr.Button("Translate", variant="primary")
             gr.Examples(examples, inputs=[text, language], example_labels=[f"{e[0]} → {e[1]}" for e in examples])
         with gr.Column():
@@ -46,12 +54,19 @@ def build(settings: Settings, presenter: gr.Checkbox) -> None:
     )
 
     @user_errors
-    def translate(text: str, target_language: str, progress: gr.Progress = gr.Progress(track_tqdm=True), **view):
+    def translate(
+        text: str,
+        target_language: str,
+        num_beams: float = 1,
+        progress: gr.Progress = gr.Progress(track_tqdm=True),
+        **view,
+    ):
         limits = settings.limits
         result = translation.translate(
             clean_text(text, max_chars=limits.max_input_chars),
             target_language,
             models=settings.translation_models,
+            num_beams=translation.check_beams(int(num_beams), max_beams=limits.max_beams),
             max_new_tokens=limits.max_translation_tokens,
             on_load=progress_reporter(progress),
         )
@@ -66,7 +81,7 @@ def build(settings: Settings, presenter: gr.Checkbox) -> None:
     gr.on(
         [button.click, text.submit],
         translate,
-        inputs=[text, language],
+        inputs=[text, language, num_beams],
         inputs_kwargs=cross.kwargs | encoder.kwargs,
         outputs=[note, output, raw, *cross.outputs, *encoder.outputs],
         api_name="translate",

@@ -53,6 +53,7 @@ class Limits:
     max_new_tokens: int = 256
     max_sequences: int = 4
     max_translation_tokens: int = 256
+    max_beams: int = 4
 
 
 @dataclass(frozen=True)

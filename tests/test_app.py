@@ -44,7 +44,7 @@ def test_the_api_names_and_parameters_are_the_contract(client):
         "top_k",
         "seed",
     ]
-    assert params["/translate"][:2] == ["text", "target_language"]
+    assert params["/translate"][:3] == ["text", "target_language", "num_beams"]
     assert params["/attention"][0] == "text"
 
 
@@ -145,13 +145,13 @@ def test_generate_endpoint_streams(client):
 def test_translate_endpoint_and_its_cross_attention(client, tiny_models):
     source = tiny_models["translation_de"]
     text = "I am a student"
-    outputs = client.predict(text=text, target_language="German", api_name="/translate")
+    outputs = client.predict(text=text, target_language="German", num_beams=1, api_name="/translate")
     _note, translated, raw = outputs[:3]
     cross_plot = explorer_outputs(outputs, 3)["plot"]
     encoder_plot = explorer_outputs(outputs, 3 + 13)["plot"]
     tokenizer, model = load_direct(AutoModelForSeq2SeqLM, source)
     inputs = tokenizer(text, return_tensors="pt")
-    produced = model.generate(**inputs, max_new_tokens=256)[0]
+    produced = model.generate(**inputs, max_new_tokens=256, num_beams=1)[0]  # greedy: the app's default
     assert raw == [{"translation_text": tokenizer.decode(produced, skip_special_tokens=True)}]
     assert translated == raw[0]["translation_text"]
     out = forward(model, **inputs, decoder_input_ids=produced[None])

@@ -202,20 +202,27 @@ def test_generation_options_out_of_range_name_the_setting():
 # Translation ----------------------------------------------------------------------------------
 
 
-def test_translation_equals_generate_and_its_teacher_forced_attention(tiny_models):
+@pytest.mark.parametrize("num_beams", [1, 3])
+def test_translation_equals_generate_and_its_teacher_forced_attention(tiny_models, num_beams):
+    """Greedy by default, beams when asked: either way the text generate gives, and its attention."""
     source = tiny_models["translation_fr"]
     text = "You like this house"
-    result = translation.translate(text, "French", models={"French": str(source)})
+    result = translation.translate(text, "French", models={"French": str(source)}, num_beams=num_beams)
     tokenizer, model = load_direct(AutoModelForSeq2SeqLM, source)
     inputs = tokenizer(text, return_tensors="pt")
     with torch.inference_mode():
-        produced = model.generate(**inputs, max_new_tokens=256)[0]
+        produced = model.generate(**inputs, max_new_tokens=256, num_beams=num_beams, do_sample=False)[0]
     assert result.as_pipeline_output() == [{"translation_text": tokenizer.decode(produced, skip_special_tokens=True)}]
     out = forward(model, **inputs, decoder_input_ids=produced[None])
     np.testing.assert_allclose(result.cross_attention.weights, stacked(out.cross_attentions), atol=ATOL)
     np.testing.assert_allclose(result.encoder_attention.weights, stacked(out.encoder_attentions), atol=ATOL)
     assert list(result.cross_attention.query_tokens) == tokenizer.convert_ids_to_tokens(produced)
     assert list(result.cross_attention.key_tokens) == tokenizer.convert_ids_to_tokens(inputs["input_ids"][0])
+
+
+def test_translation_beams_out_of_range_say_what_is_allowed():
+    with pytest.raises(InputError, match=r"from 1 \(greedy\) to 4, not 5"):
+        translation.check_beams(5, max_beams=4)
 
 
 def test_translation_unknown_language_names_the_choices(tiny_models):
