@@ -11,7 +11,9 @@ import logging
 import gradio as gr
 
 from components import attention_tab, generation_tab, sentiment_tab, translation_tab, zero_shot_tab
+from components.page import Page
 from services.config import Settings
+from services.models import MODELS, configure_threads
 
 TITLE = "Transformers Playground"
 
@@ -28,18 +30,20 @@ def build_demo(settings: Settings | None = None) -> gr.Blocks:
     settings = settings or Settings.from_env()
     with gr.Blocks(title=TITLE) as demo:
         gr.Markdown(INTRO)
-        presenter = gr.Checkbox(label="Presenter mode: large fonts and thick lines for a projector", value=False)
+        page = Page.build(settings)
         with gr.Tab("Sentiment"):
-            sentiment_tab.build(settings, presenter)
+            sentiment_tab.build(settings, page)
         with gr.Tab("Zero-shot classification"):
-            zero_shot_tab.build(settings, presenter)
+            zero_shot_tab.build(settings, page)
         with gr.Tab("Text generation"):
-            generation_tab.build(settings, presenter)
+            generation_tab.build(settings, page)
         with gr.Tab("Translation"):
-            translation_tab.build(settings, presenter)
+            translation_tab.build(settings, page)
         with gr.Tab("Attention heatmap"):
-            attention_tab.build(settings, presenter)
-    # One run at a time per event: a CPU Space has two cores, and models are not re-entrant-fast.
+            attention_tab.build(settings, page)
+    # Model runs share `workers` slots with cores // workers torch threads each: no oversubscription.
+    configure_threads(settings.workers)
+    MODELS.budget_bytes = settings.memory_budget_bytes
     demo.queue(default_concurrency_limit=1, max_size=64)
     return demo
 

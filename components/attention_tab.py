@@ -6,6 +6,7 @@ import gradio as gr
 
 from components.errors import progress_reporter, user_errors, warn_truncated
 from components.explorer import AttentionExplorer
+from components.page import Page
 from services import attention
 from services.config import Settings
 from services.errors import InputError
@@ -26,7 +27,7 @@ EXAMPLES = [
 ]
 
 
-def build(settings: Settings, presenter: gr.Checkbox) -> None:
+def build(settings: Settings, page: Page) -> None:
     choices = settings.attention_models()
     gr.Markdown(INTRO)
     with gr.Row():
@@ -47,7 +48,7 @@ def build(settings: Settings, presenter: gr.Checkbox) -> None:
         with gr.Column():
             note = gr.Markdown()
             raw = gr.JSON(label="Tokens, layers and heads")
-    explorer = AttentionExplorer("Attention", api_name="attention_view", presenter=presenter)
+    explorer = AttentionExplorer("Attention", api_name="attention_view", presenter=page.presenter)
     # Another model has other layers and heads: start it from its last layer, heads averaged.
     model.change(None, outputs=[explorer.layer, explorer.head, explorer.focus], js="() => [null, 'mean', null]")
 
@@ -70,6 +71,7 @@ def build(settings: Settings, presenter: gr.Checkbox) -> None:
             clean_text(pair, what="second sentence", max_chars=limits.max_input_chars) if pair else None,
             model=choice.source,
             kind=choice.kind,
+            precision=page.precision(view.get("fast")),
             on_load=progress_reporter(progress),
         )
         return [warn_truncated(result.truncated), result.as_raw_output(), *explorer.show([result.attention], **view)]
@@ -78,7 +80,8 @@ def build(settings: Settings, presenter: gr.Checkbox) -> None:
         [button.click, text.submit, text_pair.submit],
         show,
         inputs=[text, text_pair, model],
-        inputs_kwargs=explorer.kwargs,
+        inputs_kwargs=explorer.kwargs | {"fast": page.fast},
+        **page.model_event,
         outputs=[note, raw, *explorer.outputs],
         api_name="attention",
     )

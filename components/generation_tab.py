@@ -6,6 +6,7 @@ import gradio as gr
 
 from components.errors import progress_reporter, user_errors
 from components.explorer import AttentionExplorer
+from components.page import Page
 from services import generation
 from services.config import Settings
 from services.text import clean_text
@@ -24,7 +25,7 @@ EXAMPLES = [["So today, I just feel like"], ["The animal didn't cross the street
 SEPARATOR = "\n\n――――――――――\n\n"
 
 
-def build(settings: Settings, presenter: gr.Checkbox) -> None:
+def build(settings: Settings, page: Page) -> None:
     limits = settings.limits
     defaults = generation.GenerationOptions()
     gr.Markdown(INTRO)
@@ -51,7 +52,7 @@ def build(settings: Settings, presenter: gr.Checkbox) -> None:
     explorer = AttentionExplorer(
         "Causal self-attention over prompt + generated tokens",
         api_name="generate_attention",
-        presenter=presenter,
+        presenter=page.presenter,
         item_label="Sequence",
     )
 
@@ -82,7 +83,13 @@ def build(settings: Settings, presenter: gr.Checkbox) -> None:
             max_sequences=limits.max_sequences,
         )
         text = clean_text(prompt, what="prompt", max_chars=limits.max_input_chars)
-        updates = generation.stream(text, options, model=settings.generation_model, on_load=progress_reporter(progress))
+        updates = generation.stream(
+            text,
+            options,
+            model=settings.generation_model,
+            precision=page.precision(view.get("fast")),
+            on_load=progress_reporter(progress),
+        )
         for update in updates:
             if update.prompt_truncated and update.done:
                 gr.Warning("The prompt was longer than the model's context and was cut from the left.")
@@ -103,7 +110,8 @@ def build(settings: Settings, presenter: gr.Checkbox) -> None:
         [button.click, prompt.submit],
         generate,
         inputs=[prompt, max_new_tokens, do_sample, temperature, top_p, top_k, seed, num_sequences],
-        inputs_kwargs=explorer.kwargs,
+        inputs_kwargs=explorer.kwargs | {"fast": page.fast},
+        **page.model_event,
         outputs=[output, raw, *explorer.outputs],
         api_name="generate",
     )

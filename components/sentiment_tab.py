@@ -6,6 +6,7 @@ import gradio as gr
 
 from components.errors import progress_reporter, user_errors, warn_truncated
 from components.explorer import AttentionExplorer
+from components.page import Page
 from components.plots import class_probability_bars, short, style_for
 from services import sentiment
 from services.config import Settings
@@ -24,7 +25,7 @@ EXAMPLES = [
 ]
 
 
-def build(settings: Settings, presenter: gr.Checkbox) -> None:
+def build(settings: Settings, page: Page) -> None:
     gr.Markdown(INTRO)
     with gr.Row():
         with gr.Column():
@@ -37,14 +38,19 @@ def build(settings: Settings, presenter: gr.Checkbox) -> None:
             bars = gr.Plot(label="Class probabilities")
             raw = gr.JSON(label="Raw output, as transformers' text-classification pipeline returns it")
     explorer = AttentionExplorer(
-        "Attention of the classifier", api_name="sentiment_attention", presenter=presenter, item_label="Text"
+        "Attention of the classifier", api_name="sentiment_attention", presenter=page.presenter, item_label="Text"
     )
 
     @user_errors
     def classify(text: str, progress: gr.Progress = gr.Progress(track_tqdm=True), **view):
         limits = settings.limits
         texts = split_lines(text, max_items=limits.max_texts, max_chars=limits.max_input_chars)
-        predictions = sentiment.classify(texts, model=settings.sentiment_model, on_load=progress_reporter(progress))
+        predictions = sentiment.classify(
+            texts,
+            model=settings.sentiment_model,
+            precision=page.precision(view.get("fast")),
+            on_load=progress_reporter(progress),
+        )
         labels = list(predictions[0].probabilities)
         bars_figure = class_probability_bars(
             [short(p.text) for p in predictions],
@@ -64,7 +70,8 @@ def build(settings: Settings, presenter: gr.Checkbox) -> None:
         [button.click, text.submit],
         classify,
         inputs=[text],
-        inputs_kwargs=explorer.kwargs,
+        inputs_kwargs=explorer.kwargs | {"fast": page.fast},
+        **page.model_event,
         outputs=[note, table, bars, raw, *explorer.outputs],
         api_name="sentiment",
     )

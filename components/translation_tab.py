@@ -6,6 +6,7 @@ import gradio as gr
 
 from components.errors import progress_reporter, user_errors, warn_truncated
 from components.explorer import AttentionExplorer
+from components.page import Page
 from services import translation
 from services.config import Settings
 from services.text import clean_text
@@ -20,7 +21,7 @@ A language's model loads the first time you choose it.
 """
 
 
-def build(settings: Settings, presenter: gr.Checkbox) -> None:
+def build(settings: Settings, page: Page) -> None:
     languages = list(settings.translation_models)
     examples = [["You like this house", languages[0]], ["I am a student", languages[-1]]]
     gr.Markdown(INTRO)
@@ -43,13 +44,13 @@ def build(settings: Settings, presenter: gr.Checkbox) -> None:
             output = gr.Textbox(label="Translation", lines=3)
             raw = gr.JSON(label="Raw output, as transformers' (former) translation pipeline returned it")
     cross = AttentionExplorer(
-        "Cross-attention: target tokens × source tokens", api_name="translate_cross_attention", presenter=presenter
+        "Cross-attention: target tokens × source tokens", api_name="translate_cross_attention", presenter=page.presenter
     )
     gr.Markdown("### The encoder reading the English source")
     encoder = AttentionExplorer(
         "Encoder self-attention over the source",
         api_name="translate_encoder_attention",
-        presenter=presenter,
+        presenter=page.presenter,
         prefix="encoder_",
     )
 
@@ -68,6 +69,7 @@ def build(settings: Settings, presenter: gr.Checkbox) -> None:
             models=settings.translation_models,
             num_beams=translation.check_beams(int(num_beams), max_beams=limits.max_beams),
             max_new_tokens=limits.max_translation_tokens,
+            precision=page.precision(view.get("fast")),
             on_load=progress_reporter(progress),
         )
         return [
@@ -82,7 +84,8 @@ def build(settings: Settings, presenter: gr.Checkbox) -> None:
         [button.click, text.submit],
         translate,
         inputs=[text, language, num_beams],
-        inputs_kwargs=cross.kwargs | encoder.kwargs,
+        inputs_kwargs=cross.kwargs | encoder.kwargs | {"fast": page.fast},
+        **page.model_event,
         outputs=[note, output, raw, *cross.outputs, *encoder.outputs],
         api_name="translate",
     )

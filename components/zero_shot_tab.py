@@ -6,6 +6,7 @@ import gradio as gr
 
 from components.errors import progress_reporter, user_errors, warn_truncated
 from components.explorer import AttentionExplorer
+from components.page import Page
 from components.plots import class_probability_bars, score_bars, short, style_for
 from services import zero_shot
 from services.config import Settings
@@ -25,7 +26,7 @@ EXAMPLES = [
 ]
 
 
-def build(settings: Settings, presenter: gr.Checkbox) -> None:
+def build(settings: Settings, page: Page) -> None:
     gr.Markdown(INTRO)
     with gr.Row():
         with gr.Column():
@@ -45,7 +46,10 @@ def build(settings: Settings, presenter: gr.Checkbox) -> None:
             nli = gr.Plot(label="What the NLI model thought of each pair")
             raw = gr.JSON(label="Raw output, as transformers' zero-shot-classification pipeline returns it")
     explorer = AttentionExplorer(
-        "Attention over premise and hypothesis", api_name="zero_shot_attention", presenter=presenter, item_label="Pair"
+        "Attention over premise and hypothesis",
+        api_name="zero_shot_attention",
+        presenter=page.presenter,
+        item_label="Pair",
     )
 
     @user_errors
@@ -64,6 +68,7 @@ def build(settings: Settings, presenter: gr.Checkbox) -> None:
             model=settings.zero_shot_model,
             multi_label=bool(multi_label),
             hypothesis_template=zero_shot.check_template(hypothesis_template),
+            precision=page.precision(view.get("fast")),
             on_load=progress_reporter(progress),
         )
         title = "Each label on its own (multi-label)" if result.multi_label else "Labels compete (scores sum to 1)"
@@ -89,7 +94,8 @@ def build(settings: Settings, presenter: gr.Checkbox) -> None:
         [button.click, text.submit, labels.submit],
         classify,
         inputs=[text, labels, multi_label, template],
-        inputs_kwargs=explorer.kwargs,
+        inputs_kwargs=explorer.kwargs | {"fast": page.fast},
+        **page.model_event,
         outputs=[note, bars, nli, raw, *explorer.outputs],
         api_name="zero_shot",
     )

@@ -35,6 +35,7 @@ def attend(
     *,
     model: str,
     kind: str = "encoder",
+    precision: str = "fp32",
     on_load: ProgressCallback | None = None,
 ) -> AttentionResult:
     """Self-attention of `model` over `text` (and `text_pair`, as BertViz's head view shows a pair).
@@ -42,7 +43,7 @@ def attend(
     `kind` says how the checkpoint loads ("encoder", "sequence-classification", "causal-lm"),
     so a model another tab already loaded is reused, not loaded twice.
     """
-    loaded = MODELS.get(kind, model, on_load=on_load)
+    loaded = MODELS.get(kind, model, precision=precision, on_load=on_load)
     encoded = encode(loaded, [text], [text_pair] if text_pair else None)
     with torch.inference_mode():
         outputs = loaded.model(**encoded.batch, output_attentions=True)

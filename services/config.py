@@ -66,6 +66,14 @@ class Settings:
     attention_model: str = DEFAULT_MODELS["attention"]
     translation_models: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_TRANSLATION_MODELS))
     limits: Limits = field(default_factory=Limits)
+    # Model runs at once; torch gets cores // workers threads each, so they never oversubscribe.
+    workers: int = 1
+    # Loaded models beyond this many bytes of weights evict the least recently used one.
+    memory_budget_bytes: int | None = 10 * 10**9
+    # Fast mode: "int8" (dynamic quantization of Linear layers), "bf16", or "auto" (bf16 where the CPU
+    # computes it natively, else int8).
+    fast_precision: str = "auto"
+    fast_by_default: bool = False
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -81,6 +89,9 @@ class Settings:
             generation_model=model("generation"),
             attention_model=model("attention"),
             translation_models=_translation_models(env.get(f"{ENV_PREFIX}TRANSLATION_MODELS")),
+            workers=_positive_int(env, "WORKERS", 1),
+            memory_budget_bytes=_budget(env),
+            **_fast(env),
         )
 
     def attention_models(self) -> list[AttentionModel]:
@@ -141,3 +152,43 @@ def _translation_models(raw: str | None) -> dict[str, str]:
     if not all(isinstance(k, str) and isinstance(v, str) and k.strip() and v.strip() for k, v in value.items()):
         raise ConfigError(f"{name} must map language names to model ids or folders, all non-empty strings.")
     return {k.strip(): v.strip() for k, v in value.items()}
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(ENV_PREFIX + name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise ConfigError(f"{ENV_PREFIX}{name} must be a whole number of at least 1, not {raw!r}.")
+    return int(raw)
+
+
+def _budget(env: Mapping[str, str]) -> int | None:
+    name = f"{ENV_PREFIX}MEMORY_BUDGET_GB"
+    raw = env.get(name, "").strip()
+    if not raw:
+        return Settings.memory_budget_bytes
+    if raw.lower() in ("0", "none", "off"):
+        return None
+    try:
+        gigabytes = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of gigabytes such as 10, or 'off'; not {raw!r}.") from None
+    if gigabytes <= 0:
+        raise ConfigError(f"{name} must be above 0 (or 'off' for no limit), not {raw!r}.")
+    return int(gigabytes * 10**9)
+
+
+FAST_PRECISIONS = ("int8", "bf16", "auto")
+
+
+def _fast(env: Mapping[str, str]) -> dict[str, object]:
+    """PLAYGROUND_FAST: unset or 0 (off by default); 1, auto, int8 or bf16 (on by default, in that precision)."""
+    name = f"{ENV_PREFIX}FAST"
+    raw = env.get(name, "").strip().lower()
+    if raw in ("", "0", "off", "false"):
+        return {"fast_by_default": False}
+    precision = "auto" if raw in ("1", "on", "true") else raw
+    if precision not in FAST_PRECISIONS:
+        raise ConfigError(f"{name} must be 0, 1, auto, int8 or bf16, not {raw!r}.")
+    return {"fast_by_default": True, "fast_precision": precision}

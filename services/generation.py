@@ -77,10 +77,11 @@ def stream(
     options: GenerationOptions,
     *,
     model: str,
+    precision: str = "fp32",
     on_load: ProgressCallback | None = None,
 ) -> Iterator[GenerationUpdate]:
     """Generate `options.num_sequences` continuations one after another, streaming each."""
-    loaded = MODELS.get("causal-lm", model, on_load=on_load)
+    loaded = MODELS.get("causal-lm", model, precision=precision, on_load=on_load)
     tokenizer = loaded.tokenizer
     room = max(1, loaded.max_length - options.max_new_tokens)
     inputs = tokenizer(prompt, return_tensors="pt")
@@ -111,9 +112,9 @@ def stream(
     )
 
 
-def generate(prompt: str, options: GenerationOptions, *, model: str) -> GenerationUpdate:
+def generate(prompt: str, options: GenerationOptions, *, model: str, precision: str = "fp32") -> GenerationUpdate:
     """The final update of `stream`, for callers that do not stream."""
-    *_, last = stream(prompt, options, model=model)
+    *_, last = stream(prompt, options, model=model, precision=precision)
     return last
 
 

@@ -48,7 +48,7 @@ def model_facts(source: str, model: Any, tokenizer: Any, *, max_length: int) -> 
         decoder_layers=int(decoder_layers or 0),
         heads=int(getattr(config, "num_attention_heads", 0) or 0),
         hidden_size=int(getattr(config, "hidden_size", 0) or 0),
-        parameters=sum(p.numel() for p in model.parameters()),
+        parameters=_parameter_count(model),
         vocab_size=int(getattr(config, "vocab_size", 0) or len(tokenizer)),
         max_length=max_length,
         tokenizer=_tokenizer_kind(tokenizer),
@@ -84,3 +84,13 @@ def _tokenizer_kind(tokenizer: Any) -> str:
     backend = getattr(tokenizer, "backend_tokenizer", None)
     algorithm = type(getattr(backend, "model", None)).__name__ if backend is not None else "SentencePiece"
     return f"{algorithm} ({type(tokenizer).__name__})"
+
+
+def _parameter_count(model: Any) -> int:
+    """Every weight, including those fast mode packed into int8 (which are no longer parameters)."""
+    count = sum(p.numel() for p in model.parameters())
+    for module in model.modules():
+        if callable(getattr(module, "weight", None)):  # a dynamically quantized Linear
+            bias = module.bias()
+            count += module.weight().numel() + (bias.numel() if bias is not None else 0)
+    return count

@@ -6,8 +6,11 @@ Every model loads with eager attention, because under the default `sdpa` kernels
 
 from __future__ import annotations
 
+import gc
 import logging
+import os
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
@@ -26,6 +29,7 @@ from transformers import (
 from services.config import short_name
 from services.errors import ModelLoadError
 from services.model_facts import ModelFacts, model_facts
+from services.precision import convert, weight_bytes
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +54,7 @@ class LoadedModel:
     kind: str
     model: Any
     tokenizer: Any
+    precision: str = "fp32"
 
     @property
     def device(self) -> torch.device:
@@ -77,41 +82,68 @@ def device() -> torch.device:
 
 
 class ModelCache:
-    """Loaded models by (kind, source). Concurrent requests for one model wait for a single load."""
+    """Loaded models by (kind, source, precision), least recently used first.
 
-    def __init__(self) -> None:
-        self._models: dict[tuple[str, str], LoadedModel] = {}
-        self._locks: dict[tuple[str, str], threading.Lock] = {}
+    Concurrent requests for one model wait for a single load. When the weights of the loaded models
+    pass `budget_bytes`, the least recently used ones are dropped (a request still running on one
+    keeps its own reference until it ends).
+    """
+
+    def __init__(self, budget_bytes: int | None = None) -> None:
+        self.budget_bytes = budget_bytes
+        self._models: OrderedDict[tuple[str, str, str], LoadedModel] = OrderedDict()
+        self._locks: dict[tuple[str, str, str], threading.Lock] = {}
         self._guard = threading.Lock()
 
-    def get(self, kind: str, source: str, *, on_load: ProgressCallback | None = None) -> LoadedModel:
-        key = (kind, source)
-        if key in self._models:
-            return self._models[key]
+    def get(
+        self, kind: str, source: str, *, precision: str = "fp32", on_load: ProgressCallback | None = None
+    ) -> LoadedModel:
+        key = (kind, source, precision)
         with self._guard:
+            if key in self._models:
+                self._models.move_to_end(key)
+                return self._models[key]
             lock = self._locks.setdefault(key, threading.Lock())
         with lock:
             if key not in self._models:
                 if on_load is not None:
                     on_load(f"Loading {short_name(source)} ({describe_size(source)})…")
                 # A failed load is not cached, so a later request retries it.
-                self._models[key] = load_model(kind, source)
-        return self._models[key]
+                self.add(load_model(kind, source, precision=precision))
+        with self._guard:
+            return self._models[key]
 
-    def loaded(self) -> list[tuple[str, str]]:
+    def loaded(self) -> list[tuple[str, str, str]]:
+        """Keys of the loaded models, least recently used first."""
         return list(self._models)
 
     def add(self, loaded: LoadedModel) -> LoadedModel:
-        """Serve a model built in memory (benchmarks build full-size random models) under its source."""
-        self._models[(loaded.kind, loaded.source)] = loaded
+        """Keep `loaded` (benchmarks also add full-size models built in memory), then fit the budget."""
+        key = (loaded.kind, loaded.source, loaded.precision)
+        with self._guard:
+            self._models[key] = loaded
+            self._models.move_to_end(key)
+            self._evict(keep=key)
         return loaded
+
+    def _evict(self, *, keep: tuple[str, str, str]) -> None:
+        if self.budget_bytes is None:
+            return
+        sizes = {key: weight_bytes(loaded.model) for key, loaded in self._models.items()}
+        for key in list(self._models):
+            if sum(sizes[k] for k in self._models) <= self.budget_bytes:
+                break
+            if key != keep:
+                logger.info("Memory budget: unloading %s %s (%s)", *key)
+                del self._models[key]
+        gc.collect()
 
 
 MODELS = ModelCache()
 
 
-def load_model(kind: str, source: str) -> LoadedModel:
-    """Load `source` (a Hub id, a local folder, or a `.gguf` file) as a `kind` model."""
+def load_model(kind: str, source: str, *, precision: str = "fp32") -> LoadedModel:
+    """Load `source` (a Hub id, a local folder, or a `.gguf` file) as a `kind` model in `precision`."""
     if kind not in MODEL_CLASSES:
         raise ValueError(f"Unknown model kind {kind!r}; expected one of {sorted(MODEL_CLASSES)}.")
     location, extra = _location(source)
@@ -119,11 +151,19 @@ def load_model(kind: str, source: str) -> LoadedModel:
     try:
         tokenizer = AutoTokenizer.from_pretrained(location, **extra)
         model = MODEL_CLASSES[kind].from_pretrained(location, attn_implementation="eager", **extra)
-        model.to(device()).eval()
+        model = convert(model.to(device()).eval(), precision)
     except Exception as error:  # every loader failure becomes one clear message
         logger.exception("Could not load %s", source)
         raise ModelLoadError(_explain(source, error)) from error
-    return LoadedModel(source=source, kind=kind, model=model, tokenizer=tokenizer)
+    return LoadedModel(source=source, kind=kind, model=model, tokenizer=tokenizer, precision=precision)
+
+
+def configure_threads(workers: int) -> int:
+    """Give torch cores // workers threads, so `workers` model runs at once never oversubscribe."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    threads = max(1, cores // max(1, workers))
+    torch.set_num_threads(threads)
+    return threads
 
 
 def _location(source: str) -> tuple[str, dict[str, str]]:

@@ -29,9 +29,11 @@ class SentimentPrediction:
         return {"label": self.label, "score": self.score}
 
 
-def classify(texts: Sequence[str], *, model: str, on_load: ProgressCallback | None = None) -> list[SentimentPrediction]:
+def classify(
+    texts: Sequence[str], *, model: str, precision: str = "fp32", on_load: ProgressCallback | None = None
+) -> list[SentimentPrediction]:
     """Classify every text in one batched forward pass, keeping that pass's attentions."""
-    loaded = MODELS.get("sequence-classification", model, on_load=on_load)
+    loaded = MODELS.get("sequence-classification", model, precision=precision, on_load=on_load)
     encoded = encode(loaded, texts)
     with torch.inference_mode():
         outputs = loaded.model(**encoded.batch, output_attentions=True)

@@ -55,6 +55,7 @@ def translate(
     models: Mapping[str, str],
     num_beams: int = 1,
     max_new_tokens: int = 256,
+    precision: str = "fp32",
     on_load: ProgressCallback | None = None,
 ) -> TranslationResult:
     """Translate `text` with the model configured for `target_language` (loaded on first use).
@@ -63,7 +64,7 @@ def translate(
     as much again per beam on a CPU for a small gain on short sentences.
     """
     checkpoint = model_for(target_language, models)
-    loaded = MODELS.get("seq2seq-lm", checkpoint, on_load=on_load)
+    loaded = MODELS.get("seq2seq-lm", checkpoint, precision=precision, on_load=on_load)
     encoded = encode(loaded, [text])
     with torch.inference_mode():
         produced = loaded.model.generate(

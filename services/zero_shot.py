@@ -75,9 +75,10 @@ def classify(
     model: str,
     multi_label: bool = False,
     hypothesis_template: str = DEFAULT_TEMPLATE,
+    precision: str = "fp32",
     on_load: ProgressCallback | None = None,
 ) -> ZeroShotResult:
-    loaded = MODELS.get("sequence-classification", model, on_load=on_load)
+    loaded = MODELS.get("sequence-classification", model, precision=precision, on_load=on_load)
     entailment = _label_id(loaded.model.config, "entail")
     hypotheses = [hypothesis_template.format(label) for label in labels]
     # only_first: cut the premise, never the hypothesis that names the label.

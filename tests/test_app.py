@@ -25,10 +25,10 @@ def test_the_api_names_and_parameters_are_the_contract(client):
     endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
     params = {name: [p["parameter_name"] for p in spec["parameters"]] for name, spec in endpoints.items()}
     view = ["item", "view", "layer", "head", "focus", "step", "merge_words", "hide_special", "presenter"]
-    assert params["/sentiment"] == ["text", *view]
-    assert params["/attention"] == ["text", "text_pair", "model", *view]
+    assert params["/sentiment"] == ["text", *view, "fast"]
+    assert params["/attention"] == ["text", "text_pair", "model", *view, "fast"]
     assert params["/attention_view"] == view
-    assert params["/translate"][-8:] == [f"encoder_{name}" for name in view[:-1]]
+    assert params["/translate"][-9:] == [*(f"encoder_{name}" for name in view[:-1]), "fast"]
     assert params["/zero_shot"][:4] == [
         "text",
         "labels",
@@ -195,3 +195,11 @@ def test_attention_endpoint_offers_the_other_tabs_models(client, tiny_models):
     assert raw["model"] == str(tiny_models["generation"])
     with pytest.raises(Exception, match=r"not in the list of choices|not one of this app's models"):
         client.predict(text="I love food", model="some-user/any-model", api_name="/attention")
+
+
+def test_fast_mode_over_the_api_answers_with_the_attention_of_the_fast_model(client, tiny_models):
+    outputs = client.predict(text="I love food so much.", fast=True, api_name="/sentiment")
+    raw, explored = outputs[3], explorer_outputs(outputs, 4)
+    assert raw[0]["label"] in {"NEGATIVE", "POSITIVE"}
+    z = heatmap_matrices(explored["plot"])[0]
+    np.testing.assert_allclose(z.sum(axis=-1), 1.0, atol=1e-2)

@@ -25,9 +25,9 @@ def test_a_first_load_shows_what_loads_and_how_big_it_is(client, monkeypatch):
 
     real_load = models.load_model
 
-    def slow_load(kind, source):
+    def slow_load(kind, source, **options):
         time.sleep(1.5)  # a tiny model loads too fast to watch; real ones take seconds to minutes
-        return real_load(kind, source)
+        return real_load(kind, source, **options)
 
     monkeypatch.setattr(models, "load_model", slow_load)
     job = client.submit(text="I am a student", target_language="Spanish", api_name="/translate")

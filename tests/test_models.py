@@ -36,10 +36,10 @@ def test_a_model_loads_once_even_when_ten_requests_ask_at_once(monkeypatch, tiny
     calls = []
     real_load = models.load_model
 
-    def slow_load(kind, source):
+    def slow_load(kind, source, **options):
         calls.append(source)
         time.sleep(0.2)  # widen the window in which requests overlap
-        return real_load(kind, source)
+        return real_load(kind, source, **options)
 
     monkeypatch.setattr(models, "load_model", slow_load)
     cache = models.ModelCache()

@@ -1,0 +1,39 @@
+"""Page-wide switches every tab reads: presenter mode and fast mode."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import gradio as gr
+
+from services.config import Settings
+
+
+@dataclass(frozen=True)
+class Page:
+    """The page's switches, and how model events share the CPU."""
+
+    settings: Settings
+    presenter: gr.Checkbox
+    fast: gr.Checkbox
+
+    @classmethod
+    def build(cls, settings: Settings) -> Page:
+        with gr.Row():
+            presenter = gr.Checkbox(label="Presenter mode: large fonts and thick lines for a projector", value=False)
+            fast = gr.Checkbox(
+                label="Fast mode: bf16 or int8 weights",
+                info="About twice as fast on a CPU; scores and attention can move slightly. "
+                "What is shown is still the model that answered.",
+                value=settings.fast_by_default,
+            )
+        return cls(settings=settings, presenter=presenter, fast=fast)
+
+    @property
+    def model_event(self) -> dict[str, Any]:
+        """Options for an event that runs a model: all of them share `workers` slots on the CPU."""
+        return {"concurrency_id": "models", "concurrency_limit": self.settings.workers}
+
+    def precision(self, fast: Any) -> str:
+        return self.settings.fast_precision if fast else "fp32"
