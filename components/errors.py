@@ -15,6 +15,7 @@ from services.errors import PlaygroundError
 
 logger = logging.getLogger(__name__)
 
+TRUNCATED_NOTE = "Note: the text was longer than the model's limit and was truncated; only the first part was used."
 UNEXPECTED = "Something went wrong while running the model. The error was logged; please try again or change the input."
 
 
@@ -64,6 +65,5 @@ def warn_truncated(truncated: bool) -> str:
     """Warn (as a toast) and return a visible note when an input was cut to fit the model."""
     if not truncated:
         return ""
-    note = "Note: the text was longer than the model's limit and was truncated; only the first part was used."
-    gr.Warning(note)
-    return note
+    gr.Warning(TRUNCATED_NOTE)
+    return TRUNCATED_NOTE

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import functools
+import html
+
 import gradio as gr
 
-from components.errors import progress_reporter, user_errors, warn_truncated
+from components.errors import TRUNCATED_NOTE, progress_reporter, user_errors
 from components.explorer import AttentionExplorer
 from components.page import Page
 from components.plots import class_probability_bars, short, style_for
 from services import sentiment
 from services.config import Settings
+from services.errors import InputError
 from services.text import split_lines
 
 INTRO = """
@@ -41,16 +45,10 @@ def build(settings: Settings, page: Page) -> None:
         "Attention of the classifier", api_name="sentiment_attention", presenter=page.presenter, item_label="Text"
     )
 
-    @user_errors
-    def classify(text: str, progress: gr.Progress = gr.Progress(track_tqdm=True), **view):
-        limits = settings.limits
-        texts = split_lines(text, max_items=limits.max_texts, max_chars=limits.max_input_chars)
-        predictions = sentiment.classify(
-            texts,
-            model=settings.sentiment_model,
-            precision=page.precision(view.get("fast")),
-            on_load=progress_reporter(progress),
-        )
+    outputs = [note, table, bars, raw, *explorer.outputs]
+
+    def outputs_for(predictions: list, view: dict) -> list:
+        """One request's outputs, from its share of the batch's predictions."""
         labels = list(predictions[0].probabilities)
         bars_figure = class_probability_bars(
             [short(p.text) for p in predictions],
@@ -59,19 +57,68 @@ def build(settings: Settings, page: Page) -> None:
             style=style_for(bool(view.get("presenter"))),
         )
         return [
-            warn_truncated(any(p.truncated for p in predictions)),
+            TRUNCATED_NOTE if any(p.truncated for p in predictions) else "",
             [[p.text, p.label, round(p.score, 4)] for p in predictions],
             bars_figure,
             [p.as_pipeline_output() for p in predictions],
             *explorer.show([p.attention for p in predictions], [short(p.text) for p in predictions], **view),
         ]
 
-    gr.on(
-        [button.click, text.submit],
-        classify,
+    def lines(text: str) -> list[str]:
+        return split_lines(text, max_items=settings.limits.max_texts, max_chars=settings.limits.max_input_chars)
+
+    @user_errors
+    def classify(text: list[str], progress: gr.Progress = gr.Progress(track_tqdm=True), **view: list):
+        """Gradio batches concurrent visitors: their lines go through the model in one forward pass."""
+        requests = [{name: values[i] for name, values in view.items()} for i in range(len(text))]
+        parsed: list[list[str] | InputError] = []
+        for item in text:
+            try:
+                parsed.append(lines(item))
+            except InputError as error:  # one visitor's bad input must not fail the others in the batch
+                parsed.append(error)
+        results: list[list] = [
+            [f"**{html.escape(str(p), quote=False)}**", *[gr.skip()] * (len(outputs) - 1)]
+            if isinstance(p, InputError)
+            else []
+            for p in parsed
+        ]
+        by_precision: dict[str, list[int]] = {}
+        for i, item in enumerate(parsed):
+            if not isinstance(item, InputError):
+                by_precision.setdefault(page.precision(requests[i].get("fast")), []).append(i)
+        for precision, members in by_precision.items():
+            predictions = sentiment.classify(
+                [line for i in members for line in parsed[i]],
+                model=settings.sentiment_model,
+                precision=precision,
+                on_load=progress_reporter(progress),
+            )
+            for i in members:
+                share, predictions = predictions[: len(parsed[i])], predictions[len(parsed[i]) :]
+                results[i] = outputs_for(share, requests[i])
+        return [list(column) for column in zip(*results, strict=True)]
+
+    @user_errors
+    def check(text: str) -> None:
+        """Checked per visitor before batching, so a bad input gets its own error message."""
+        lines(text)
+
+    @functools.wraps(classify)
+    def classify_one(text: str, progress: gr.Progress = gr.Progress(track_tqdm=True), **view):
+        """The same, one request at a time (PLAYGROUND_SENTIMENT_BATCH=1)."""
+        columns = classify([text], progress, **{name: [value] for name, value in view.items()})
+        return [column[0] for column in columns]
+
+    batched = settings.sentiment_batch > 1
+    checked = gr.on([button.click, text.submit], check, inputs=[text], queue=False, api_visibility="private")
+    checked.success(
+        classify if batched else classify_one,
         inputs=[text],
         inputs_kwargs=explorer.kwargs | {"fast": page.fast},
         **page.model_event,
-        outputs=[note, table, bars, raw, *explorer.outputs],
+        outputs=outputs,
         api_name="sentiment",
+        batch=batched,
+        max_batch_size=settings.sentiment_batch,
     )

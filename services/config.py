@@ -66,6 +66,8 @@ class Settings:
     attention_model: str = DEFAULT_MODELS["attention"]
     translation_models: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_TRANSLATION_MODELS))
     limits: Limits = field(default_factory=Limits)
+    # Sentiment requests Gradio may batch into one forward pass (1: no batching).
+    sentiment_batch: int = 8
     # Model runs at once; torch gets cores // workers threads each, so they never oversubscribe.
     workers: int = 1
     # Loaded models beyond this many bytes of weights evict the least recently used one.
@@ -90,6 +92,7 @@ class Settings:
             attention_model=model("attention"),
             translation_models=_translation_models(env.get(f"{ENV_PREFIX}TRANSLATION_MODELS")),
             workers=_positive_int(env, "WORKERS", 1),
+            sentiment_batch=_positive_int(env, "SENTIMENT_BATCH", 8),
             memory_budget_bytes=_budget(env),
             **_fast(env),
         )

@@ -203,3 +203,19 @@ def test_fast_mode_over_the_api_answers_with_the_attention_of_the_fast_model(cli
     assert raw[0]["label"] in {"NEGATIVE", "POSITIVE"}
     z = heatmap_matrices(explored["plot"])[0]
     np.testing.assert_allclose(z.sum(axis=-1), 1.0, atol=1e-2)
+
+
+def test_sentiment_batches_concurrent_visitors_and_keeps_each_answer_and_error_apart(client, tiny_models):
+    texts = ["I love food so much.", "I'm so hungry man.", "   ", "History isn't fun.\nRain again.", "Great!"]
+    jobs = [client.submit(text=text, api_name="/sentiment") for text in texts]
+    results = [job.result() for job in jobs]
+    expected = pipeline("text-classification", model=str(tiny_models["sentiment"]))
+    for text, outputs in zip(texts, results, strict=True):
+        note, _table, _bars, raw = outputs[:4]
+        if not text.strip():
+            assert "The text is empty" in note and raw == {"__type__": "update"}  # its own message, nothing else
+            continue
+        lines = text.splitlines()
+        assert [item["label"] for item in raw] == [item["label"] for item in expected(lines)]
+        np.testing.assert_allclose([i["score"] for i in raw], [i["score"] for i in expected(lines)], atol=1e-5)
+        assert explorer_outputs(outputs, 4)["item"]["choices"][0][0] == lines[0][:40]
