@@ -7,7 +7,6 @@ import gradio as gr
 from components.errors import progress_reporter, user_errors, warn_truncated
 from components.explorer import AttentionExplorer
 from components.page import Page
-from services import attention
 from services.config import Settings
 from services.errors import InputError
 from services.text import clean_text
@@ -66,6 +65,8 @@ def build(settings: Settings, page: Page) -> None:
         if choice is None:
             raise InputError(f"'{model}' is not one of this app's models; choose one of: {', '.join(by_source)}.")
         pair = (text_pair or "").strip()
+        from services import attention  # torch loads with the first request, not at startup
+
         result = attention.attend(
             clean_text(text, max_chars=limits.max_input_chars),
             clean_text(pair, what="second sentence", max_chars=limits.max_input_chars) if pair else None,

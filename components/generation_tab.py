@@ -7,7 +7,7 @@ import gradio as gr
 from components.errors import progress_reporter, user_errors
 from components.explorer import AttentionExplorer
 from components.page import Page
-from services import generation
+from services import inputs
 from services.config import Settings
 from services.text import clean_text
 
@@ -27,7 +27,7 @@ SEPARATOR = "\n\n――――――――――\n\n"
 
 def build(settings: Settings, page: Page) -> None:
     limits = settings.limits
-    defaults = generation.GenerationOptions()
+    defaults = inputs.GenerationOptions()
     gr.Markdown(INTRO)
     with gr.Row():
         with gr.Column():
@@ -69,8 +69,8 @@ def build(settings: Settings, page: Page) -> None:
         progress: gr.Progress = gr.Progress(track_tqdm=True),
         **view,
     ):
-        options = generation.check_options(
-            generation.GenerationOptions(
+        options = inputs.check_options(
+            inputs.GenerationOptions(
                 max_new_tokens=int(max_new_tokens),
                 do_sample=bool(do_sample),
                 temperature=float(temperature),
@@ -83,6 +83,8 @@ def build(settings: Settings, page: Page) -> None:
             max_sequences=limits.max_sequences,
         )
         text = clean_text(prompt, what="prompt", max_chars=limits.max_input_chars)
+        from services import generation  # torch loads with the first request, not at startup
+
         updates = generation.stream(
             text,
             options,

@@ -11,7 +11,6 @@ from components.errors import TRUNCATED_NOTE, progress_reporter, user_errors
 from components.explorer import AttentionExplorer
 from components.page import Page
 from components.plots import class_probability_bars, short, style_for
-from services import sentiment
 from services.config import Settings
 from services.errors import InputError
 from services.text import split_lines
@@ -88,6 +87,8 @@ def build(settings: Settings, page: Page) -> None:
             if not isinstance(item, InputError):
                 by_precision.setdefault(page.precision(requests[i].get("fast")), []).append(i)
         for precision, members in by_precision.items():
+            from services import sentiment  # torch loads with the first request, not at startup
+
             predictions = sentiment.classify(
                 [line for i in members for line in parsed[i]],
                 model=settings.sentiment_model,

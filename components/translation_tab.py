@@ -7,7 +7,7 @@ import gradio as gr
 from components.errors import progress_reporter, user_errors, warn_truncated
 from components.explorer import AttentionExplorer
 from components.page import Page
-from services import translation
+from services import inputs
 from services.config import Settings
 from services.text import clean_text
 
@@ -63,11 +63,13 @@ def build(settings: Settings, page: Page) -> None:
         **view,
     ):
         limits = settings.limits
+        from services import translation  # torch loads with the first request, not at startup
+
         result = translation.translate(
             clean_text(text, max_chars=limits.max_input_chars),
             target_language,
             models=settings.translation_models,
-            num_beams=translation.check_beams(int(num_beams), max_beams=limits.max_beams),
+            num_beams=inputs.check_beams(int(num_beams), max_beams=limits.max_beams),
             max_new_tokens=limits.max_translation_tokens,
             precision=page.precision(view.get("fast")),
             on_load=progress_reporter(progress),

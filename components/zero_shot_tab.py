@@ -8,7 +8,7 @@ from components.errors import progress_reporter, user_errors, warn_truncated
 from components.explorer import AttentionExplorer
 from components.page import Page
 from components.plots import class_probability_bars, score_bars, short, style_for
-from services import zero_shot
+from services import inputs
 from services.config import Settings
 from services.text import clean_text
 
@@ -21,8 +21,8 @@ its attention, for the whole pair of the winning label or from each label's hypo
 """
 
 EXAMPLES = [
-    ["History isn't really a fun class", "education, politics, business", False, zero_shot.DEFAULT_TEMPLATE],
-    ["I love food so much.", "cooking, sports, emotions", True, zero_shot.DEFAULT_TEMPLATE],
+    ["History isn't really a fun class", "education, politics, business", False, inputs.DEFAULT_TEMPLATE],
+    ["I love food so much.", "cooking, sports, emotions", True, inputs.DEFAULT_TEMPLATE],
 ]
 
 
@@ -33,7 +33,7 @@ def build(settings: Settings, page: Page) -> None:
             text = gr.Textbox(label="Text", lines=3, placeholder="History isn't really a fun class")
             labels = gr.Textbox(label="Candidate labels, comma-separated", placeholder="education, politics, business")
             multi_label = gr.Checkbox(label="Multi-label: score each label on its own", value=False)
-            template = gr.Textbox(label="Hypothesis template ({} is the label)", value=zero_shot.DEFAULT_TEMPLATE)
+            template = gr.Textbox(label="Hypothesis template ({} is the label)", value=inputs.DEFAULT_TEMPLATE)
             button = gr.Button("Classify", variant="primary")
             gr.Examples(
                 EXAMPLES,
@@ -62,12 +62,14 @@ def build(settings: Settings, page: Page) -> None:
         **view,
     ):
         limits = settings.limits
+        from services import zero_shot  # torch loads with the first request, not at startup
+
         result = zero_shot.classify(
             clean_text(text, max_chars=limits.max_input_chars),
-            zero_shot.parse_labels(labels, max_labels=limits.max_labels),
+            inputs.parse_labels(labels, max_labels=limits.max_labels),
             model=settings.zero_shot_model,
             multi_label=bool(multi_label),
-            hypothesis_template=zero_shot.check_template(hypothesis_template),
+            hypothesis_template=inputs.check_template(hypothesis_template),
             precision=page.precision(view.get("fast")),
             on_load=progress_reporter(progress),
         )

@@ -11,46 +11,11 @@ from transformers import TextIteratorStreamer, set_seed
 
 from services.attention_maps import AttentionMaps, Step, TopTokens, stack_attentions
 from services.config import short_name
-from services.errors import InputError
+from services.inputs import GenerationOptions, check_options  # noqa: F401  (part of this task's API)
 from services.models import MODELS, LoadedModel, ProgressCallback
 from services.tokens import token_axis
 
 TOP_K = 10  # next-token candidates shown per generation step
-
-
-@dataclass(frozen=True)
-class GenerationOptions:
-    """Decoding settings, named as in transformers' `generate`."""
-
-    max_new_tokens: int = 40
-    do_sample: bool = False
-    temperature: float = 1.0
-    top_p: float = 1.0
-    top_k: int = 50
-    seed: int = 0
-    num_sequences: int = 1
-
-
-def check_options(options: GenerationOptions, *, max_new_tokens: int, max_sequences: int) -> GenerationOptions:
-    """Raise InputError naming every setting that is out of range."""
-    problems = []
-    if not 1 <= options.max_new_tokens <= max_new_tokens:
-        problems.append(f"max_new_tokens must be from 1 to {max_new_tokens}")
-    if options.do_sample and not 0 < options.temperature <= 5:
-        problems.append("temperature must be above 0 and at most 5")
-    if options.do_sample and not 0 < options.top_p <= 1:
-        problems.append("top_p must be above 0 and at most 1")
-    if options.top_k < 0:
-        problems.append("top_k must be 0 (off) or more")
-    if not 0 <= options.seed < 2**32:
-        problems.append("seed must be from 0 to 4294967295")
-    if not 1 <= options.num_sequences <= max_sequences:
-        problems.append(f"the number of sequences must be from 1 to {max_sequences}")
-    elif options.num_sequences > 1 and not options.do_sample:
-        problems.append("greedy decoding gives the same text every time: turn on sampling for several sequences")
-    if problems:
-        raise InputError("Please change the settings: " + "; ".join(problems) + ".")
-    return options
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """One cache of loaded models: each loads lazily on first use, and only once.
 
 Every model loads with eager attention, because under the default `sdpa` kernels
-`output_attentions=True` silently returns no attentions.
+`output_attentions=True` silently returns no attentions. torch and transformers are imported
+with the first load, not with this module, so the server starts answering sooner.
 """
 
 from __future__ import annotations
@@ -9,36 +10,30 @@ from __future__ import annotations
 import gc
 import logging
 import os
+import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
-
-import torch
-from transformers import (
-    AutoModel,
-    AutoModelForCausalLM,
-    AutoModelForSeq2SeqLM,
-    AutoModelForSequenceClassification,
-    AutoTokenizer,
-)
+from typing import TYPE_CHECKING, Any
 
 from services.config import short_name
 from services.errors import ModelLoadError
 from services.model_facts import ModelFacts, model_facts
-from services.precision import convert, weight_bytes
+
+if TYPE_CHECKING:
+    import torch
 
 logger = logging.getLogger(__name__)
 
-# What a task needs from a checkpoint -> the Auto class that builds it.
-MODEL_CLASSES: dict[str, Any] = {
-    "encoder": AutoModel,
-    "sequence-classification": AutoModelForSequenceClassification,
-    "causal-lm": AutoModelForCausalLM,
-    "seq2seq-lm": AutoModelForSeq2SeqLM,
+# What a task needs from a checkpoint -> the transformers Auto class that builds it.
+MODEL_CLASSES: dict[str, str] = {
+    "encoder": "AutoModel",
+    "sequence-classification": "AutoModelForSequenceClassification",
+    "causal-lm": "AutoModelForCausalLM",
+    "seq2seq-lm": "AutoModelForSeq2SeqLM",
 }
 
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".gguf", ".pt")
@@ -78,6 +73,8 @@ class LoadedModel:
 
 def device() -> torch.device:
     """CUDA when present, the CPU otherwise."""
+    import torch
+
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
@@ -129,6 +126,8 @@ class ModelCache:
     def _evict(self, *, keep: tuple[str, str, str]) -> None:
         if self.budget_bytes is None:
             return
+        from services.precision import weight_bytes
+
         sizes = {key: weight_bytes(loaded.model) for key, loaded in self._models.items()}
         for key in list(self._models):
             if sum(sizes[k] for k in self._models) <= self.budget_bytes:
@@ -146,11 +145,17 @@ def load_model(kind: str, source: str, *, precision: str = "fp32") -> LoadedMode
     """Load `source` (a Hub id, a local folder, or a `.gguf` file) as a `kind` model in `precision`."""
     if kind not in MODEL_CLASSES:
         raise ValueError(f"Unknown model kind {kind!r}; expected one of {sorted(MODEL_CLASSES)}.")
+    import transformers
+
+    from services.precision import convert
+
+    _apply_threads()
     location, extra = _location(source)
     logger.info("Loading %s model %s", kind, source)
     try:
-        tokenizer = AutoTokenizer.from_pretrained(location, **extra)
-        model = MODEL_CLASSES[kind].from_pretrained(location, attn_implementation="eager", **extra)
+        tokenizer = transformers.AutoTokenizer.from_pretrained(location, **extra)
+        auto_class = getattr(transformers, MODEL_CLASSES[kind])
+        model = auto_class.from_pretrained(location, attn_implementation="eager", **extra)
         model = convert(model.to(device()).eval(), precision)
     except Exception as error:  # every loader failure becomes one clear message
         logger.exception("Could not load %s", source)
@@ -158,12 +163,23 @@ def load_model(kind: str, source: str, *, precision: str = "fp32") -> LoadedMode
     return LoadedModel(source=source, kind=kind, model=model, tokenizer=tokenizer, precision=precision)
 
 
+_threads: list[int] = []  # set by configure_threads, applied before the first load
+
+
 def configure_threads(workers: int) -> int:
     """Give torch cores // workers threads, so `workers` model runs at once never oversubscribe."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    threads = max(1, cores // max(1, workers))
-    torch.set_num_threads(threads)
-    return threads
+    _threads[:] = [max(1, cores // max(1, workers))]
+    if "torch" in sys.modules:  # already imported: apply now; otherwise the first load does
+        _apply_threads()
+    return _threads[0]
+
+
+def _apply_threads() -> None:
+    if _threads:
+        import torch
+
+        torch.set_num_threads(_threads[0])
 
 
 def _location(source: str) -> tuple[str, dict[str, str]]:

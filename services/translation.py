@@ -14,7 +14,7 @@ import torch
 
 from services.attention_maps import AttentionMaps, Step, stack_attentions
 from services.encoding import encode
-from services.errors import InputError
+from services.inputs import check_beams, model_for  # noqa: F401  (part of this task's API)
 from services.models import MODELS, ProgressCallback
 from services.tokens import token_axis
 
@@ -32,20 +32,6 @@ class TranslationResult:
 
     def as_pipeline_output(self) -> list[dict[str, str]]:
         return [{"translation_text": self.translation_text}]
-
-
-def model_for(target_language: str, models: Mapping[str, str]) -> str:
-    if target_language not in models:
-        raise InputError(
-            f"'{target_language}' is not a language this app translates to; choose one of: {', '.join(models)}."
-        )
-    return models[target_language]
-
-
-def check_beams(num_beams: int, *, max_beams: int) -> int:
-    if not 1 <= num_beams <= max_beams:
-        raise InputError(f"The number of beams must be from 1 (greedy) to {max_beams}, not {num_beams}.")
-    return num_beams
 
 
 def translate(

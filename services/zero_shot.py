@@ -19,9 +19,8 @@ from services.attention_maps import (
 )
 from services.encoding import encode
 from services.errors import InputError
+from services.inputs import DEFAULT_TEMPLATE, check_template, parse_labels  # noqa: F401  (part of this task's API)
 from services.models import MODELS, ProgressCallback
-
-DEFAULT_TEMPLATE = "This example is {}."
 
 
 @dataclass(frozen=True)
@@ -46,26 +45,6 @@ class ZeroShotResult:
 
     def as_pipeline_output(self) -> dict[str, object]:
         return {"sequence": self.sequence, "labels": list(self.labels), "scores": list(self.scores)}
-
-
-def parse_labels(labels: str | Sequence[str], *, max_labels: int) -> list[str]:
-    """Comma-separated (or listed) labels, stripped and without duplicates, in the order given."""
-    items = labels.split(",") if isinstance(labels, str) else list(labels)
-    unique = list(dict.fromkeys(label.strip() for label in items if label and label.strip()))
-    if not unique:
-        raise InputError("Please give at least one candidate label, e.g. 'education, politics, business'.")
-    if len(unique) > max_labels:
-        raise InputError(f"{len(unique)} labels were given; at most {max_labels} are allowed.")
-    return unique
-
-
-def check_template(template: str | None) -> str:
-    template = (template or "").strip() or DEFAULT_TEMPLATE
-    if template.format("X") == template:
-        raise InputError(
-            f"The hypothesis template '{template}' has no '{{}}' where the label goes, e.g. '{DEFAULT_TEMPLATE}'."
-        )
-    return template
 
 
 def classify(

@@ -32,6 +32,13 @@ def test_importing_the_app_loads_no_weights():
     assert done.returncode == 0, done.stderr[-2000:]
 
 
+def test_importing_the_app_leaves_torch_and_transformers_for_the_first_request():
+    """Lazy imports: the server can answer before torch and transformers (about 2 s) are loaded."""
+    probe = "import sys, app\nassert not {'torch', 'transformers'} & set(sys.modules), 'imported at startup'\n"
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
 def test_a_model_loads_once_even_when_ten_requests_ask_at_once(monkeypatch, tiny_models):
     calls = []
     real_load = models.load_model
@@ -113,6 +120,8 @@ def test_running_out_of_memory_while_loading_says_so(monkeypatch, tiny_models):
         def from_pretrained(*args, **kwargs):
             raise RuntimeError("[enforce fail at alloc_cpu.cpp:117] DefaultCPUAllocator: can't allocate memory")
 
-    monkeypatch.setitem(models.MODEL_CLASSES, "encoder", TooBig)
+    import transformers
+
+    monkeypatch.setattr(transformers, models.MODEL_CLASSES["encoder"], TooBig)
     with pytest.raises(ModelLoadError, match="not enough memory"):
         models.ModelCache().get("encoder", str(tiny_models["attention"]))
