@@ -90,11 +90,16 @@ def build(settings: Settings, page: Page) -> None:
             options,
             model=settings.generation_model,
             precision=page.precision(view.get("fast")),
+            max_seconds=limits.max_generation_seconds,
             on_load=progress_reporter(progress),
         )
         for update in updates:
             if update.prompt_truncated and update.done:
                 gr.Warning("The prompt was longer than the model's context and was cut from the left.")
+            if update.out_of_time:
+                gr.Warning(
+                    f"Generation stopped after {limits.max_generation_seconds:.0f} s, this Space's limit per run."
+                )
             if not update.done:
                 yield [SEPARATOR.join(update.texts), gr.skip(), *explorer.empty()]
                 continue

@@ -54,6 +54,7 @@ class Limits:
     max_sequences: int = 4
     max_translation_tokens: int = 256
     max_beams: int = 4
+    max_generation_seconds: float = 60.0
 
 
 @dataclass(frozen=True)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import torch
-from transformers import TextIteratorStreamer, set_seed
+from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer, set_seed
 
 from services.attention_maps import AttentionMaps, Step, TopTokens, stack_attentions
 from services.config import short_name
@@ -35,6 +36,7 @@ class GenerationUpdate:
     done: bool = False
     sequences: tuple[GeneratedSequence, ...] = ()
     prompt_truncated: bool = False
+    out_of_time: bool = False
 
 
 def stream(
@@ -43,9 +45,14 @@ def stream(
     *,
     model: str,
     precision: str = "fp32",
+    max_seconds: float | None = None,
     on_load: ProgressCallback | None = None,
 ) -> Iterator[GenerationUpdate]:
-    """Generate `options.num_sequences` continuations one after another, streaming each."""
+    """Generate `options.num_sequences` continuations one after another, streaming each.
+
+    `max_seconds` bounds the whole run (transformers' `max_time`, shared by the sequences). When the
+    caller stops reading (Stop pressed, visitor gone), the worker stops at its next token.
+    """
     loaded = MODELS.get("causal-lm", model, precision=precision, on_load=on_load)
     tokenizer = loaded.tokenizer
     room = max(1, loaded.max_length - options.max_new_tokens)
@@ -55,25 +62,34 @@ def stream(
     inputs = {key: value[:, -room:].to(loaded.device) for key, value in inputs.items()}
     set_seed(options.seed)
     finished: list[GeneratedSequence] = []
+    deadline = None if max_seconds is None else time.monotonic() + max_seconds
     for _ in range(options.num_sequences):
         streamer = TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True)
         outcome: dict[str, object] = {}
-        worker = threading.Thread(target=_generate, args=(loaded, inputs, options, streamer, outcome))
+        stop = threading.Event()
+        limits = {"stop": stop, "max_time": None if deadline is None else max(0.1, deadline - time.monotonic())}
+        worker = threading.Thread(target=_generate, args=(loaded, inputs, options, streamer, outcome), kwargs=limits)
         worker.start()
         partial = ""
-        for piece in streamer:
-            partial += piece
-            texts = (*tuple(s.generated_text for s in finished), prompt + partial)
-            yield GenerationUpdate(texts=texts, prompt_truncated=prompt_truncated)
-        worker.join()
+        try:
+            for piece in streamer:
+                partial += piece
+                texts = (*tuple(s.generated_text for s in finished), prompt + partial)
+                yield GenerationUpdate(texts=texts, prompt_truncated=prompt_truncated)
+        finally:  # also when the reader is closed early: free the CPU for the next visitor
+            stop.set()
+            worker.join()
         if "error" in outcome:
             raise outcome["error"]  # type: ignore[misc]
         finished.append(_finish(loaded, prompt, inputs, outcome, model))
+        if deadline is not None and time.monotonic() >= deadline:
+            break
     yield GenerationUpdate(
         texts=tuple(s.generated_text for s in finished),
         done=True,
         sequences=tuple(finished),
         prompt_truncated=prompt_truncated,
+        out_of_time=deadline is not None and time.monotonic() >= deadline,
     )
 
 
@@ -83,7 +99,26 @@ def generate(prompt: str, options: GenerationOptions, *, model: str, precision: 
     return last
 
 
-def _generate(loaded: LoadedModel, inputs, options: GenerationOptions, streamer, outcome: dict) -> None:
+class _StopWhenSet(StoppingCriteria):
+    """Ends generation at the next token once `event` is set."""
+
+    def __init__(self, event: threading.Event) -> None:
+        self.event = event
+
+    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor, **kwargs) -> torch.Tensor:
+        return torch.full((input_ids.shape[0],), self.event.is_set(), dtype=torch.bool, device=input_ids.device)
+
+
+def _generate(
+    loaded: LoadedModel,
+    inputs,
+    options: GenerationOptions,
+    streamer,
+    outcome: dict,
+    *,
+    stop: threading.Event,
+    max_time: float | None,
+) -> None:
     """Run `generate` in a worker thread; always end the stream so the reader never hangs."""
     sampling = (
         {"temperature": options.temperature, "top_p": options.top_p, "top_k": options.top_k}
@@ -99,6 +134,8 @@ def _generate(loaded: LoadedModel, inputs, options: GenerationOptions, streamer,
                 do_sample=options.do_sample,
                 pad_token_id=tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id,
                 streamer=streamer,
+                stopping_criteria=StoppingCriteriaList([_StopWhenSet(stop)]),
+                max_time=max_time,
                 # Raw logits and the warped scores sampling drew from, for the step-by-step view.
                 output_logits=True,
                 output_scores=True,
