@@ -36,7 +36,7 @@ def test_closing_the_stream_stops_the_worker_at_the_next_token(slow_model):
     started = time.monotonic()
     updates.close()  # what Gradio does when Stop is pressed or the visitor leaves
     assert time.monotonic() - started < 20 * STEP_SECONDS  # not the ~12 s the other 250 tokens take
-    assert threading.active_count() == threads  # the generate worker has ended
+    assert threading.active_count() <= threads  # the generate worker has ended
 
 
 def test_a_run_past_its_time_limit_ends_early_and_says_so(slow_model):
