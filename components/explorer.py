@@ -85,15 +85,17 @@ class AttentionExplorer:
             self.top_plot = gr.Plot(label="Next-token probabilities at this step", visible=False)
             with gr.Accordion("About the switches", open=False):
                 gr.Markdown(SWITCHES_NOTE)
-            with gr.Accordion("Head summaries: every head in one number", open=False):
+            with gr.Accordion("Head summaries: every head in one number", open=False) as summaries:
                 self.summary = gr.Plot(show_label=False)
+                # Drawn only while open: four layers x heads heatmaps cost more than the rest of a run.
+                self.head_summaries = gr.Checkbox(label="Head summaries", value=False, visible=False)
             with gr.Accordion("What is inside: tokens, ids, special tokens, mask, architecture", open=False):
                 self.inside = gr.Markdown()
                 self.tokens = gr.Dataframe(headers=TOKEN_HEADERS, interactive=False, max_height=400)
             with gr.Row():
                 export = gr.Button("Export this matrix: CSV, JSON and interactive HTML", size="sm")
             self.files = gr.File(label="Downloads", file_count="multiple", interactive=False, visible=False)
-        self._wire(export)
+        self._wire(export, summaries)
 
     @property
     def kwargs(self) -> dict[str, gr.components.Component]:
@@ -107,6 +109,7 @@ class AttentionExplorer:
             "step": self.step,
             "merge_words": self.merge_words,
             "hide_special": self.hide_special,
+            "head_summaries": self.head_summaries,
         }
         return {self.prefix + name: control for name, control in controls.items()} | {"presenter": self.presenter}
 
@@ -150,12 +153,12 @@ class AttentionExplorer:
             gr.Dropdown(choices=[(f"Layer {n}", n) for n in range(1, maps.num_layers + 1)], value=drawing.layer),
             gr.Dropdown(choices=_head_choices(maps.num_heads), value=drawing.head),
             *self._view_values(maps, drawing, settings),
-            *self._run_values(maps, settings.presenter),
+            *self._run_values(maps, view),
         ]
 
     def _unprefixed(self, view: dict[str, Any]) -> dict[str, Any]:
         names = {self.prefix + name: name for name in ("item", "view", "layer", "head", "focus", "step")}
-        names |= {self.prefix + "merge_words": "merge_words", self.prefix + "hide_special": "hide_special"}
+        names |= {self.prefix + name: name for name in ("merge_words", "hide_special", "head_summaries")}
         return {names[key]: value for key, value in view.items() if key in names} | {"presenter": view.get("presenter")}
 
     def empty(self) -> list[Any]:
@@ -179,14 +182,20 @@ class AttentionExplorer:
             gr.File(value=None, visible=False),  # an earlier export no longer matches the view
         ]
 
-    def _run_values(self, maps: AttentionMaps, presenter: bool) -> list[Any]:
-        return [
-            plot_payload(ed.summary_figure(maps, presenter=presenter), filename=f"{self.api_name}_heads"),
-            inside_markdown(maps),
-            token_rows(maps),
-        ]
+    def _run_values(self, maps: AttentionMaps, view: dict[str, Any]) -> list[Any]:
+        return [self._summary(maps, view), inside_markdown(maps), token_rows(maps)]
 
-    def _wire(self, export: gr.Button) -> None:
+    def _summary(self, maps: AttentionMaps, view: dict[str, Any]) -> Any:
+        if not view.get("head_summaries"):
+            return gr.skip()
+        figure = ed.summary_figure(maps, presenter=bool(view.get("presenter")))
+        return plot_payload(figure, filename=f"{self.api_name}_heads")
+
+    def _wire(self, export: gr.Button, summaries: gr.Accordion) -> None:
+        def open_summaries(runs, **view):
+            view = self._unprefixed(view) | {"head_summaries": True}
+            return [True, self._summary(_current(runs, view), view) if runs else gr.skip()]
+
         def redraw(runs, **view):
             view = self._unprefixed(view)
             maps = _current(runs, view)
@@ -199,7 +208,7 @@ class AttentionExplorer:
             settings = _settings(view, item=_int(view.get("item"), 0), focus=None, step=None)
             return [
                 *self._view_values(maps, ed.draw(maps, settings), settings),
-                *self._run_values(maps, settings.presenter),
+                *self._run_values(maps, view),
             ]
 
         def move_step(runs, **view):
@@ -228,7 +237,7 @@ class AttentionExplorer:
             settings = _settings(view, item=_int(view.get("item"), 0))
             return [
                 *self._view_values(maps, ed.draw(maps, settings), settings),
-                *self._run_values(maps, settings.presenter),
+                *self._run_values(maps, view),
             ]
 
         controls = [self.view.input, self.layer.input, self.head.input, self.focus.input]
@@ -251,6 +260,13 @@ class AttentionExplorer:
             user_errors(move_step), outputs=self._view_outputs, api_name=f"{self.api_name}_step", **common
         )
         export.click(user_errors(export_files), outputs=self.files, api_name=f"{self.api_name}_export", **common)
+        summaries.expand(
+            user_errors(open_summaries),
+            outputs=[self.head_summaries, self.summary],
+            api_name=f"{self.api_name}_summaries",
+            **common,
+        )
+        summaries.collapse(None, outputs=self.head_summaries, js="() => false")
 
 
 def _current(runs: Sequence[AttentionMaps] | None, view: dict[str, Any]) -> AttentionMaps:

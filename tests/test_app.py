@@ -24,11 +24,13 @@ ATOL = 1e-5
 def test_the_api_names_and_parameters_are_the_contract(client):
     endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
     params = {name: [p["parameter_name"] for p in spec["parameters"]] for name, spec in endpoints.items()}
-    view = ["item", "view", "layer", "head", "focus", "step", "merge_words", "hide_special", "presenter"]
+    view = ["item", "view", "layer", "head", "focus", "step", "merge_words", "hide_special", "head_summaries"]
+    view.append("presenter")
     assert params["/sentiment"] == ["text", *view, "fast"]
     assert params["/attention"] == ["text", "text_pair", "model", *view, "fast"]
     assert params["/attention_view"] == view
-    assert params["/translate"][-9:] == [*(f"encoder_{name}" for name in view[:-1]), "fast"]
+    encoder = [f"encoder_{name}" for name in view[:-1]]  # the page's presenter switch is shared
+    assert params["/translate"][-len(encoder) - 1 :] == [*encoder, "fast"]
     assert params["/zero_shot"][:4] == [
         "text",
         "labels",

@@ -102,7 +102,7 @@ def test_every_view_of_512_tokens_stays_under_1_mb_with_float32_arrays(minilm_cl
     sizes = {}
     for view in ("heatmap", "heads", "model"):
         outputs = minilm_client.predict(
-            text=text, text_pair="", model=str(minilm_path), view=view, api_name="/attention"
+            text=text, text_pair="", model=str(minilm_path), view=view, head_summaries=True, api_name="/attention"
         )
         explored = explorer_outputs(outputs, 2)
         sizes[view] = len(json.dumps(outputs))
@@ -156,3 +156,15 @@ def test_what_is_inside_lists_the_tokens_ids_and_the_architecture(minilm_client,
     for fact in ("`BertModel`", "encoder-only", "6 layers", "12 attention heads", "hidden size 384", "at most 512"):
         assert fact in inside
     assert f"{parameters / 1e6:,.1f} M parameters" in inside
+
+
+def test_head_summaries_are_drawn_only_when_asked(minilm_client, minilm_path, direct):
+    _tokens, weights = direct
+    assert attend(minilm_client, minilm_path)["summary"] == {"__type__": "update"}  # skipped: accordion closed
+    summary = figure_dict(attend(minilm_client, minilm_path, head_summaries=True)["summary"])
+    by_metric = {trace["hovertemplate"].split("</b>")[0].removeprefix("<b>"): trace for trace in summary["data"]}
+    entropy = decode_array(by_metric["entropy (bits)"]["z"])
+    safe = np.where(weights > 0, weights, 1.0)
+    np.testing.assert_allclose(entropy, -(weights * np.log2(safe)).sum(-1).mean(-1), atol=1e-4)
+    opened = minilm_client.predict(api_name="/attention_view_summaries")
+    assert opened[0] is True and figure_dict(opened[1])["data"]
