@@ -22,6 +22,7 @@ from components.plots import (
     OUTLINE,
     TOP,
     Style,
+    axis,
     axis_lines,
     base_layout,
     categories,
@@ -76,41 +77,43 @@ def attention_heatmap(
     margin = {"t": TOP, "l": label_margin(style), "b": label_margin(style, angle=TICK_ANGLE), "r": COLORBAR}
     height = min(1000, max(380, margin["t"] + margin["b"] + int(1.8 * style.font_size * rows)))
     focus = highlight_row - row_start if highlight_row is not None and 0 <= highlight_row - row_start < rows else None
-    figure = go.Figure(
-        go.Heatmap(
-            z=matrix,
-            x=categories(col_labels),
-            y=categories(row_labels, row_start),
-            zmin=0.0,
-            zmax=zmax,
-            colorscale=COLOR_SCALE,
-            colorbar=colorbar(style, title={"text": "weight"}),
-            hovertemplate=HOVER,
-        )
+    heatmap = go.Heatmap(
+        z=matrix,
+        x=categories(col_labels),
+        y=categories(row_labels, row_start),
+        zmin=0.0,
+        zmax=zmax,
+        colorscale=COLOR_SCALE,
+        colorbar=colorbar(style, title={"text": "weight"}),
+        hovertemplate=HOVER,
     )
     x_ticks = label_ticks(col_labels, length_px=ASSUMED_WIDTH - margin["l"] - margin["r"], style=style)
     y_ticks = label_ticks(
         row_labels, length_px=height - margin["t"] - margin["b"], style=style, start=row_start, anchor=focus
     )
+    shapes = []
     if focus is not None:
         _bold_tick(y_ticks, categories(row_labels, row_start)[focus])
-        figure.add_shape(
-            type="rect",
-            xref="x",
-            yref="y",
-            x0=-0.5,
-            x1=cols - 0.5,
-            y0=focus - 0.5,
-            y1=focus + 0.5,
-            line={"color": HIGHLIGHT_COLOR, "width": 2 * style.line_width},
+        shapes.append(
+            {
+                "type": "rect",
+                "xref": "x",
+                "yref": "y",
+                "x0": -0.5,
+                "x1": cols - 0.5,
+                "y0": focus - 0.5,
+                "y1": focus + 0.5,
+                "line": {"color": HIGHLIGHT_COLOR, "width": 2 * style.line_width},
+            }
         )
-    figure.update_xaxes(title_text="key token (attended to)", tickangle=TICK_ANGLE, **axis_lines(style), **x_ticks)
-    figure.update_yaxes(title_text="query token (attending)", autorange="reversed", **axis_lines(style), **y_ticks)
-    figure.update_layout(
+    layout = {
         **base_layout(style, title=title, height=height, margin=margin),
-        meta={"row_labels": list(row_labels), "col_labels": list(col_labels), "row_start": row_start},
-    )
-    return figure
+        "xaxis": axis("key token (attended to)", style, tickangle=TICK_ANGLE, **x_ticks),
+        "yaxis": axis("query token (attending)", style, autorange="reversed", **y_ticks),
+        "shapes": shapes,
+        "meta": {"row_labels": list(row_labels), "col_labels": list(col_labels), "row_start": row_start},
+    }
+    return go.Figure(data=[heatmap], layout=layout)
 
 
 def _panel_grid(titles: Sequence[str], columns: int, style: Style) -> tuple[dict, list[dict], int]:
@@ -188,39 +191,40 @@ def focus_bars(weights: np.ndarray, col_labels: Sequence[str], *, title: str, st
     peak = float(np.nanmax(weights)) if weights.size else 0.0
     tops = np.flatnonzero(weights == peak)
     names = categories(col_labels)
-    figure = go.Figure(
-        go.Bar(
-            x=names,
-            y=weights,
-            marker={
-                "color": [HIGHLIGHT_COLOR if w == peak else BAR_COLOR for w in weights],
-                "line": {
-                    "color": OUTLINE,
-                    "width": np.where(weights == peak, 1.5 * style.line_width, 0).astype(np.float32),
-                },
+    bars = go.Bar(
+        x=names,
+        y=weights,
+        marker={
+            "color": [HIGHLIGHT_COLOR if w == peak else BAR_COLOR for w in weights],
+            "line": {
+                "color": OUTLINE,
+                "width": np.where(weights == peak, 1.5 * style.line_width, 0).astype(np.float32),
             },
-            hovertemplate="key: <b>%{x}</b><br>weight: %{y:.3f}<extra></extra>",
-        )
+        },
+        hovertemplate="key: <b>%{x}</b><br>weight: %{y:.3f}<extra></extra>",
     )
-    for j in tops[:5]:  # a uniform row ties everywhere: label a few bars, not hundreds
-        figure.add_annotation(
-            x=names[j],
-            y=peak,
-            text=f"{peak:.2f}",
-            showarrow=False,
-            yanchor="bottom",
-            yshift=3,
-            font={"size": style.font_size},
-        )
+    annotations = [  # a uniform row ties everywhere: label a few bars, not hundreds
+        {
+            "x": names[j],
+            "y": peak,
+            "text": f"{peak:.2f}",
+            "showarrow": False,
+            "yanchor": "bottom",
+            "yshift": 3,
+            "font": {"size": style.font_size},
+        }
+        for j in tops[:5]
+    ]
     margin = {"t": TOP, "l": 5 * style.font_size + 20, "b": label_margin(style, angle=TICK_ANGLE), "r": 30}
     x_ticks = label_ticks(col_labels, length_px=ASSUMED_WIDTH - margin["l"] - margin["r"], style=style)
-    figure.update_xaxes(title_text="key token (attended to)", tickangle=TICK_ANGLE, **axis_lines(style), **x_ticks)
-    figure.update_yaxes(title_text="weight", range=[0, max(peak * 1.15, 0.05)], **axis_lines(style))
-    height = margin["t"] + margin["b"] + 320
-    figure.update_layout(
-        **base_layout(style, title=title, height=height, margin=margin), meta={"col_labels": list(col_labels)}
-    )
-    return figure
+    layout = {
+        **base_layout(style, title=title, height=margin["t"] + margin["b"] + 320, margin=margin),
+        "xaxis": axis("key token (attended to)", style, tickangle=TICK_ANGLE, **x_ticks),
+        "yaxis": axis("weight", style, range=[0, max(peak * 1.15, 0.05)]),
+        "annotations": annotations,
+        "meta": {"col_labels": list(col_labels)},
+    }
+    return go.Figure(data=[bars], layout=layout)
 
 
 def _cell_text(value: float) -> str:
