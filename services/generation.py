@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer, set_seed
 
@@ -139,10 +140,14 @@ def _generate(
                 # Raw logits and the warped scores sampling drew from, for the step-by-step view.
                 output_logits=True,
                 output_scores=True,
+                # Each step's attention, so the heatmap is this run's own, with no second pass.
+                output_attentions=True,
                 return_dict_in_generate=True,
                 **sampling,
             )
         outcome["ids"] = output.sequences[0]
+        outcome["attentions"] = output.attentions
+        outcome["cache"] = output.past_key_values
         outcome["top"] = [
             _top_tokens(tokenizer, logits[0], scores[0], int(chosen))
             for logits, scores, chosen in zip(
@@ -170,13 +175,11 @@ def _top_tokens(tokenizer, logits: torch.Tensor, scores: torch.Tensor, chosen: i
 
 
 def _finish(loaded: LoadedModel, prompt: str, inputs, outcome: dict, model: str) -> GeneratedSequence:
-    """Decode like the text-generation pipeline, and take the causal attention of the whole text
-    from one teacher-forced pass over exactly the ids that were generated."""
+    """Decode like the text-generation pipeline, and assemble the causal attention of the whole text
+    from the rows `generate` computed at each step."""
     ids: torch.Tensor = outcome["ids"]
     prompt_length = inputs["input_ids"].shape[-1]
     continuation = loaded.tokenizer.decode(ids[prompt_length:], skip_special_tokens=True)
-    with torch.inference_mode():
-        outputs = loaded.model(ids.unsqueeze(0), output_attentions=True)
     axis = token_axis(loaded.tokenizer, ids.tolist())
     # Step t (from 0) wrote token prompt_length + t; the query whose output chose it is the token before.
     steps = tuple(
@@ -190,8 +193,24 @@ def _finish(loaded: LoadedModel, prompt: str, inputs, outcome: dict, model: str)
             title=f"Causal self-attention of {short_name(model)}",
             query=axis,
             key=axis,
-            weights=stack_attentions(outputs.attentions),
+            weights=_causal_weights(loaded, ids, outcome),
             model=loaded.facts,
             steps=steps,
         ),
     )
+
+
+def _causal_weights(loaded: LoadedModel, ids: torch.Tensor, outcome: dict) -> np.ndarray:
+    """[layers, heads, T, T] from generate's own steps: the prompt's rows from the first pass, one row per
+    later step, and the last token's row from one more cached step (it was written, never read)."""
+    total = len(ids)
+    with torch.inference_mode():
+        last = loaded.model(ids[-1:].unsqueeze(0), past_key_values=outcome["cache"], output_attentions=True)
+    blocks = [stack_attentions(step) for step in (*outcome["attentions"], last.attentions)]
+    weights = np.zeros((*blocks[0].shape[:2], total, total), dtype=np.float32)
+    row = 0
+    for block in blocks:
+        queries, keys = block.shape[-2:]
+        weights[:, :, row : row + queries, :keys] = block
+        row += queries
+    return weights
