@@ -7,6 +7,7 @@ teacher-forced pass over exactly the produced ids returns the cross-attention al
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -53,10 +54,22 @@ def translate(
     loaded = MODELS.get("seq2seq-lm", checkpoint, precision=precision, on_load=on_load)
     encoded = encode(loaded, [text])
     with torch.inference_mode():
+        # The encoder runs once: generate and the attention pass both read its output.
+        encoder_outputs = loaded.model.get_encoder()(**encoded.batch, output_attentions=True)
         produced = loaded.model.generate(
-            **encoded.batch, max_new_tokens=max_new_tokens, num_beams=num_beams, do_sample=False
+            **encoded.batch,
+            # A copy: for beams, generate widens the encoder output it is given in place.
+            encoder_outputs=copy.copy(encoder_outputs),
+            max_new_tokens=max_new_tokens,
+            num_beams=num_beams,
+            do_sample=False,
         )[0]
-        outputs = loaded.model(**encoded.batch, decoder_input_ids=produced.unsqueeze(0), output_attentions=True)
+        outputs = loaded.model(
+            attention_mask=encoded.batch["attention_mask"],
+            encoder_outputs=encoder_outputs,
+            decoder_input_ids=produced.unsqueeze(0),
+            output_attentions=True,
+        )
     tokenizer = loaded.tokenizer
     english = encoded.axis(tokenizer, 0)
     target = token_axis(tokenizer, produced.tolist())
@@ -80,7 +93,7 @@ def translate(
             title="Encoder self-attention over the English source",
             query=english,
             key=english,
-            weights=stack_attentions(outputs.encoder_attentions),
+            weights=stack_attentions(encoder_outputs.attentions),
             model=loaded.facts,
         ),
     )
