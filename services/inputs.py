@@ -66,10 +66,15 @@ def parse_labels(labels: str | Sequence[str], *, max_labels: int) -> list[str]:
 
 
 def check_template(template: str | None) -> str:
+    """A hypothesis template with exactly one `{}` where the label goes (other braces doubled: `{{`)."""
     template = (template or "").strip() or DEFAULT_TEMPLATE
-    if template.format("X") == template:
+    try:
+        filled = template.format("X")
+    except (IndexError, KeyError, ValueError):  # "{label}", "{0}{1}", a lone "{"...
+        filled = None
+    if filled is None or filled == template or template.format("Y") == filled:
         raise InputError(
-            f"The hypothesis template '{template}' has no '{{}}' where the label goes, e.g. '{DEFAULT_TEMPLATE}'."
+            f"The hypothesis template '{template}' needs one '{{}}' where the label goes, e.g. '{DEFAULT_TEMPLATE}'."
         )
     return template
 

@@ -101,8 +101,9 @@ def test_zero_shot_label_and_template_checks():
         zero_shot.parse_labels(" , ", max_labels=5)
     with pytest.raises(InputError, match="at most 2"):
         zero_shot.parse_labels("a, b, c", max_labels=2)
-    with pytest.raises(InputError, match=r"no '\{\}'"):
-        zero_shot.check_template("This example is about")
+    for bad in ("This example is about", "This is {label}.", "{}{}", "It is { broken"):
+        with pytest.raises(InputError, match=r"needs one '\{\}' where the label goes"):
+            zero_shot.check_template(bad)
     assert zero_shot.check_template("") == zero_shot.DEFAULT_TEMPLATE
 
 
