@@ -123,6 +123,11 @@ class ModelCache:
             self._evict(keep=key)
         return loaded
 
+    def discard(self, loaded: LoadedModel) -> None:
+        """Forget `loaded`, so its memory can be freed (the next request for it loads it again)."""
+        with self._guard:
+            self._models.pop((loaded.kind, loaded.source, loaded.precision), None)
+
     def _evict(self, *, keep: tuple[str, str, str]) -> None:
         if self.budget_bytes is None:
             return

@@ -1,0 +1,153 @@
+"""What the app's services cost over plain transformers, and what asking for attention costs.
+
+1. Handler overhead: a service call / the raw `pipeline()` (or raw `generate`) on the same model
+   object and the same input. The service also returns every attention matrix, so each row says
+   what the attention part alone costs (eager forward with `output_attentions=True` / without).
+3. Attention cost: eager with `output_attentions=True` / sdpa without, same weights.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from typing import Any
+
+import torch
+from transformers import pipeline
+
+from bench.context import Context
+from bench.corpus import LABELS, SHORT_TEXT, count_tokens, text_of_tokens
+from bench.result import RATIO, Measurement, Target
+from bench.timing import clock, median_ms, paired, summarize
+from services import generation, sentiment, zero_shot
+
+OVERHEAD_TARGET = Target("<=", 1.05)
+ATTENTION_TARGET = Target("<=", 1.15)
+PROMPT = "So today, I just feel like"
+
+
+def forward(model: Any, inputs: dict[str, torch.Tensor], *, attentions: bool) -> Any:
+    with torch.inference_mode():
+        return model(**inputs, output_attentions=attentions) if attentions else model(**inputs)
+
+
+def attention_share(ctx: Context, loaded: Any, inputs: dict[str, torch.Tensor]) -> float:
+    """Median of (eager forward with attentions) / (eager forward without), the same model and input."""
+    timed = paired(
+        lambda: forward(loaded.model, inputs, attentions=True),
+        lambda: forward(loaded.model, inputs, attentions=False),
+        repeats=ctx.repeats,
+        min_seconds=ctx.min_seconds,
+    )
+    return summarize(timed.ratios()).median
+
+
+def overhead_row(name: str, timed: Any, *, attention: float | None, extra: str = "") -> Measurement:
+    details: dict[str, Any] = {"service_ms": median_ms(timed.a), "raw_ms": median_ms(timed.b)}
+    note = extra
+    if attention is not None:
+        details["forward_with_attentions_over_without"] = round(attention, 3)
+        note = f"Asking the forward pass for attentions alone costs {attention:.2f}×. {extra}".strip()
+    return Measurement(name, RATIO, tuple(timed.ratios()), OVERHEAD_TARGET, note=note, details=details)
+
+
+def sentiment_overhead(ctx: Context) -> Measurement:
+    loaded = ctx.store.get("distilbert")
+    raw = pipeline("text-classification", model=loaded.model, tokenizer=loaded.tokenizer)
+    timed = paired(
+        lambda: sentiment.classify([SHORT_TEXT], model=loaded.source),
+        lambda: raw(SHORT_TEXT),
+        repeats=ctx.repeats,
+        min_seconds=ctx.min_seconds,
+    )
+    inputs = dict(loaded.tokenizer(SHORT_TEXT, return_tensors="pt"))
+    return overhead_row(
+        "handler overhead: sentiment (DistilBERT) / pipeline", timed, attention=attention_share(ctx, loaded, inputs)
+    )
+
+
+def zero_shot_overhead(ctx: Context) -> Measurement:
+    loaded = ctx.store.get("bart")
+    raw = pipeline("zero-shot-classification", model=loaded.model, tokenizer=loaded.tokenizer)
+    labels = list(LABELS)
+    timed = paired(
+        lambda: zero_shot.classify(SHORT_TEXT, labels, model=loaded.source),
+        lambda: raw(SHORT_TEXT, candidate_labels=labels),
+        repeats=ctx.repeats,
+        min_seconds=ctx.min_seconds,
+    )
+    pairs = loaded.tokenizer(
+        [SHORT_TEXT] * len(labels), [zero_shot.DEFAULT_TEMPLATE.format(x) for x in labels], return_tensors="pt"
+    )
+    return overhead_row(
+        "handler overhead: zero-shot (BART-large, 3 labels) / pipeline",
+        timed,
+        attention=attention_share(ctx, loaded, dict(pairs)),
+        extra="The pipeline runs one forward per label (batch_size=1); the service batches the labels.",
+    )
+
+
+def generation_overhead(ctx: Context) -> Measurement:
+    loaded = ctx.store.get("smollm2")
+    tokens = ctx.pick(16, 64)
+    inputs = dict(loaded.tokenizer(PROMPT, return_tensors="pt"))
+    pad = loaded.tokenizer.pad_token_id
+
+    def raw() -> Any:
+        with torch.inference_mode():
+            return loaded.model.generate(**inputs, max_new_tokens=tokens, do_sample=False, pad_token_id=pad)
+
+    options = generation.GenerationOptions(max_new_tokens=tokens)
+    timed = paired(
+        lambda: generation.generate(PROMPT, options, model=loaded.source),
+        raw,
+        repeats=ctx.repeats,
+        min_seconds=0,
+    )
+    # The service's attention step alone: one teacher-forced pass over prompt + continuation.
+    ids = raw()
+    attention_pass = summarize(
+        [clock(lambda: forward(loaded.model, {"input_ids": ids}, attentions=True)) for _ in range(3)]
+    ).median
+    row = overhead_row(
+        f"handler overhead: generation (SmolLM2-360M, {tokens} tokens) / generate",
+        timed,
+        attention=None,
+        extra="The service streams from a worker thread, keeps each step's logits and scores, then runs one "
+        f"teacher-forced pass with output_attentions=True over the whole text ({attention_pass * 1000:.0f} ms "
+        f"of the {median_ms(timed.a) - median_ms(timed.b):.0f} ms difference).",
+    )
+    return dataclasses.replace(row, details={**row.details, "attention_pass_ms": round(attention_pass * 1000, 2)})
+
+
+def handler_overhead(ctx: Context) -> list[Measurement]:
+    return [sentiment_overhead(ctx), zero_shot_overhead(ctx), generation_overhead(ctx)]
+
+
+def attention_cost(ctx: Context) -> list[Measurement]:
+    """Eager + output_attentions / sdpa without, for DistilBERT and BERT at 128 (and in full, 32) tokens."""
+    rows = []
+    for key, label in (("distilbert", "DistilBERT"), ("bert", "BERT-base")):
+        loaded = ctx.store.get(key)
+        sdpa = copy.deepcopy(loaded.model)  # the same weights, the other attention kernel
+        sdpa.set_attn_implementation("sdpa")
+        rows += [attention_row(ctx, loaded, sdpa, label, tokens) for tokens in ctx.pick((128,), (32, 128))]
+    return rows
+
+
+def attention_row(ctx: Context, loaded: Any, sdpa: Any, label: str, tokens: int) -> Measurement:
+    text = text_of_tokens(loaded.tokenizer, tokens)
+    inputs = dict(loaded.tokenizer(text, return_tensors="pt"))
+    timed = paired(
+        lambda: forward(loaded.model, inputs, attentions=True),
+        lambda: forward(sdpa, inputs, attentions=False),
+        repeats=ctx.repeats,
+        min_seconds=ctx.min_seconds,
+    )
+    return Measurement(
+        f"attention cost: {label} eager+attentions / sdpa, {count_tokens(loaded.tokenizer, text)} tokens",
+        RATIO,
+        tuple(timed.ratios()),
+        ATTENTION_TARGET,
+        details={"eager_ms": median_ms(timed.a), "sdpa_ms": median_ms(timed.b)},
+    )

@@ -1,0 +1,185 @@
+"""Task-level ratios: batching zero-shot labels, streaming generation, translation's attention pass.
+
+4. Zero-shot with 10 labels: one batched call / ten one-label calls, and 10 labels / 1 label.
+6. Generation: time to first streamed token / total for 64 tokens; streamed tokens/s / raw tokens/s.
+7. Translation: the teacher-forced cross-attention pass / generation; the service / raw `generate`;
+   greedy / 4 beams. The random decoder never writes `</s>`, so every translation runs to the
+   token limit, chosen about as long as a real French translation of the source.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from bench.context import Context, repeats
+from bench.corpus import SHORT_TEXT, TEN_LABELS, count_tokens
+from bench.measure_overhead import PROMPT
+from bench.result import RATIO, Measurement, Target
+from bench.timing import GATE, median_ms, paired
+from services import generation, translation, zero_shot
+from services.attention_maps import stack_attentions
+
+TRANSLATION_TOKENS = 20  # opus-mt writes ~20 French tokens for SHORT_TEXT's 14 English ones
+
+
+def zero_shot_labels(ctx: Context) -> list[Measurement]:
+    source = ctx.store.get("bart").source
+    labels = list(TEN_LABELS)
+
+    def batched() -> Any:
+        return zero_shot.classify(SHORT_TEXT, labels, model=source)
+
+    def one_by_one() -> Any:
+        return [zero_shot.classify(SHORT_TEXT, [label], model=source) for label in labels]
+
+    speedup = paired(one_by_one, batched, repeats=ctx.repeats, min_seconds=0)
+    scaling = paired(batched, lambda: zero_shot.classify(SHORT_TEXT, labels[:1], model=source), repeats=ctx.repeats)
+    return [
+        Measurement(
+            "zero-shot, 10 labels: 10 one-label calls / one batched call (speed-up)",
+            RATIO,
+            tuple(speedup.ratios()),
+            Target(">=", 1.5),
+            details={"one_by_one_ms": median_ms(speedup.a), "batched_ms": median_ms(speedup.b)},
+        ),
+        Measurement(
+            "zero-shot: 10 labels / 1 label (time)",
+            RATIO,
+            tuple(scaling.ratios()),
+            note="Informational: ten NLI pairs cost this many times one pair, batched.",
+            details={"ten_labels_ms": median_ms(scaling.a), "one_label_ms": median_ms(scaling.b)},
+        ),
+    ]
+
+
+@dataclass(frozen=True)
+class StreamTimes:
+    first: float  # seconds to the first streamed update
+    last_token: float  # seconds to the last token's update
+    done: float  # seconds to the final update (after the attention pass)
+    tokens: int
+
+
+def time_stream(source: str, tokens: int) -> StreamTimes:
+    start = time.perf_counter()
+    first = last = 0.0
+    final = None
+    for update in generation.stream(PROMPT, generation.GenerationOptions(max_new_tokens=tokens), model=source):
+        now = time.perf_counter() - start
+        if update.done:
+            final = update
+            break
+        first = first or now
+        last = now
+    done = time.perf_counter() - start
+    new_tokens = final.sequences[0].new_tokens if final is not None else 0
+    return StreamTimes(first=first, last_token=last, done=done, tokens=new_tokens)
+
+
+def generation_streaming(ctx: Context) -> list[Measurement]:
+    loaded = ctx.store.get("smollm2")
+    tokens = 64
+    inputs = dict(loaded.tokenizer(PROMPT, return_tensors="pt"))
+    pad = loaded.tokenizer.pad_token_id
+
+    def raw(count: int) -> tuple[float, int]:
+        """Seconds and new tokens of one raw greedy `generate`."""
+        start = time.perf_counter()
+        with torch.inference_mode():
+            ids = loaded.model.generate(**inputs, max_new_tokens=count, do_sample=False, pad_token_id=pad)
+        return time.perf_counter() - start, int(ids.shape[-1] - inputs["input_ids"].shape[-1])
+
+    # Warm-up: the first generate pays for kernel selection.
+    time_stream(loaded.source, 4)
+    raw(4)
+    streams: list[StreamTimes] = []
+    raws: list[tuple[float, int]] = []
+    for index in repeats(ctx):
+        if index % 2:
+            timed_raw, timed_stream = GATE.run(lambda: (raw(tokens), time_stream(loaded.source, tokens)))
+        else:
+            timed_stream, timed_raw = GATE.run(lambda: (time_stream(loaded.source, tokens), raw(tokens)))
+        streams.append(timed_stream)
+        raws.append(timed_raw)
+    first = tuple(s.first / s.done for s in streams)
+    rate = tuple((s.tokens / s.last_token) / (n / r) for s, (r, n) in zip(streams, raws, strict=True))
+    details = {
+        "first_token_ms": median_ms([s.first for s in streams]),
+        "last_token_ms": median_ms([s.last_token for s in streams]),
+        "total_ms": median_ms([s.done for s in streams]),
+        "raw_generate_ms": median_ms([r for r, _ in raws]),
+        "tokens": [s.tokens for s in streams],
+        "raw_tokens": [n for _, n in raws],
+    }
+    return [
+        Measurement(
+            f"generation: time to first streamed token / total, {tokens} tokens",
+            RATIO,
+            first,
+            Target("<=", 0.15),
+            note="Total includes the teacher-forced attention pass after the last token.",
+            details=details,
+        ),
+        Measurement(
+            "generation: streamed tokens/s / raw generate tokens/s",
+            RATIO,
+            rate,
+            Target(">=", 0.95),
+            note="Streamed rate counts up to the last token's update, before the attention pass.",
+            details=details,
+        ),
+    ]
+
+
+def translation_costs(ctx: Context) -> list[Measurement]:
+    loaded = ctx.store.get("marian")
+    batch = dict(loaded.tokenizer([SHORT_TEXT], return_tensors="pt"))
+    models = {"French": loaded.source}
+
+    def raw(beams: int) -> Any:
+        with torch.inference_mode():
+            return loaded.model.generate(**batch, max_new_tokens=TRANSLATION_TOKENS, num_beams=beams, do_sample=False)
+
+    produced = raw(1)[0].unsqueeze(0)
+
+    def extract() -> Any:
+        """The service's attention step alone: one teacher-forced pass, then the stacked arrays."""
+        with torch.inference_mode():
+            outputs = loaded.model(**batch, decoder_input_ids=produced, output_attentions=True)
+        return stack_attentions(outputs.cross_attentions), stack_attentions(outputs.encoder_attentions)
+
+    def service() -> Any:
+        return translation.translate(SHORT_TEXT, "French", models=models, max_new_tokens=TRANSLATION_TOKENS)
+
+    extraction = paired(extract, lambda: raw(1), repeats=ctx.repeats, min_seconds=ctx.min_seconds)
+    whole = paired(service, lambda: raw(1), repeats=ctx.repeats, min_seconds=ctx.min_seconds)
+    beams = paired(lambda: raw(1), lambda: raw(4), repeats=ctx.repeats, min_seconds=ctx.min_seconds)
+    # `produced` starts with the decoder start token.
+    shape = f"{count_tokens(loaded.tokenizer, SHORT_TEXT)} → {produced.shape[-1] - 1} tokens"
+    return [
+        Measurement(
+            f"translation: cross-attention pass / greedy generation (Marian, {shape})",
+            RATIO,
+            tuple(extraction.ratios()),
+            Target("<=", 0.15),
+            details={"extract_ms": median_ms(extraction.a), "generate_ms": median_ms(extraction.b)},
+        ),
+        Measurement(
+            "translation: service / raw greedy generate",
+            RATIO,
+            tuple(whole.ratios()),
+            note="Informational: generation plus the attention pass plus token handling.",
+            details={"service_ms": median_ms(whole.a), "generate_ms": median_ms(whole.b)},
+        ),
+        Measurement(
+            "translation: greedy / 4 beams (raw generate)",
+            RATIO,
+            tuple(beams.ratios()),
+            note="Informational: opus-mt's own config asks for 4 beams; the service now defaults to greedy.",
+            details={"greedy_ms": median_ms(beams.a), "beams4_ms": median_ms(beams.b)},
+        ),
+    ]

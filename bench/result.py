@@ -1,0 +1,120 @@
+"""One measurement's repeats, its target, and whether the median meets it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from bench.timing import Spread, summarize
+
+RATIO = "×"
+
+
+@dataclass(frozen=True)
+class Target:
+    """A bound on the median: `op` is "<=" (at most) or ">=" (at least)."""
+
+    op: str
+    value: float
+
+    def __post_init__(self) -> None:
+        if self.op not in ("<=", ">="):
+            raise ValueError(f"A target's op is '<=' or '>=', not {self.op!r}.")
+
+    def met(self, value: float) -> bool:
+        return value <= self.value if self.op == "<=" else value >= self.value
+
+    def text(self, unit: str) -> str:
+        sign = "≤" if self.op == "<=" else "≥"
+        return f"{sign} {_number(self.value)}{_suffix(unit)}"
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """The repeats of one number the bench reports (a ratio, or ms/s/GB/MB where the issue asks so).
+
+    `available` is False for a row that could not be measured (e.g. an endpoint the app lacks);
+    `note` says why a target was missed, or what the number leaves out.
+    """
+
+    name: str
+    unit: str
+    values: tuple[float, ...]
+    target: Target | None = None
+    note: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+    available: bool = True
+
+    @property
+    def spread(self) -> Spread | None:
+        return summarize(self.values) if self.values else None
+
+    @property
+    def median(self) -> float | None:
+        spread = self.spread
+        return spread.median if spread else None
+
+    @property
+    def met(self) -> bool | None:
+        """Whether the median meets the target; None without a target or a value."""
+        median = self.median
+        if self.target is None or median is None or not self.available:
+            return None
+        return self.target.met(median)
+
+    def result_text(self) -> str:
+        """E.g. "1.03× (1.01–1.06, n=5)", or "not available"."""
+        spread = self.spread
+        if not self.available or spread is None:
+            return "not available"
+        suffix = _suffix(self.unit)
+        if spread.n == 1:
+            return f"{_number(spread.median)}{suffix} (n=1)"
+        return f"{_number(spread.median)}{suffix} ({_number(spread.low)}–{_number(spread.high)}, n={spread.n})"
+
+    def missed_text(self) -> str:
+        """How far the median is from a missed target; "" when met or untargeted."""
+        if self.met is not False or self.target is None or self.median is None:
+            return ""
+        gap = abs(self.median - self.target.value) / abs(self.target.value) if self.target.value else float("inf")
+        side = "over" if self.target.op == "<=" else "short"
+        suffix = _suffix(self.unit)
+        return f"missed: {_number(self.median)}{suffix} vs {self.target.text(self.unit)} ({gap:.0%} {side})."
+
+    def as_json(self) -> dict[str, Any]:
+        spread = self.spread
+        return {
+            "name": self.name,
+            "value": self.median,
+            "unit": self.unit,
+            "spread": None
+            if spread is None
+            else {"min": spread.low, "max": spread.high, "q1": spread.q1, "q3": spread.q3},
+            "repeats": len(self.values),
+            "values": list(self.values),
+            "target": None
+            if self.target is None
+            else {"op": self.target.op, "value": self.target.value, "text": self.target.text(self.unit)},
+            "met": self.met,
+            "available": self.available,
+            "note": " ".join(part for part in (self.missed_text(), self.note) if part),
+            "details": self.details,
+        }
+
+
+def _suffix(unit: str) -> str:
+    return RATIO if unit == RATIO else f" {unit}"
+
+
+def _number(value: float) -> str:
+    """Three significant digits, without exponent for the sizes seen here."""
+    if value == 0:
+        return "0"
+    magnitude = abs(value)
+    if magnitude >= 100:
+        return f"{value:.0f}"
+    if magnitude >= 10:
+        return f"{value:.1f}"
+    if magnitude >= 0.1:
+        return f"{value:.2f}"
+    return f"{value:.3g}"
