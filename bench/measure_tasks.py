@@ -121,7 +121,7 @@ def generation_streaming(ctx: Context) -> list[Measurement]:
             RATIO,
             first,
             Target("<=", 0.15),
-            note="Total includes the teacher-forced attention pass after the last token.",
+            note="Total includes assembling the attention from generate's steps after the last token.",
             details=details,
         ),
         Measurement(
