@@ -75,6 +75,8 @@ def build(settings: Settings, page: Page) -> None:
             try:
                 parsed.append(lines(item))
             except InputError as error:  # one visitor's bad input must not fail the others in the batch
+                if len(text) == 1:
+                    raise  # alone in its batch: a plain error message, as without batching
                 parsed.append(error)
         results: list[list] = [
             [f"**{html.escape(str(p), quote=False)}**", *[gr.skip()] * (len(outputs) - 1)]
