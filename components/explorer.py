@@ -136,17 +136,17 @@ class AttentionExplorer:
         view = self._unprefixed(view)
         runs = list(runs)
         names = list(names) if names else [run.title for run in runs]
-        item = _int(view.get("item"), 0)
+        item = ed.as_int(view.get("item"), 0)
         item = item if 0 <= item < len(runs) else 0
         maps = runs[item]
-        settings = _settings(view, item=item)
+        settings = ed.settings_from(view, item=item)
         try:
             drawing = ed.draw(maps, settings)
         except InputError:
             if settings.focus is None and settings.step is None:
                 raise
             # A focus or step left over from an earlier input: start this one from its default.
-            drawing = ed.draw(maps, _settings(view, item=item, focus=None, step=None))
+            drawing = ed.draw(maps, ed.settings_from(view, item=item, focus=None, step=None))
         return [
             runs,
             gr.Dropdown(choices=[(name, i) for i, name in enumerate(names)], value=item, visible=len(runs) > 1),
@@ -199,13 +199,13 @@ class AttentionExplorer:
         def redraw(runs, **view):
             view = self._unprefixed(view)
             maps = _current(runs, view)
-            settings = _settings(view, item=_int(view.get("item"), 0))
+            settings = ed.settings_from(view, item=ed.as_int(view.get("item"), 0))
             return self._view_values(maps, ed.draw(maps, settings), settings)
 
         def change_item(runs, **view):
             view = self._unprefixed(view)
             maps = _current(runs, view)
-            settings = _settings(view, item=_int(view.get("item"), 0), focus=None, step=None)
+            settings = ed.settings_from(view, item=ed.as_int(view.get("item"), 0), focus=None, step=None)
             return [
                 *self._view_values(maps, ed.draw(maps, settings), settings),
                 *self._run_values(maps, view),
@@ -214,13 +214,15 @@ class AttentionExplorer:
         def move_step(runs, **view):
             view = self._unprefixed(view)
             maps = _current(runs, view)
-            settings = _settings(view, item=_int(view.get("item"), 0), focus=ed.step_focus(maps, view.get("step")))
+            settings = ed.settings_from(
+                view, item=ed.as_int(view.get("item"), 0), focus=ed.step_focus(maps, view.get("step"))
+            )
             return self._view_values(maps, ed.draw(maps, settings), settings)
 
         def export_files(runs, **view):
             view = self._unprefixed(view)
             maps = _current(runs, view)
-            settings = _settings(view, item=_int(view.get("item"), 0))
+            settings = ed.settings_from(view, item=ed.as_int(view.get("item"), 0))
             drawing = ed.draw(maps, settings)
             matrix, rows, cols = ed.matrix_for_export(maps, settings)
             info = {"title": maps.title, "layer": drawing.layer, "head": drawing.head, "view": settings.view}
@@ -234,7 +236,7 @@ class AttentionExplorer:
                 return [gr.skip()] * (len(self._view_outputs) + 3)
             view = self._unprefixed(view)
             maps = _current(runs, view)
-            settings = _settings(view, item=_int(view.get("item"), 0))
+            settings = ed.settings_from(view, item=ed.as_int(view.get("item"), 0))
             return [
                 *self._view_values(maps, ed.draw(maps, settings), settings),
                 *self._run_values(maps, view),
@@ -272,31 +274,10 @@ class AttentionExplorer:
 def _current(runs: Sequence[AttentionMaps] | None, view: dict[str, Any]) -> AttentionMaps:
     if not runs:
         raise gr.Error("Run the model first; then explore its attention.")
-    item = _int(view.get("item"), 0)
+    item = ed.as_int(view.get("item"), 0)
     if not 0 <= item < len(runs):
         raise InputError(f"Input {item} does not exist; this run has inputs 0 to {len(runs) - 1}.")
     return runs[item]
-
-
-def _settings(view: dict[str, Any], **overrides: Any) -> ed.ViewSettings:
-    values = {
-        "view": view.get("view") or "heatmap",
-        "layer": view.get("layer"),
-        "head": view.get("head"),
-        "focus": view.get("focus") if view.get("focus") not in ("", None) else None,
-        "step": _int(view.get("step"), None),
-        "merge_words": bool(view.get("merge_words")),
-        "hide_special": bool(view.get("hide_special")),
-        "presenter": bool(view.get("presenter")),
-    }
-    return ed.ViewSettings(**(values | overrides))
-
-
-def _int(value: Any, default: int | None) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return default
 
 
 def _head_choices(heads: int) -> list[tuple[str, str]]:

@@ -8,7 +8,9 @@ are block-averaged or replaced by per-head summaries.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
@@ -219,3 +221,26 @@ def matrix_for_export(
         hide_special=settings.hide_special,
     )
     return combine_heads(shaped.weights, maps.head_choice(settings.head)), shaped.row_labels, shaped.col_labels
+
+
+def settings_from(view: Mapping[str, Any], **overrides: Any) -> ViewSettings:
+    """ViewSettings from the controls' values as Gradio passes them ("" and None mean the default)."""
+    values = {
+        "view": view.get("view") or "heatmap",
+        "layer": view.get("layer"),
+        "head": view.get("head"),
+        "focus": view.get("focus") if view.get("focus") not in ("", None) else None,
+        "step": as_int(view.get("step"), None),
+        "merge_words": bool(view.get("merge_words")),
+        "hide_special": bool(view.get("hide_special")),
+        "presenter": bool(view.get("presenter")),
+    }
+    return ViewSettings(**(values | overrides))
+
+
+def as_int(value: Any, default: int | None) -> int | None:
+    """`value` as an int, or `default` when it is empty or not a number."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import socket
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 
@@ -28,3 +31,22 @@ def playground_env(tiny_models: dict[str, Path], broken: Path) -> dict[str, str]
             }
         ),
     }
+
+
+@contextlib.contextmanager
+def serving(env: Mapping[str, str]) -> Iterator:
+    """The app, configured by `env` as a deployment would be, launched on a free loopback port; a client."""
+    from gradio_client import Client
+
+    saved = dict(os.environ)
+    os.environ.update(env)
+    import app
+
+    demo = app.build_demo()
+    try:
+        demo.launch(prevent_thread_lock=True, server_port=free_port(), quiet=True)
+        yield Client(demo.local_url, verbose=False)
+    finally:
+        demo.close()
+        os.environ.clear()
+        os.environ.update(saved)

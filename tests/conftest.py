@@ -16,9 +16,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from gradio_client import Client
 
-from tests.app_server import free_port, playground_env
+from tests.app_server import playground_env, serving
 
 
 def _package_dir(package: str, pip_name: str) -> Path:
@@ -87,15 +86,5 @@ def first_load_model(tiny_models, broken_model) -> Path:
 
 @pytest.fixture(scope="module")
 def client(tiny_models, broken_model, first_load_model):
-    saved = dict(os.environ)
-    os.environ.update(playground_env(tiny_models, broken_model))
-    import app
-
-    demo = app.build_demo()
-    try:
-        demo.launch(prevent_thread_lock=True, server_port=free_port(), quiet=True)
-        yield Client(demo.local_url, verbose=False)
-    finally:
-        demo.close()
-        os.environ.clear()
-        os.environ.update(saved)
+    with serving(playground_env(tiny_models, broken_model)) as client:
+        yield client

@@ -8,10 +8,9 @@ import os
 
 import numpy as np
 import pytest
-from gradio_client import Client
 from transformers import AutoModel
 
-from tests.app_server import free_port
+from tests.app_server import serving
 from tests.figures import decode_array, figure_dict, heatmap_matrices
 from tests.helpers import REDRAW_OUTPUTS, explorer_outputs, forward, load_direct, stacked
 
@@ -21,18 +20,8 @@ BUDGET = 1_000_000  # bytes per response
 
 @pytest.fixture(scope="module")
 def minilm_client(minilm_path):
-    saved = dict(os.environ)
-    os.environ["PLAYGROUND_ATTENTION_MODEL"] = str(minilm_path)
-    import app
-
-    demo = app.build_demo()
-    try:
-        demo.launch(prevent_thread_lock=True, server_port=free_port(), quiet=True)
-        yield Client(demo.local_url, verbose=False)
-    finally:
-        demo.close()
-        os.environ.clear()
-        os.environ.update(saved)
+    with serving({"PLAYGROUND_ATTENTION_MODEL": str(minilm_path)}) as client:
+        yield client
 
 
 @pytest.fixture(scope="module")
