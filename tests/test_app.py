@@ -135,6 +135,11 @@ def test_generate_endpoint_greedy_equals_the_pipeline(client, tiny_models):
     assert explored["sentence"].startswith(f"Step 1 writes '{chosen}'")
     assert explored["focus"]["value"] == str(prompt_length - 1)
     assert "(chosen)" in json.dumps(figure_dict(explored["top_plot"]["value"])["layout"])
+    # The step slider moves the focus to the row that chose step 2's token.
+    moved = explorer_outputs(client.predict(step=2, api_name="/generate_attention_step"), names=REDRAW_OUTPUTS)
+    second = tokenizer.convert_ids_to_tokens(ids[0, prompt_length + 1 : prompt_length + 2])[0]
+    assert moved["sentence"].startswith(f"Step 2 writes '{second}'")
+    assert moved["focus"]["value"] == str(prompt_length)
 
 
 def test_generate_endpoint_streams(client):
