@@ -125,3 +125,20 @@ def test_running_out_of_memory_while_loading_says_so(monkeypatch, tiny_models):
     monkeypatch.setattr(transformers, models.MODEL_CLASSES["encoder"], TooBig)
     with pytest.raises(ModelLoadError, match="not enough memory"):
         models.ModelCache().get("encoder", str(tiny_models["attention"]))
+
+
+def test_loading_never_trusts_remote_code(monkeypatch, tiny_models):
+    """A checkpoint's own Python never runs here: trust_remote_code is not passed, so it stays False."""
+    import transformers
+
+    seen = []
+    for name in ("AutoTokenizer", models.MODEL_CLASSES["encoder"]):
+        real = getattr(transformers, name).from_pretrained
+
+        def spy(*args, _real=real, **kwargs):
+            seen.append(kwargs)
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(getattr(transformers, name), "from_pretrained", spy)
+    models.ModelCache().get("encoder", str(tiny_models["attention"]))
+    assert len(seen) == 2 and not any(kwargs.get("trust_remote_code") for kwargs in seen)
