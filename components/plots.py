@@ -193,7 +193,7 @@ def class_probability_bars(
         "xaxis": axis("probability", style, range=[0, 1]),
         "yaxis": axis("", style, autorange="reversed"),
         "barmode": "group",
-        "legend": {"orientation": "h", "y": -0.2},
+        "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},  # clear of the axis title
     }
     return go.Figure(data=bars, layout=layout)
 
