@@ -16,11 +16,14 @@ from components import explorer_draw as ed
 from components.errors import user_errors
 from components.export import plot_payload, svg_download_js, write_exports
 from components.inside import TOKEN_HEADERS, inside_markdown, token_rows
+from components.plots import style_for
 from services.errors import InputError
 
 if TYPE_CHECKING:
     from services.attention_maps import AttentionMaps
 
+# The explorer's own controls, by API name; a tab with two explorers prefixes the second's.
+CONTROLS = ("item", "view", "layer", "head", "focus", "step", "merge_words", "hide_special", "head_summaries")
 STATE_SECONDS = 30 * 60  # forget a visitor's attention arrays after half an hour
 
 SWITCHES_NOTE = """
@@ -100,18 +103,7 @@ class AttentionExplorer:
     @property
     def kwargs(self) -> dict[str, gr.components.Component]:
         """The controls, as keyword inputs of a tab's main event (their names become API parameters)."""
-        controls = {
-            "item": self.item,
-            "view": self.view,
-            "layer": self.layer,
-            "head": self.head,
-            "focus": self.focus,
-            "step": self.step,
-            "merge_words": self.merge_words,
-            "hide_special": self.hide_special,
-            "head_summaries": self.head_summaries,
-        }
-        return {self.prefix + name: control for name, control in controls.items()} | {"presenter": self.presenter}
+        return {self.prefix + name: getattr(self, name) for name in CONTROLS} | {"presenter": self.presenter}
 
     @property
     def _view_outputs(self) -> list[Any]:
@@ -139,33 +131,33 @@ class AttentionExplorer:
         item = ed.as_int(view.get("item"), 0)
         item = item if 0 <= item < len(runs) else 0
         maps = runs[item]
-        settings = ed.settings_from(view, item=item)
+        settings = ed.settings_from(view)
         try:
             drawing = ed.draw(maps, settings)
         except InputError:
             if settings.focus is None and settings.step is None:
                 raise
             # A focus or step left over from an earlier input: start this one from its default.
-            drawing = ed.draw(maps, ed.settings_from(view, item=item, focus=None, step=None))
+            drawing = ed.draw(maps, ed.settings_from(view, focus=None, step=None))
         return [
             runs,
             gr.Dropdown(choices=[(name, i) for i, name in enumerate(names)], value=item, visible=len(runs) > 1),
             gr.Dropdown(choices=[(f"Layer {n}", n) for n in range(1, maps.num_layers + 1)], value=drawing.layer),
             gr.Dropdown(choices=_head_choices(maps.num_heads), value=drawing.head),
-            *self._view_values(maps, drawing, settings),
+            *self._view_values(maps, drawing),
             *self._run_values(maps, view),
         ]
 
     def _unprefixed(self, view: dict[str, Any]) -> dict[str, Any]:
-        names = {self.prefix + name: name for name in ("item", "view", "layer", "head", "focus", "step")}
-        names |= {self.prefix + name: name for name in ("merge_words", "hide_special", "head_summaries")}
-        return {names[key]: value for key, value in view.items() if key in names} | {"presenter": view.get("presenter")}
+        """This explorer's control values under their plain names (a tab's event passes all its explorers')."""
+        mine = {name: view.get(self.prefix + name) for name in CONTROLS if self.prefix + name in view}
+        return mine | {"presenter": view.get("presenter")}
 
     def empty(self) -> list[Any]:
         """Values for `outputs` that leave the explorer as it was (while a run streams)."""
         return [gr.skip()] * len(self.outputs)
 
-    def _view_values(self, maps: AttentionMaps, drawing: ed.Drawing, settings: ed.ViewSettings) -> list[Any]:
+    def _view_values(self, maps: AttentionMaps, drawing: ed.Drawing) -> list[Any]:
         stem = self.api_name
         steps = len(maps.steps)
         return [
@@ -188,7 +180,7 @@ class AttentionExplorer:
     def _summary(self, maps: AttentionMaps, view: dict[str, Any]) -> Any:
         if not view.get("head_summaries"):
             return gr.skip()
-        figure = ed.summary_figure(maps, presenter=bool(view.get("presenter")))
+        figure = ed.summary_figure(maps, style=style_for(bool(view.get("presenter"))))
         return plot_payload(figure, filename=f"{self.api_name}_heads")
 
     def _wire(self, export: gr.Button, summaries: gr.Accordion) -> None:
@@ -196,51 +188,40 @@ class AttentionExplorer:
             view = self._unprefixed(view) | {"head_summaries": True}
             return [True, self._summary(_current(runs, view), view) if runs else gr.skip()]
 
-        def redraw(runs, **view):
+        def redrawn(runs, view: dict[str, Any], *, whole_run: bool = False, **overrides: Any) -> list[Any]:
+            """The view's values (and with `whole_run`, the run's panels too) for the stored run."""
             view = self._unprefixed(view)
             maps = _current(runs, view)
-            settings = ed.settings_from(view, item=ed.as_int(view.get("item"), 0))
-            return self._view_values(maps, ed.draw(maps, settings), settings)
+            drawing = ed.draw(maps, ed.settings_from(view, **overrides))
+            return [*self._view_values(maps, drawing), *(self._run_values(maps, view) if whole_run else [])]
+
+        def redraw(runs, **view):
+            return redrawn(runs, view)
 
         def change_item(runs, **view):
-            view = self._unprefixed(view)
-            maps = _current(runs, view)
-            settings = ed.settings_from(view, item=ed.as_int(view.get("item"), 0), focus=None, step=None)
-            return [
-                *self._view_values(maps, ed.draw(maps, settings), settings),
-                *self._run_values(maps, view),
-            ]
+            return redrawn(runs, view, whole_run=True, focus=None, step=None)
 
         def move_step(runs, **view):
-            view = self._unprefixed(view)
-            maps = _current(runs, view)
-            settings = ed.settings_from(
-                view, item=ed.as_int(view.get("item"), 0), focus=ed.step_focus(maps, view.get("step"))
-            )
-            return self._view_values(maps, ed.draw(maps, settings), settings)
-
-        def export_files(runs, **view):
-            view = self._unprefixed(view)
-            maps = _current(runs, view)
-            settings = ed.settings_from(view, item=ed.as_int(view.get("item"), 0))
-            drawing = ed.draw(maps, settings)
-            matrix, rows, cols = ed.matrix_for_export(maps, settings)
-            info = {"title": maps.title, "layer": drawing.layer, "head": drawing.head, "view": settings.view}
-            info |= {"merge_words": settings.merge_words, "hide_special": settings.hide_special}
-            stem = f"{self.api_name}_layer{drawing.layer}"
-            return gr.File(value=write_exports(drawing.main, matrix, rows, cols, stem=stem, info=info), visible=True)
+            mine = self._unprefixed(view)
+            return redrawn(runs, view, focus=ed.step_focus(_current(runs, mine), mine.get("step")))
 
         def restyle(runs, **view):
             """Presenter mode switched: redraw every figure of a run, or nothing before the first run."""
             if not runs:
                 return [gr.skip()] * (len(self._view_outputs) + 3)
+            return redrawn(runs, view, whole_run=True)
+
+        def export_files(runs, **view):
             view = self._unprefixed(view)
-            maps = _current(runs, view)
-            settings = ed.settings_from(view, item=ed.as_int(view.get("item"), 0))
-            return [
-                *self._view_values(maps, ed.draw(maps, settings), settings),
-                *self._run_values(maps, view),
-            ]
+            settings = ed.settings_from(view)
+            drawing = ed.draw(_current(runs, view), settings)
+            info = {"title": _current(runs, view).title, "layer": drawing.layer, "head": drawing.head}
+            info |= {"view": settings.view, "merge_words": settings.merge_words, "hide_special": settings.hide_special}
+            stem = f"{self.api_name}_layer{drawing.layer}"
+            paths = write_exports(
+                drawing.main, drawing.matrix, drawing.row_labels, drawing.col_labels, stem=stem, info=info
+            )
+            return gr.File(value=paths, visible=True)
 
         controls = [self.view.input, self.layer.input, self.head.input, self.focus.input]
         controls += [self.merge_words.input, self.hide_special.input]

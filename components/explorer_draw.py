@@ -16,9 +16,9 @@ import numpy as np
 import plotly.graph_objects as go
 
 from components.attention_plots import attention_heatmap, focus_bars, head_grid, summary_heatmaps
-from components.plots import style_for, top_tokens_bars
+from components.plots import Style, style_for, top_tokens_bars
 from services import attention_math as am
-from services.attention_maps import AttentionMaps, combine_heads
+from services.attention_maps import AttentionMaps
 from services.errors import InputError
 
 MAX_CELLS = 150_000  # float32 weights in one figure: about 800 KB once base64-encoded
@@ -33,7 +33,6 @@ VIEWS = {
 class ViewSettings:
     """What the visitor picked; layer and head count from 1, `focus` is a token position or a word."""
 
-    item: int = 0
     view: str = "heatmap"
     layer: int | str | None = None
     head: int | str | None = "mean"
@@ -54,7 +53,7 @@ class Drawing:
     focus: str
     step: int | None
     main: go.Figure
-    matrix: np.ndarray
+    matrix: np.ndarray  # [rows, cols]: the whole matrix of the chosen layer and head, unwindowed
     row_labels: tuple[str, ...]
     col_labels: tuple[str, ...]
     focus_figure: go.Figure
@@ -191,10 +190,8 @@ def _model_view(maps: AttentionMaps, settings: ViewSettings, style) -> go.Figure
     side = len(am.groups(maps.query, **switches)) * len(am.groups(maps.key, **switches))
     cells = maps.num_layers * maps.num_heads * side
     if cells > MAX_CELLS:
-        return summary_heatmaps(
-            am.head_summaries(maps).as_dict(),
-            title="Model view of a long input: one number per head (pick a layer to see its heads)",
-            style=style,
+        return summary_figure(
+            maps, style=style, title="Model view of a long input: one number per head (pick a layer to see its heads)"
         )
     every = am.shape(maps, maps.weights, **switches)
     panels = every.weights.reshape(-1, *every.weights.shape[-2:])
@@ -202,25 +199,13 @@ def _model_view(maps: AttentionMaps, settings: ViewSettings, style) -> go.Figure
     return _grid(panels, every, titles, maps.num_heads, "Model view: every layer (rows) and head (columns)", style)
 
 
-def summary_figure(maps: AttentionMaps, *, presenter: bool) -> go.Figure:
-    return summary_heatmaps(
-        am.head_summaries(maps).as_dict(),
-        title="Each head in one number (find previous-token, broad and sink heads)",
-        style=style_for(presenter),
-    )
-
-
-def matrix_for_export(
-    maps: AttentionMaps, settings: ViewSettings
-) -> tuple[np.ndarray, tuple[str, ...], tuple[str, ...]]:
-    """The full matrix of the chosen layer and head after the switches, for CSV and JSON."""
-    shaped = am.shape(
-        maps,
-        maps.weights[maps.layer_index(settings.layer)],
-        merge_words=settings.merge_words,
-        hide_special=settings.hide_special,
-    )
-    return combine_heads(shaped.weights, maps.head_choice(settings.head)), shaped.row_labels, shaped.col_labels
+def summary_figure(
+    maps: AttentionMaps,
+    *,
+    style: Style,
+    title: str = "Each head in one number (find previous-token, broad and sink heads)",
+) -> go.Figure:
+    return summary_heatmaps(am.head_summaries(maps).as_dict(), title=title, style=style)
 
 
 def settings_from(view: Mapping[str, Any], **overrides: Any) -> ViewSettings:

@@ -8,6 +8,7 @@ begins with a space or newline marker (`Ġ`, `▁`, `Ċ`). Special tokens are wo
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -47,10 +48,9 @@ def token_axis(tokenizer: Any, ids: Sequence[int], *, padding: int = 0) -> Token
     structural = _structural_ids(tokenizer)
     special = tuple(i in structural for i in ids)
     word_of = _group_words(tokens, special, _continuation_prefix(tokenizer))
-    words = tuple(
-        _word_text(tokenizer, [tokens[i] for i in range(len(tokens)) if word_of[i] == w], special_word)
-        for w, special_word in _word_specials(word_of, special)
-    )
+    # Words are contiguous runs of word_of, so one pass groups their pieces.
+    runs = [list(members) for _, members in itertools.groupby(range(len(tokens)), key=word_of.__getitem__)]
+    words = tuple(_word_text(tokenizer, [tokens[i] for i in run], special[run[0]]) for run in runs)
     return TokenAxis(tokens=tokens, ids=tuple(ids), special=special, word_of=word_of, words=words, padding=padding)
 
 
@@ -94,14 +94,6 @@ def _group_words(tokens: Sequence[str], special: Sequence[bool], prefix: str | N
             starts = token.startswith(SPACE_MARKERS) or tokens[i - 1].strip("Ċ\n") == ""
         word_of.append(word_of[-1] + 1 if starts else word_of[-1])
     return tuple(word_of)
-
-
-def _word_specials(word_of: Sequence[int], special: Sequence[bool]) -> list[tuple[int, bool]]:
-    count = word_of[-1] + 1 if word_of else 0
-    first = {}
-    for i, w in enumerate(word_of):
-        first.setdefault(w, i)
-    return [(w, special[first[w]]) for w in range(count)]
 
 
 def _word_text(tokenizer: Any, pieces: list[str], special: bool) -> str:
