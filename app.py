@@ -44,7 +44,7 @@ def build_demo(settings: Settings | None = None) -> gr.Blocks:
     # Model runs share `workers` slots with cores // workers torch threads each: no oversubscription.
     configure_threads(settings.workers)
     MODELS.budget_bytes = settings.memory_budget_bytes
-    demo.queue(default_concurrency_limit=1, max_size=64)
+    demo.queue(default_concurrency_limit=1, max_size=settings.queue_size)
     return demo
 
 

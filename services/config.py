@@ -71,6 +71,9 @@ class Settings:
     sentiment_batch: int = 8
     # Model runs at once; torch gets cores // workers threads each, so they never oversubscribe.
     workers: int = 1
+    # Requests waiting for a worker; beyond it visitors are told the app is busy and to try again,
+    # instead of waiting minutes behind a crowd.
+    queue_size: int = 64
     # Loaded models beyond this many bytes of weights evict the least recently used one.
     memory_budget_bytes: int | None = 10 * 10**9
     # Fast mode: "int8" (dynamic quantization of Linear layers), "bf16", or "auto" (bf16 where the CPU
@@ -93,6 +96,7 @@ class Settings:
             attention_model=model("attention"),
             translation_models=_translation_models(env.get(f"{ENV_PREFIX}TRANSLATION_MODELS")),
             workers=_positive_int(env, "WORKERS", 1),
+            queue_size=_positive_int(env, "QUEUE_SIZE", 64),
             sentiment_batch=_positive_int(env, "SENTIMENT_BATCH", 8),
             memory_budget_bytes=_budget(env),
             **_fast(env),
