@@ -73,6 +73,7 @@ def build(settings: Settings, page: Page) -> None:
             model=choice.source,
             kind=choice.kind,
             precision=page.precision(view.get("fast")),
+            max_tokens=limits.max_tokens,
             on_load=progress_reporter(progress),
         )
         return [warn_truncated(result.truncated), result.as_raw_output(), *explorer.show([result.attention], **view)]

@@ -15,7 +15,10 @@ from services.errors import PlaygroundError
 
 logger = logging.getLogger(__name__)
 
-TRUNCATED_NOTE = "Note: the text was longer than the model's limit and was truncated; only the first part was used."
+TRUNCATED_NOTE = (
+    "Note: the text was longer than the model's limit, or this Space's limit on tokens, and was truncated; "
+    "only the first part was used."
+)
 UNEXPECTED = "Something went wrong while running the model. The error was logged; please try again or change the input."
 
 

@@ -91,11 +91,15 @@ def build(settings: Settings, page: Page) -> None:
             model=settings.generation_model,
             precision=page.precision(view.get("fast")),
             max_seconds=limits.max_generation_seconds,
+            max_tokens=limits.max_tokens,
             on_load=progress_reporter(progress),
         )
         for update in updates:
             if update.prompt_truncated and update.done:
-                gr.Warning("The prompt was longer than the model's context and was cut from the left.")
+                gr.Warning(
+                    f"The prompt was cut from the left: with the new tokens it must fit in the model's context "
+                    f"and this Space's limit of {limits.max_tokens} tokens."
+                )
             if update.out_of_time:
                 gr.Warning(
                     f"Generation stopped after {limits.max_generation_seconds:.0f} s, this Space's limit per run."

@@ -95,6 +95,8 @@ def build(settings: Settings, page: Page) -> None:
                 [line for i in members for line in parsed[i]],
                 model=settings.sentiment_model,
                 precision=precision,
+                max_tokens=settings.limits.max_tokens,
+                max_attention_bytes=settings.limits.max_attention_bytes,
                 on_load=progress_reporter(progress),
             )
             for i in members:

@@ -72,6 +72,7 @@ def build(settings: Settings, page: Page) -> None:
             num_beams=inputs.check_beams(int(num_beams), max_beams=limits.max_beams),
             max_new_tokens=limits.max_translation_tokens,
             precision=page.precision(view.get("fast")),
+            max_tokens=limits.max_tokens,
             on_load=progress_reporter(progress),
         )
         return [

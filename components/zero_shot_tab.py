@@ -71,7 +71,10 @@ def build(settings: Settings, page: Page) -> None:
             multi_label=bool(multi_label),
             hypothesis_template=inputs.check_template(hypothesis_template),
             precision=page.precision(view.get("fast")),
+            max_tokens=limits.max_tokens,
+            max_attention_bytes=limits.max_attention_bytes,
             on_load=progress_reporter(progress),
+            on_pass=progress_reporter(progress),
         )
         title = "Each label on its own (multi-label)" if result.multi_label else "Labels compete (scores sum to 1)"
         classes = list(result.nli[0])

@@ -36,6 +36,7 @@ def attend(
     model: str,
     kind: str = "encoder",
     precision: str = "fp32",
+    max_tokens: int | None = None,
     on_load: ProgressCallback | None = None,
 ) -> AttentionResult:
     """Self-attention of `model` over `text` (and `text_pair`, as BertViz's head view shows a pair).
@@ -44,7 +45,7 @@ def attend(
     so a model another tab already loaded is reused, not loaded twice.
     """
     loaded = MODELS.get(kind, model, precision=precision, on_load=on_load)
-    encoded = encode(loaded, [text], [text_pair] if text_pair else None)
+    encoded = encode(loaded, [text], [text_pair] if text_pair else None, max_tokens=max_tokens)
     with torch.inference_mode():
         outputs = loaded.model(**encoded.batch, output_attentions=True)
     axis = encoded.axis(loaded.tokenizer, 0)

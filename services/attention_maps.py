@@ -154,3 +154,13 @@ def self_attentions(outputs: Any) -> Any:
 def real_positions(attention_mask: Any, item: int = 0) -> list[int]:
     """Positions of real (not padding) tokens of one batch item, for left or right padding."""
     return [int(i) for i in attention_mask[item].nonzero().flatten().tolist()]
+
+
+def items_per_pass(facts: ModelFacts, tokens: int, max_attention_bytes: int | None) -> int:
+    """How many inputs of `tokens` tokens one forward pass may take, for the attention it returns to
+    stay within `max_attention_bytes`. Each layer returns a [heads, tokens, tokens] float32 array per
+    input; an encoder-decoder also returns its decoder's self- and cross-attention."""
+    if max_attention_bytes is None:
+        return 1_000_000
+    arrays = facts.layers + 2 * facts.decoder_layers
+    return max(1, max_attention_bytes // (arrays * facts.heads * tokens * tokens * 4))

@@ -48,6 +48,11 @@ class Limits:
     """Bounds on what one request may ask for, so a public Space stays responsive."""
 
     max_input_chars: int = 10_000
+    # Tokens one input may have, whatever the model accepts: attention grows with its square (SmolLM2
+    # at 2,000 tokens returns 7.7 GB of attention), so longer inputs are cut and the visitor told.
+    max_tokens: int = 512
+    # Attention one forward pass may return; zero-shot splits its label pairs into passes that fit.
+    max_attention_bytes: int = 10**9
     max_texts: int = 16
     max_labels: int = 20
     max_new_tokens: int = 256

@@ -31,13 +31,15 @@ def encode(
     pairs: Sequence[str] | None = None,
     *,
     truncation: str = "longest_first",
+    max_tokens: int | None = None,
 ) -> Encoded:
-    """Tokenise `texts` (with optional second sentences), padded, cut to the model's limit."""
+    """Tokenise `texts` (with optional second sentences), padded, cut to the model's limit or to
+    `max_tokens`, whichever is smaller."""
     tokenizer = loaded.tokenizer
     if tokenizer.pad_token is None and tokenizer.eos_token is not None:
         tokenizer.pad_token = tokenizer.eos_token  # decoder-only tokenizers often lack one
     texts, pairs = list(texts), list(pairs) if pairs is not None else None
-    limit = loaded.max_length
+    limit = token_limit(loaded, max_tokens)
     batch = tokenizer(texts, pairs, padding=True, truncation=truncation, max_length=limit, return_tensors="pt").to(
         loaded.device
     )
@@ -49,3 +51,8 @@ def encode(
         for i, ids in zip(at_limit, full["input_ids"], strict=True):
             truncated[i] = len(ids) > limit
     return Encoded(batch=batch, truncated=tuple(truncated))
+
+
+def token_limit(loaded: LoadedModel, max_tokens: int | None = None) -> int:
+    """The most tokens an input may have: the model's own limit, or `max_tokens` if smaller."""
+    return loaded.max_length if max_tokens is None else min(loaded.max_length, max_tokens)

@@ -13,6 +13,7 @@ from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStr
 
 from services.attention_maps import AttentionMaps, Step, TopTokens, stack_attentions
 from services.config import short_name
+from services.encoding import token_limit
 from services.inputs import GenerationOptions, check_options  # noqa: F401  (part of this task's API)
 from services.models import MODELS, LoadedModel, ProgressCallback
 from services.tokens import token_axis
@@ -47,16 +48,19 @@ def stream(
     model: str,
     precision: str = "fp32",
     max_seconds: float | None = None,
+    max_tokens: int | None = None,
     on_load: ProgressCallback | None = None,
 ) -> Iterator[GenerationUpdate]:
     """Generate `options.num_sequences` continuations one after another, streaming each.
 
+    The prompt keeps its last tokens, as many as leave room for the new ones within the model's
+    context or `max_tokens`, whichever is smaller.
     `max_seconds` bounds the whole run (transformers' `max_time`, shared by the sequences). When the
     caller stops reading (Stop pressed, visitor gone), the worker stops at its next token.
     """
     loaded = MODELS.get("causal-lm", model, precision=precision, on_load=on_load)
     tokenizer = loaded.tokenizer
-    room = max(1, loaded.max_length - options.max_new_tokens)
+    room = max(1, token_limit(loaded, max_tokens) - options.max_new_tokens)
     inputs = tokenizer(prompt, return_tensors="pt")
     prompt_truncated = inputs["input_ids"].shape[-1] > room
     # Keep the end of a long prompt: that is what the continuation follows.
@@ -94,9 +98,11 @@ def stream(
     )
 
 
-def generate(prompt: str, options: GenerationOptions, *, model: str, precision: str = "fp32") -> GenerationUpdate:
+def generate(
+    prompt: str, options: GenerationOptions, *, model: str, precision: str = "fp32", max_tokens: int | None = None
+) -> GenerationUpdate:
     """The final update of `stream`, for callers that do not stream."""
-    *_, last = stream(prompt, options, model=model, precision=precision)
+    *_, last = stream(prompt, options, model=model, precision=precision, max_tokens=max_tokens)
     return last
 
 

@@ -43,6 +43,7 @@ def translate(
     num_beams: int = 1,
     max_new_tokens: int = 256,
     precision: str = "fp32",
+    max_tokens: int | None = None,
     on_load: ProgressCallback | None = None,
 ) -> TranslationResult:
     """Translate `text` with the model configured for `target_language` (loaded on first use).
@@ -52,7 +53,7 @@ def translate(
     """
     checkpoint = model_for(target_language, models)
     loaded = MODELS.get("seq2seq-lm", checkpoint, precision=precision, on_load=on_load)
-    encoded = encode(loaded, [text])
+    encoded = encode(loaded, [text], max_tokens=max_tokens)
     with torch.inference_mode():
         # The encoder runs once: generate and the attention pass both read its output.
         encoder_outputs = loaded.model.get_encoder()(**encoded.batch, output_attentions=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import socket
@@ -34,15 +35,18 @@ def playground_env(tiny_models: dict[str, Path], broken: Path) -> dict[str, str]
 
 
 @contextlib.contextmanager
-def serving(env: Mapping[str, str]) -> Iterator:
-    """The app, configured by `env` as a deployment would be, launched on a free loopback port; a client."""
+def serving(env: Mapping[str, str], limits=None) -> Iterator:
+    """The app, configured by `env` as a deployment would be (and with other `limits`, which live in
+    code), launched on a free loopback port; a client."""
     from gradio_client import Client
 
     saved = dict(os.environ)
     os.environ.update(env)
     import app
+    from services.config import Settings
 
-    demo = app.build_demo()
+    settings = Settings.from_env()
+    demo = app.build_demo(settings if limits is None else dataclasses.replace(settings, limits=limits))
     try:
         demo.launch(prevent_thread_lock=True, server_port=free_port(), quiet=True)
         yield Client(demo.local_url, verbose=False)
