@@ -12,6 +12,7 @@ import gradio as gr
 
 from components import attention_tab, generation_tab, sentiment_tab, translation_tab, zero_shot_tab
 from components.page import Page
+from components.run_store import RUNS
 from services.config import Settings
 from services.models import MODELS, configure_threads
 
@@ -44,6 +45,7 @@ def build_demo(settings: Settings | None = None) -> gr.Blocks:
     # Model runs share `workers` slots with cores // workers torch threads each: no oversubscription.
     configure_threads(settings.workers)
     MODELS.budget_bytes = settings.memory_budget_bytes
+    RUNS.budget_bytes = settings.results_budget_bytes
     demo.queue(default_concurrency_limit=1, max_size=settings.queue_size)
     return demo
 

@@ -17,6 +17,7 @@ from components.errors import user_errors
 from components.export import plot_payload, svg_download_js, write_exports
 from components.inside import TOKEN_HEADERS, inside_markdown, token_rows
 from components.plots import style_for
+from components.run_store import RUNS
 from services.errors import InputError
 
 if TYPE_CHECKING:
@@ -24,7 +25,6 @@ if TYPE_CHECKING:
 
 # The explorer's own controls, by API name; a tab with two explorers prefixes the second's.
 CONTROLS = ("item", "view", "layer", "head", "focus", "step", "merge_words", "hide_special", "head_summaries")
-STATE_SECONDS = 30 * 60  # forget a visitor's attention arrays after half an hour
 
 SWITCHES_NOTE = """
 **Merge words** joins the pieces of a word: its column is the *sum* over its pieces (the attention the
@@ -54,7 +54,8 @@ class AttentionExplorer:
         self.prefix = prefix
         elem_id = api_name.replace("_", "-")
         self.presenter = presenter
-        self.runs = gr.State(None, time_to_live=STATE_SECONDS)
+        # The session holds the key of its run; the arrays stay in the server's bounded store.
+        self.run_key = gr.State(None, time_to_live=RUNS.time_to_live, delete_callback=RUNS.discard)
         with gr.Group():
             with gr.Row():
                 # Initial values make every control an optional API parameter ("" = the default).
@@ -113,7 +114,7 @@ class AttentionExplorer:
     def outputs(self) -> list[Any]:
         """What a tab's main event lists among its outputs to fill the explorer."""
         return [
-            self.runs,
+            self.run_key,
             self.item,
             self.layer,
             self.head,
@@ -140,7 +141,7 @@ class AttentionExplorer:
             # A focus or step left over from an earlier input: start this one from its default.
             drawing = ed.draw(maps, ed.settings_from(view, focus=None, step=None))
         return [
-            runs,
+            RUNS.put(runs),
             gr.Dropdown(choices=[(name, i) for i, name in enumerate(names)], value=item, visible=len(runs) > 1),
             gr.Dropdown(choices=[(f"Layer {n}", n) for n in range(1, maps.num_layers + 1)], value=drawing.layer),
             gr.Dropdown(choices=_head_choices(maps.num_heads), value=drawing.head),
@@ -184,38 +185,38 @@ class AttentionExplorer:
         return plot_payload(figure, filename=f"{self.api_name}_heads")
 
     def _wire(self, export: gr.Button, summaries: gr.Accordion) -> None:
-        def open_summaries(runs, **view):
+        def open_summaries(key, **view):
             view = self._unprefixed(view) | {"head_summaries": True}
-            return [True, self._summary(_current(runs, view), view) if runs else gr.skip()]
+            return [True, self._summary(_current(key, view), view) if key else gr.skip()]
 
-        def redrawn(runs, view: dict[str, Any], *, whole_run: bool = False, **overrides: Any) -> list[Any]:
+        def redrawn(key, view: dict[str, Any], *, whole_run: bool = False, **overrides: Any) -> list[Any]:
             """The view's values (and with `whole_run`, the run's panels too) for the stored run."""
             view = self._unprefixed(view)
-            maps = _current(runs, view)
+            maps = _current(key, view)
             drawing = ed.draw(maps, ed.settings_from(view, **overrides))
             return [*self._view_values(maps, drawing), *(self._run_values(maps, view) if whole_run else [])]
 
-        def redraw(runs, **view):
-            return redrawn(runs, view)
+        def redraw(key, **view):
+            return redrawn(key, view)
 
-        def change_item(runs, **view):
-            return redrawn(runs, view, whole_run=True, focus=None, step=None)
+        def change_item(key, **view):
+            return redrawn(key, view, whole_run=True, focus=None, step=None)
 
-        def move_step(runs, **view):
+        def move_step(key, **view):
             mine = self._unprefixed(view)
-            return redrawn(runs, view, focus=ed.step_focus(_current(runs, mine), mine.get("step")))
+            return redrawn(key, view, focus=ed.step_focus(_current(key, mine), mine.get("step")))
 
-        def restyle(runs, **view):
+        def restyle(key, **view):
             """Presenter mode switched: redraw every figure of a run, or nothing before the first run."""
-            if not runs:
+            if not key:
                 return [gr.skip()] * (len(self._view_outputs) + 3)
-            return redrawn(runs, view, whole_run=True)
+            return redrawn(key, view, whole_run=True)
 
-        def export_files(runs, **view):
+        def export_files(key, **view):
             view = self._unprefixed(view)
             settings = ed.settings_from(view)
-            drawing = ed.draw(_current(runs, view), settings)
-            info = {"title": _current(runs, view).title, "layer": drawing.layer, "head": drawing.head}
+            drawing = ed.draw(_current(key, view), settings)
+            info = {"title": _current(key, view).title, "layer": drawing.layer, "head": drawing.head}
             info |= {"view": settings.view, "merge_words": settings.merge_words, "hide_special": settings.hide_special}
             stem = f"{self.api_name}_layer{drawing.layer}"
             paths = write_exports(
@@ -225,7 +226,7 @@ class AttentionExplorer:
 
         controls = [self.view.input, self.layer.input, self.head.input, self.focus.input]
         controls += [self.merge_words.input, self.hide_special.input]
-        common = {"inputs": [self.runs], "inputs_kwargs": self.kwargs}
+        common = {"inputs": [self.run_key], "inputs_kwargs": self.kwargs}
         gr.on(controls, user_errors(redraw), outputs=self._view_outputs, api_name=self.api_name, **common)
         self.presenter.input(
             user_errors(restyle),
@@ -252,9 +253,9 @@ class AttentionExplorer:
         summaries.collapse(None, outputs=self.head_summaries, js="() => false")
 
 
-def _current(runs: Sequence[AttentionMaps] | None, view: dict[str, Any]) -> AttentionMaps:
-    if not runs:
-        raise gr.Error("Run the model first; then explore its attention.")
+def _current(key: str | None, view: dict[str, Any]) -> AttentionMaps:
+    """The run in view, from the key the session holds."""
+    runs = RUNS.get(key)
     item = ed.as_int(view.get("item"), 0)
     if not 0 <= item < len(runs):
         raise InputError(f"Input {item} does not exist; this run has inputs 0 to {len(runs) - 1}.")

@@ -81,6 +81,9 @@ class Settings:
     queue_size: int = 64
     # Loaded models beyond this many bytes of weights evict the least recently used one.
     memory_budget_bytes: int | None = 10 * 10**9
+    # Attention arrays of visitors' latest runs, which the explorers redraw from; past it the least
+    # recently used runs are dropped (their visitors are asked to run the model again).
+    results_budget_bytes: int | None = 3 * 10**9
     # Fast mode: "int8" (dynamic quantization of Linear layers), "bf16", or "auto" (bf16 where the CPU
     # computes it natively, else int8).
     fast_precision: str = "auto"
@@ -103,7 +106,8 @@ class Settings:
             workers=_positive_int(env, "WORKERS", 1),
             queue_size=_positive_int(env, "QUEUE_SIZE", 64),
             sentiment_batch=_positive_int(env, "SENTIMENT_BATCH", 8),
-            memory_budget_bytes=_budget(env),
+            memory_budget_bytes=_budget(env, "MEMORY_BUDGET_GB", Settings.memory_budget_bytes),
+            results_budget_bytes=_budget(env, "RESULTS_BUDGET_GB", Settings.results_budget_bytes),
             **_fast(env),
         )
 
@@ -176,11 +180,11 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     return int(raw)
 
 
-def _budget(env: Mapping[str, str]) -> int | None:
-    name = f"{ENV_PREFIX}MEMORY_BUDGET_GB"
+def _budget(env: Mapping[str, str], variable: str, default: int | None) -> int | None:
+    name = f"{ENV_PREFIX}{variable}"
     raw = env.get(name, "").strip()
     if not raw:
-        return Settings.memory_budget_bytes
+        return default
     if raw.lower() in ("0", "none", "off"):
         return None
     try:
