@@ -116,7 +116,8 @@ def build(settings: Settings, page: Page) -> None:
         return [column[0] for column in columns]
 
     batched = settings.sentiment_batch > 1
-    checked = gr.on([button.click, text.submit], check, inputs=[text], queue=False, api_visibility="private")
+    # Queued, with no limit: Gradio 6.31 shows no toast for a gr.Error raised in an event with queue=False.
+    checked = gr.on([button.click, text.submit], check, inputs=[text], concurrency_limit=None, api_visibility="private")
     checked.success(
         classify if batched else classify_one,
         inputs=[text],

@@ -1,0 +1,304 @@
+"""The app in a real browser: Playwright drives Debian's headless Chromium against the app launched here.
+
+Each check is what a visitor would look at: the example fills the input, the answer appears, the
+heatmap is drawn, the explorer's controls redraw it, and typed HTML stays text. Screenshots of every
+tab go to test-artifacts/ (or $PLAYGROUND_TEST_ARTIFACTS).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Dialog, Locator, Page, expect, sync_playwright
+
+from tests.browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    ERROR_MS,
+    MODEL_MS,
+    UI_MS,
+    VIEWPORT,
+    block,
+    choose,
+    error_toast,
+    expect_heatmap,
+    expect_sentence,
+    open_tab,
+    screenshot_after,
+    wait_for_answer,
+)
+
+PAYLOAD = "<img src=x onerror=alert(1)> <script>alert(2)</script> <svg onload=alert(3)>"
+# What the payload would leave in the page if the browser had parsed it as markup.
+INJECTED = "img[src='x'], [onerror], [onload], script:has-text('alert(')"
+
+
+@dataclass(frozen=True)
+class Tab:
+    """One tab, as a visitor meets it: its example, input, run button, answer and attention plots."""
+
+    name: str
+    example: str | re.Pattern[str]  # the example button's accessible name
+    input: str  # the textbox the example fills…
+    filled: str  # …with this text
+    run: str
+    plots: tuple[str, ...]  # elem_id of each explorer's main plot
+    answer: Callable[[Locator], None]  # expects the tab's text result inside the tab's panel
+
+
+def sentiment_answer(panel: Locator) -> None:
+    predictions = panel.get_by_role("grid", name="Predictions")
+    label = predictions.get_by_role("gridcell", name=re.compile(r"^(POSITIVE|NEGATIVE)$"))
+    expect(label, "The Predictions table shows no POSITIVE or NEGATIVE label").to_have_count(1, timeout=UI_MS)
+
+
+def zero_shot_answer(panel: Locator) -> None:
+    raw = block(panel, "Raw output, as transformers' zero-shot-classification pipeline returns it")
+    for label in ("education", "politics", "business"):
+        expect(raw, f"The raw output does not rank the label '{label}'").to_contain_text(label, timeout=UI_MS)
+
+
+def generation_answer(panel: Locator) -> None:
+    written = panel.get_by_role("textbox", name="Generated text", exact=True)
+    continued = re.compile(r"^So today, I just feel like.+", re.DOTALL)
+    expect(written, "Generated text does not continue the prompt").to_have_value(continued, timeout=UI_MS)
+
+
+def translation_answer(panel: Locator) -> None:
+    translation = panel.get_by_role("textbox", name="Translation", exact=True)
+    expect(translation, "The Translation box stayed empty").to_have_value(re.compile(r"\S"), timeout=UI_MS)
+
+
+def attention_answer(panel: Locator) -> None:
+    raw = block(panel, "Tokens, layers and heads")
+    expect(raw, "The raw output lists no tokens").to_contain_text('"tokens"', timeout=UI_MS)
+    expect(raw, "The raw output lacks the [CLS] token").to_contain_text("[CLS]", timeout=UI_MS)
+
+
+SENTIMENT = Tab(
+    name="Sentiment",
+    example="I'm so hungry man.",
+    input="Texts, one per line",
+    filled="I'm so hungry man.",
+    run="Classify",
+    plots=("sentiment-attention",),
+    answer=sentiment_answer,
+)
+ZERO_SHOT = Tab(
+    name="Zero-shot classification",
+    example=re.compile(r"^History isn't really a fun class → education"),  # Gradio cuts long example labels
+    input="Text",
+    filled="History isn't really a fun class",
+    run="Classify",
+    plots=("zero-shot-attention",),
+    answer=zero_shot_answer,
+)
+GENERATION = Tab(
+    name="Text generation",
+    example="So today, I just feel like",
+    input="Prompt",
+    filled="So today, I just feel like",
+    run="Generate",
+    plots=("generate-attention",),
+    answer=generation_answer,
+)
+TRANSLATION = Tab(
+    name="Translation",
+    example="You like this house → French",
+    input="English text",
+    filled="You like this house",
+    run="Translate",
+    plots=("translate-cross-attention", "translate-encoder-attention"),
+    answer=translation_answer,
+)
+ATTENTION = Tab(
+    name="Attention heatmap",
+    example="The animal didn't cross the street because it was too tired",
+    input="Text",
+    filled="The animal didn't cross the street because it was too tired",
+    run="Show attention",
+    plots=("attention-view",),
+    answer=attention_answer,
+)
+TABS = (SENTIMENT, ZERO_SHOT, GENERATION, TRANSLATION, ATTENTION)
+
+
+def run_example(panel: Locator, tab: Tab) -> None:
+    panel.get_by_role("button", name=tab.example, exact=True).click()
+    textbox = panel.get_by_role("textbox", name=tab.input, exact=True)
+    # The example fills the input asynchronously: running before that would send an empty text.
+    expect(textbox, f"The example did not fill '{tab.input}'").to_have_value(tab.filled, timeout=UI_MS)
+    panel.get_by_role("button", name=tab.run, exact=True).click()
+
+
+# The browser and the page --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.is_file():
+        pytest.fail(
+            f"{CHROMIUM} is missing: the browser test drives Debian's Chromium. "
+            "Install it with `apt-get install chromium` (tests/install_browser.sh does that).",
+            pytrace=False,
+        )
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def artifacts() -> Path:
+    folder = Path(os.environ.get("PLAYGROUND_TEST_ARTIFACTS", Path(__file__).parent.parent / "test-artifacts"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def context(browser: Browser) -> Iterator[BrowserContext]:
+    """One browser profile for the module; each test opens its own page."""
+    context = browser.new_context(viewport=VIEWPORT)
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def app_page(context: BrowserContext, client) -> Iterator[Page]:
+    """A new visitor on the app's first page: a Gradio session of its own, nothing left from another test."""
+    page = context.new_page()
+    page.set_default_timeout(UI_MS)
+    page.goto(client.src)
+    expect(page.get_by_role("tab", name="Sentiment"), "The app's tabs never appeared").to_be_visible(timeout=MODEL_MS)
+    yield page
+    page.close()
+
+
+@pytest.fixture
+def dialogs(app_page: Page) -> list[str]:
+    """Every alert, confirm or prompt the page opens; each is dismissed so the page goes on."""
+    opened: list[str] = []
+
+    def record(dialog: Dialog) -> None:
+        opened.append(f"{dialog.type}: {dialog.message}")
+        dialog.dismiss()
+
+    app_page.on("dialog", record)
+    return opened
+
+
+# The tests --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("tab", TABS, ids=lambda tab: tab.name)
+def test_each_tab_answers_its_example_with_text_and_a_heatmap(app_page: Page, artifacts: Path, tab: Tab):
+    slug = re.sub(r"\W+", "-", tab.name.lower())
+    with screenshot_after(app_page, artifacts / f"tab-{slug}.png"):
+        panel = open_tab(app_page, tab.name)
+        run_example(panel, tab)
+        # The heatmap comes with the run's last update (generation streams its text first).
+        wait_for_answer(app_page, tab.plots[0])
+        for plot_id in tab.plots:
+            expect_heatmap(app_page, plot_id)
+        tab.answer(panel)
+        expect_sentence(panel, r"attends most to")
+
+
+def test_switching_layer_and_head_redraws_the_heatmap(app_page: Page, artifacts: Path):
+    with screenshot_after(app_page, artifacts / "attention-layer-1-head-2.png"):
+        panel = open_tab(app_page, ATTENTION.name)
+        run_example(panel, ATTENTION)
+        wait_for_answer(app_page, "attention-view")
+        plot = expect_heatmap(app_page, "attention-view")
+        title, cells = plot.locator(".gtitle"), plot.locator(".heatmaplayer image")
+        expect(title, "The first view is not the last layer averaged over heads").to_contain_text(
+            "layer 2, averaged over heads", timeout=UI_MS
+        )
+        last_layer = cells.get_attribute("href")
+
+        choose(app_page, panel, "Layer", "Layer 1")
+        expect(title, "Choosing Layer 1 did not redraw the heatmap").to_contain_text(
+            "layer 1, averaged over heads", timeout=UI_MS
+        )
+        choose(app_page, panel, "Head", "Head 2")
+        expect(title, "Choosing Head 2 did not redraw the heatmap").to_contain_text("layer 1, head 2", timeout=UI_MS)
+        expect(cells, "The heatmap's cells did not change with the layer and head").not_to_have_attribute(
+            "href", last_layer, timeout=UI_MS
+        )
+        expect_sentence(panel, r"in layer 1, head 2\.")
+
+
+def run_payload(page: Page, tab: Tab) -> Locator:
+    """Type the payload, run, hover over the heatmap (its hover label shows tokens); the tab's panel."""
+    plot_id = tab.plots[0]
+    panel = open_tab(page, tab.name)
+    panel.get_by_role("textbox", name=tab.input, exact=True).fill(PAYLOAD)
+    panel.get_by_role("button", name=tab.run, exact=True).click()
+    wait_for_answer(page, plot_id)
+    plot = expect_heatmap(page, plot_id)
+    plot.locator(".nsewdrag").first.hover()
+    expect(plot.locator(".hoverlayer .hovertext"), "Hovering over the heatmap shows no label").to_contain_text(
+        "query", timeout=UI_MS
+    )
+    # Tick labels are the tokens: the payload's pieces must show as characters, not be parsed away.
+    ticks = plot.locator(".ytick text")
+    for character in "<>":
+        expect(ticks.filter(has_text=character).first, f"No token label shows '{character}'").to_be_attached()
+    return panel
+
+
+def expect_nothing_ran(page: Page, dialogs: list[str]) -> None:
+    page.evaluate("() => new Promise(done => requestAnimationFrame(() => setTimeout(done, 0)))")
+    assert not dialogs, f"The typed payload ran as script and opened: {dialogs}"
+    expect(page.locator(INJECTED), "The typed payload became page elements").to_have_count(0)
+
+
+def test_typed_html_stays_text_in_sentiment(app_page: Page, dialogs: list[str], artifacts: Path):
+    with screenshot_after(app_page, artifacts / "payload-sentiment.png"):
+        panel = run_payload(app_page, SENTIMENT)
+        cell = panel.get_by_role("grid", name="Predictions").get_by_role("gridcell", name=PAYLOAD, exact=True)
+        expect(cell, "The Predictions table does not show the typed text as text").to_be_visible(timeout=UI_MS)
+        expect_nothing_ran(app_page, dialogs)
+
+
+def test_typed_html_stays_text_in_attention_heatmap(app_page: Page, dialogs: list[str], artifacts: Path):
+    with screenshot_after(app_page, artifacts / "payload-attention-heatmap.png"):
+        panel = run_payload(app_page, ATTENTION)
+        raw = block(panel, "Tokens, layers and heads")
+        expect(raw, "The raw output does not list the '<' token as text").to_contain_text('"<"', timeout=UI_MS)
+        expect_nothing_ran(app_page, dialogs)
+
+
+def test_an_error_quoting_typed_html_shows_it_as_text(app_page: Page, dialogs: list[str], artifacts: Path):
+    """Gradio renders an error toast as HTML, and this error quotes the visitor's hypothesis template."""
+    with screenshot_after(app_page, artifacts / "payload-error-toast.png"):
+        panel = open_tab(app_page, ZERO_SHOT.name)
+        panel.get_by_role("textbox", name="Text", exact=True).fill("I love food so much.")
+        panel.get_by_role("textbox", name="Candidate labels, comma-separated", exact=True).fill("food, sports")
+        panel.get_by_role("textbox", name="Hypothesis template ({} is the label)", exact=True).fill(PAYLOAD)
+        panel.get_by_role("button", name=ZERO_SHOT.run, exact=True).click()
+        expect(error_toast(app_page), "The error toast does not quote the typed template as text").to_contain_text(
+            PAYLOAD, timeout=ERROR_MS
+        )
+        expect_nothing_ran(app_page, dialogs)
+
+
+def expect_empty_input_error(page: Page, tab: Tab) -> None:
+    """Run the tab with nothing typed: an error toast must say what to type; it is closed afterwards."""
+    panel = open_tab(page, tab.name)
+    panel.get_by_role("button", name=tab.run, exact=True).click()
+    expect(error_toast(page), f"Running '{tab.name}' with nothing typed shows no error").to_contain_text(
+        re.compile(r"is empty: please type"), timeout=ERROR_MS
+    )
+    page.get_by_test_id("toast-close").click()
+    expect(error_toast(page), "The error toast did not close").to_have_count(0, timeout=UI_MS)
+
+
+def test_running_an_empty_input_says_what_to_type(app_page: Page):
+    for tab in TABS:
+        expect_empty_input_error(app_page, tab)
