@@ -27,7 +27,7 @@ def test_the_least_recently_used_runs_give_way_past_the_budget():
     store.get(first)  # the visitor of the first run is still exploring it
     third = store.put([run(100)])
     assert store.held_bytes == 800
-    with pytest.raises(InputError, match="no longer kept on the server.*Run the model again"):
+    with pytest.raises(InputError, match=r"no longer kept on the server.*Run the model again"):
         store.get(second)
     assert store.get(first) and store.get(third)
 
@@ -69,7 +69,7 @@ def test_a_visitor_whose_run_was_dropped_is_asked_to_run_again(tiny_models, brok
         second = Client(first.src, verbose=False)
         first.predict(text="The animal didn't cross the street", api_name="/attention")
         second.predict(text="I am a student", api_name="/attention")
-        with pytest.raises(Exception, match="no longer kept on the server.*Run the model again"):
+        with pytest.raises(Exception, match=r"no longer kept on the server.*Run the model again"):
             first.predict(layer=1, api_name="/attention_view")
         assert second.predict(layer=1, api_name="/attention_view")  # the latest run is kept
         first.predict(text="The animal didn't cross the street", api_name="/attention")
