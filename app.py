@@ -29,7 +29,8 @@ they attend to (keys). The default view is the last layer, averaged over its hea
 def build_demo(settings: Settings | None = None) -> gr.Blocks:
     """The tabbed app; `settings` defaults to the environment's."""
     settings = settings or Settings.from_env()
-    with gr.Blocks(title=TITLE) as demo:
+    # delete_cache: every hour, drop files Gradio cached for visitors (exports) over an hour old.
+    with gr.Blocks(title=TITLE, delete_cache=(3600, 3600)) as demo:
         gr.Markdown(INTRO)
         page = Page.build(settings)
         with gr.Tab("Sentiment"):

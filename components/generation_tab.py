@@ -71,13 +71,13 @@ def build(settings: Settings, page: Page) -> None:
     ):
         options = inputs.check_options(
             inputs.GenerationOptions(
-                max_new_tokens=int(max_new_tokens),
+                max_new_tokens=inputs.whole_number(max_new_tokens, "max_new_tokens"),
                 do_sample=bool(do_sample),
-                temperature=float(temperature),
-                top_p=float(top_p),
-                top_k=int(top_k),
-                seed=int(seed or 0),
-                num_sequences=int(num_sequences),
+                temperature=inputs.real_number(temperature, "temperature"),
+                top_p=inputs.real_number(top_p, "top_p"),
+                top_k=inputs.whole_number(top_k, "top_k"),
+                seed=inputs.whole_number(seed or 0, "seed"),
+                num_sequences=inputs.whole_number(num_sequences, "the number of sequences"),
             ),
             max_new_tokens=limits.max_new_tokens,
             max_sequences=limits.max_sequences,

@@ -69,7 +69,9 @@ def build(settings: Settings, page: Page) -> None:
             clean_text(text, max_chars=limits.max_input_chars),
             target_language,
             models=settings.translation_models,
-            num_beams=inputs.check_beams(int(num_beams), max_beams=limits.max_beams),
+            num_beams=inputs.check_beams(
+                inputs.whole_number(num_beams, "the number of beams"), max_beams=limits.max_beams
+            ),
             max_new_tokens=limits.max_translation_tokens,
             precision=page.precision(view.get("fast")),
             max_tokens=limits.max_tokens,

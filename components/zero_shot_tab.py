@@ -66,10 +66,10 @@ def build(settings: Settings, page: Page) -> None:
 
         result = zero_shot.classify(
             clean_text(text, max_chars=limits.max_input_chars),
-            inputs.parse_labels(labels, max_labels=limits.max_labels),
+            inputs.parse_labels(labels, max_labels=limits.max_labels, max_chars=limits.max_label_chars),
             model=settings.zero_shot_model,
             multi_label=bool(multi_label),
-            hypothesis_template=inputs.check_template(hypothesis_template),
+            hypothesis_template=inputs.check_template(hypothesis_template, max_chars=limits.max_template_chars),
             precision=page.precision(view.get("fast")),
             max_tokens=limits.max_tokens,
             max_attention_bytes=limits.max_attention_bytes,

@@ -55,6 +55,8 @@ class Limits:
     max_attention_bytes: int = 10**9
     max_texts: int = 16
     max_labels: int = 20
+    max_label_chars: int = 100
+    max_template_chars: int = 200
     max_new_tokens: int = 256
     max_sequences: int = 4
     max_translation_tokens: int = 256

@@ -6,10 +6,32 @@ every check raises an InputError that names what was wrong and what is allowed.
 
 from __future__ import annotations
 
+import math
+import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from services.errors import InputError
+from services.text import shorten, usable
+
+# Numbers ---------------------------------------------------------------------------------------
+
+
+def real_number(value: object, name: str) -> float:
+    """A setting's value (a slider's float, or whatever an API client sent) as a finite float."""
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        raise InputError(f"{name} must be a number, not '{shorten(value)}'.") from None
+    if not math.isfinite(number):
+        raise InputError(f"{name} must be a finite number, not {number}.")
+    return number
+
+
+def whole_number(value: object, name: str) -> int:
+    """A setting's value as an int (a slider sends 40.0 for 40)."""
+    return int(real_number(value, name))
+
 
 # Generation ------------------------------------------------------------------------------------
 
@@ -54,27 +76,40 @@ def check_options(options: GenerationOptions, *, max_new_tokens: int, max_sequen
 DEFAULT_TEMPLATE = "This example is {}."
 
 
-def parse_labels(labels: str | Sequence[str], *, max_labels: int) -> list[str]:
+def parse_labels(labels: str | Sequence[str] | None, *, max_labels: int, max_chars: int = 100) -> list[str]:
     """Comma-separated (or listed) labels, stripped and without duplicates, in the order given."""
-    items = labels.split(",") if isinstance(labels, str) else list(labels)
-    unique = list(dict.fromkeys(label.strip() for label in items if label and label.strip()))
+    labels = labels or ""
+    if isinstance(labels, str) and len(labels) > max_labels * (max_chars + 2):
+        raise InputError(f"The labels are {len(labels):,} characters long: give at most {max_labels} short labels.")
+    items = labels.split(",") if isinstance(labels, str) else [str(label) for label in labels]
+    unique = list(dict.fromkeys(usable(label).strip() for label in items))
+    unique = [label for label in unique if label]
     if not unique:
         raise InputError("Please give at least one candidate label, e.g. 'education, politics, business'.")
     if len(unique) > max_labels:
         raise InputError(f"{len(unique)} labels were given; at most {max_labels} are allowed.")
+    for label in unique:
+        if len(label) > max_chars:
+            raise InputError(
+                f"The label '{shorten(label)}' is {len(label):,} characters long; a label may have at most {max_chars}."
+            )
     return unique
 
 
-def check_template(template: str | None) -> str:
-    """A hypothesis template with exactly one `{}` where the label goes (other braces doubled: `{{`)."""
-    template = (template or "").strip() or DEFAULT_TEMPLATE
+def check_template(template: str | None, *, max_chars: int = 200) -> str:
+    """A hypothesis template with exactly one plain `{}` where the label goes (other braces doubled:
+    `{{`). No field names, conversions or format specs: `{:>999999999}` would fill memory."""
+    template = usable(template if isinstance(template, str) else "").strip() or DEFAULT_TEMPLATE
+    if len(template) > max_chars:
+        raise InputError(f"The hypothesis template is {len(template):,} characters long; the limit is {max_chars}.")
     try:
-        filled = template.format("X")
-    except (IndexError, KeyError, ValueError):  # "{label}", "{0}{1}", a lone "{"...
-        filled = None
-    if filled is None or filled == template or template.format("Y") == filled:
+        fields = [parts[1:] for parts in string.Formatter().parse(template) if parts[1] is not None]
+    except ValueError:  # a lone "{" or "}"
+        fields = None
+    if fields != [("", "", None)]:
         raise InputError(
-            f"The hypothesis template '{template}' needs one '{{}}' where the label goes, e.g. '{DEFAULT_TEMPLATE}'."
+            f"The hypothesis template '{shorten(template, 80)}' needs one '{{}}' where the label goes, "
+            f"e.g. '{DEFAULT_TEMPLATE}'."
         )
     return template
 
@@ -83,9 +118,10 @@ def check_template(template: str | None) -> str:
 
 
 def model_for(target_language: str, models: Mapping[str, str]) -> str:
-    if target_language not in models:
+    if not isinstance(target_language, str) or target_language not in models:
         raise InputError(
-            f"'{target_language}' is not a language this app translates to; choose one of: {', '.join(models)}."
+            f"'{shorten(target_language)}' is not a language this app translates to; "
+            f"choose one of: {', '.join(models)}."
         )
     return models[target_language]
 

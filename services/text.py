@@ -8,16 +8,28 @@ from services.errors import InputError
 
 
 def clean_text(text: str | None, *, what: str = "text", max_chars: int) -> str:
-    """The text with control characters removed and outer whitespace stripped.
+    """The text with control characters and lone surrogates removed, and outer whitespace stripped.
 
     Raises InputError when nothing is left, or when it is longer than `max_chars`.
     """
-    text = "".join(ch for ch in (text or "") if ch in "\n\t" or unicodedata.category(ch) != "Cc").strip()
+    text = usable(text or "").strip()
     if not text:
         raise InputError(f"The {what} is empty: please type some {what}.")
     if len(text) > max_chars:
         raise InputError(f"The {what} is {len(text):,} characters long; the limit is {max_chars:,}. Please shorten it.")
     return text
+
+
+def usable(text: str) -> str:
+    """`text` without control characters (newline and tab kept) and lone surrogates: a tokenizer
+    cannot encode a lone surrogate, and control characters only confuse the plots."""
+    return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cs"))
+
+
+def shorten(value: object, limit: int = 40) -> str:
+    """A visitor's value, cut for quoting in a message."""
+    text = str(value)
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def split_lines(text: str | None, *, max_items: int, max_chars: int, what: str = "text") -> list[str]:

@@ -23,6 +23,7 @@ from services.encoding import encode, token_limit
 from services.errors import InputError
 from services.inputs import DEFAULT_TEMPLATE, check_template, parse_labels  # noqa: F401  (part of this task's API)
 from services.models import MODELS, ProgressCallback
+from services.text import shorten
 
 
 @dataclass(frozen=True)
@@ -120,10 +121,9 @@ def _check_room(loaded, hypotheses: Sequence[str], labels: Sequence[str], limit:
     lengths = loaded.tokenizer(list(hypotheses), add_special_tokens=False, verbose=False)["input_ids"]
     for label, ids in zip(labels, lengths, strict=True):
         if len(ids) + specials >= limit:
-            shown = label if len(label) <= 40 else label[:40] + "…"
             raise InputError(
-                f"The label '{shown}' is too long: in the hypothesis it takes {len(ids)} tokens, and each "
-                f"premise + hypothesis pair may have at most {limit}. Use a shorter label or template."
+                f"The hypothesis for the label '{shorten(label)}' is too long: it takes {len(ids)} tokens, and "
+                f"each premise + hypothesis pair may have at most {limit}. Use a shorter label or template."
             )
 
 

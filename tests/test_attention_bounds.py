@@ -108,7 +108,8 @@ def test_every_service_cuts_its_input_to_max_tokens(tiny_models):
 
 def test_a_label_too_long_to_leave_room_for_the_premise_says_so(tiny_models):
     label = "world cup football " * 10
-    with pytest.raises(InputError, match=r"The label 'world cup football.*' is too long.*at most 24"):
+    too_long = r"The hypothesis for the label 'world cup football.*' is too long.*at most 24"
+    with pytest.raises(InputError, match=too_long):
         zero_shot.classify("x", ["food", label], model=str(tiny_models["zero_shot"]), max_tokens=24)
 
 

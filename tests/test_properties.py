@@ -9,7 +9,7 @@ import json
 import unicodedata
 
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from components.attention_plots import attention_heatmap, focus_bars
@@ -19,11 +19,13 @@ from services.inputs import check_template, parse_labels
 from services.text import clean_text, split_lines
 from tests.figures import figure_dict, heatmap_matrices
 
-# Every code point, control characters, NUL, right-to-left marks, combining marks (zalgo) and emoji included.
-ANY_TEXT = st.text(st.characters(codec="utf-8"), max_size=300)
+# Every code point: control characters, NUL, right-to-left marks, combining marks (zalgo), emoji, and
+# lone surrogates (which JSON can carry, and no tokenizer can encode).
+ANY_TEXT = st.text(st.characters(exclude_categories=()), max_size=300)
 
 
 @given(ANY_TEXT)
+@example("\ud800 x")
 def test_clean_text_keeps_no_control_characters_or_says_why(text):
     try:
         cleaned = clean_text(text, max_chars=200)
@@ -31,7 +33,8 @@ def test_clean_text_keeps_no_control_characters_or_says_why(text):
         assert "empty" in str(error) or "limit is 200" in str(error)
         return
     assert cleaned and cleaned == cleaned.strip() and len(cleaned) <= 200
-    assert all(ch in "\n\t" or unicodedata.category(ch) != "Cc" for ch in cleaned)
+    assert all(ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cs") for ch in cleaned)
+    cleaned.encode("utf-8")  # what a tokenizer needs
 
 
 @given(ANY_TEXT)
@@ -45,27 +48,35 @@ def test_split_lines_gives_non_empty_stripped_lines_within_the_cap(text):
 
 
 @given(st.one_of(ANY_TEXT, st.lists(ANY_TEXT, max_size=30)))
+@example("a, \udfff b")
 def test_labels_are_unique_stripped_and_capped_or_rejected_with_a_reason(labels):
     try:
-        parsed = parse_labels(labels, max_labels=20)
+        parsed = parse_labels(labels, max_labels=20, max_chars=50)
     except InputError as error:
-        assert "at least one candidate label" in str(error) or "at most 20" in str(error)
+        reasons = ("at least one candidate label", "at most 20", "at most 50", "give at most 20 short labels")
+        assert any(reason in str(error) for reason in reasons), str(error)
         return
     assert 1 <= len(parsed) <= 20 and len(set(parsed)) == len(parsed)
-    assert all(label and label == label.strip() for label in parsed)
+    assert all(label and label == label.strip() and len(label) <= 50 for label in parsed)
+    assert all(label.encode("utf-8") for label in parsed)
 
 
 @given(ANY_TEXT)
+@example("{:>999999999}")
+@example("It is {0.real}{}")
 def test_a_template_either_places_the_label_or_says_how(template):
     try:
-        checked = check_template(template)
+        checked = check_template(template, max_chars=200)
     except InputError as error:
-        assert "needs one '{}'" in str(error)
+        assert "needs one '{}'" in str(error) or "the limit is 200" in str(error)
         return
-    assert checked.format("LABEL") != checked and "LABEL" in checked.format("LABEL")
+    filled = checked.format("LABEL")
+    assert "LABEL" in filled and len(filled) <= len(checked) + len("LABEL")  # no padding, no field lookups
+    filled.encode("utf-8")
 
 
-TOKENS = st.lists(ANY_TEXT, min_size=1, max_size=12)
+# Tokens come from a tokenizer's vocabulary: any valid Unicode, but never a lone surrogate.
+TOKENS = st.lists(st.text(st.characters(codec="utf-8"), max_size=300), min_size=1, max_size=12)
 
 
 @settings(max_examples=40, deadline=None)

@@ -1,0 +1,103 @@
+"""Inputs a browser would never send but an API client can: each gets a message that names the setting
+and what is allowed, and none takes the server's memory. Found by red-teaming the launched app."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import httpx
+import pytest
+
+from services.errors import InputError
+from services.inputs import check_template, model_for, parse_labels, real_number, whole_number
+from services.text import clean_text
+
+ZERO_SHOT = {"text": "Hi", "labels": "a, b", "api_name": "/zero_shot"}
+GENERATE = {"prompt": "So today", "max_new_tokens": 4, "api_name": "/generate"}
+
+
+@pytest.mark.parametrize("template", ["{:>999999999}", "{0.real}", "{0[x]}", "{!r}", "{0}", "{label}", "{}{}"])
+def test_a_template_with_anything_but_a_plain_placeholder_is_refused(template):
+    with pytest.raises(InputError, match=r"needs one '\{\}' where the label goes"):
+        check_template(template)
+
+
+def test_templates_and_labels_have_length_limits():
+    assert check_template("Is it {}? {{Braces}} stay.") == "Is it {}? {{Braces}} stay."
+    with pytest.raises(InputError, match="201 characters long; the limit is 200"):
+        check_template("x" * 198 + "{}.", max_chars=200)
+    with pytest.raises(InputError, match="101 characters long; a label may have at most 100"):
+        parse_labels("food, " + "y" * 101, max_labels=20, max_chars=100)
+    with pytest.raises(InputError, match="give at most 20 short labels"):
+        parse_labels("z" * 10**6, max_labels=20, max_chars=100)
+    with pytest.raises(InputError, match="at least one candidate label"):
+        parse_labels(None, max_labels=20)
+
+
+def test_lone_surrogates_are_dropped_like_control_characters():
+    assert clean_text("\ud800 I love food \udfff", max_chars=100) == "I love food"
+    assert parse_labels("food, \ud800sports", max_labels=5) == ["food", "sports"]
+
+
+@pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf, "x", None, [1]])
+def test_a_setting_that_is_not_a_finite_number_is_named(value):
+    with pytest.raises(InputError, match=r"^max_new_tokens must be a (finite )?number"):
+        whole_number(value, "max_new_tokens")
+    assert whole_number(40.0, "max_new_tokens") == 40 and real_number("0.5", "top_p") == 0.5
+
+
+def test_a_language_that_is_not_a_name_is_refused():
+    with pytest.raises(InputError, match=r"'\['French'\]' is not a language this app translates to"):
+        model_for(["French"], {"French": "x"})  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        (ZERO_SHOT | {"hypothesis_template": "{:>999999999}"}, "needs one '{}'"),
+        (ZERO_SHOT | {"labels": "food, " + "y" * 200}, "a label may have at most 100"),
+        (GENERATE | {"max_new_tokens": math.nan}, "max_new_tokens must be a finite number"),
+        (GENERATE | {"top_p": math.nan}, "top_p must be a finite number"),
+        ({"text": "hi", "target_language": "French", "num_beams": math.nan, "api_name": "/translate"}, "beams"),
+    ],
+)
+def test_the_app_names_the_bad_setting(client, kwargs, message):
+    event, data = raw_call(client, **kwargs)
+    assert event == "error" and message in data, data
+    assert client.predict(text="I love food", api_name="/sentiment")[3]  # and goes on answering
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"api_name": "/sentiment"},
+        {"labels": "animals, streets", "api_name": "/zero_shot"},
+        {"max_new_tokens": 2, "api_name": "/generate"},
+        {"target_language": "French", "api_name": "/translate"},
+        {"api_name": "/attention"},
+    ],
+)
+def test_text_with_lone_surrogates_gets_an_answer(client, kwargs):
+    text = "\ud800 The animal didn't cross the street \udfff"
+    event, data = raw_call(client, **{"prompt" if kwargs["api_name"] == "/generate" else "text": text} | kwargs)
+    assert event == "complete", data
+
+
+def raw_call(client, *, api_name: str, **kwargs) -> tuple[str, str]:
+    """Call an endpoint over Gradio's HTTP API with JSON that gradio_client cannot send (NaN, lone
+    surrogates); returns the final server-sent event and its data."""
+    endpoint = client.view_api(return_format="dict", print_info=False)["named_endpoints"][api_name]
+    data = [kwargs.get(p["parameter_name"], p["parameter_default"]) for p in endpoint["parameters"]]
+    body = json.dumps({"data": data})  # NaN as NaN, surrogates as \\ud800 escapes
+    url = f"{client.src.rstrip('/')}/gradio_api/call{api_name}"
+    headers = {"Content-Type": "application/json"}
+    event_id = httpx.post(url, content=body, headers=headers, timeout=60).json()["event_id"]
+    event = data_line = ""
+    with httpx.stream("GET", f"{url}/{event_id}", timeout=120) as stream:
+        for line in stream.iter_lines():
+            if line.startswith("event:"):
+                event = line.split(":", 1)[1].strip()
+            elif line.startswith("data:"):
+                data_line = line.split(":", 1)[1].strip()
+    return event, data_line
