@@ -31,7 +31,8 @@ SWITCHES_NOTE = """
 word gets), its row the *mean* (how an average piece of it attends); rows still sum to 1.
 A piece joins the word before it unless it starts one: in BERT's WordPiece a piece starting with `##`
 continues a word; in byte-level BPE and SentencePiece a new word starts with `Ġ` or `▁`.
-**Hide special tokens** drops `[CLS]`, `[SEP]`, `</s>`, `<s>`… and renormalises each row to sum to 1.
+**Hide special tokens** drops `[CLS]`, `[SEP]`, `</s>`, `<s>`… and renormalises each row to sum to 1;
+a special token in focus gives way to the nearest token still shown.
 Many heads park attention on those tokens when they have nothing useful to attend to: a resting place
 (an "attention sink"), not meaning. Colours use Viridis, a scale safe for colour-blind viewers.
 """
@@ -52,6 +53,7 @@ class AttentionExplorer:
         """`prefix` names this explorer's controls apart when a tab has two (e.g. "encoder_")."""
         self.api_name = api_name
         self.prefix = prefix
+        self.item_label = item_label
         elem_id = api_name.replace("_", "-")
         self.presenter = presenter
         # The session holds the key of its run; the arrays stay in the server's bounded store.
@@ -129,8 +131,10 @@ class AttentionExplorer:
         view = self._unprefixed(view)
         runs = list(runs)
         names = list(names) if names else [run.title for run in runs]
-        item = ed.as_int(view.get("item"), 0)
-        item = item if 0 <= item < len(runs) else 0
+        try:
+            item = ed.item_index(view.get("item"), len(runs), label=self.item_label)
+        except InputError:  # left over from a run with more inputs: start this one from its first
+            item = 0
         maps = runs[item]
         settings = ed.settings_from(view)
         try:
@@ -184,15 +188,20 @@ class AttentionExplorer:
         figure = ed.summary_figure(maps, style=style_for(bool(view.get("presenter"))))
         return plot_payload(figure, filename=f"{self.api_name}_heads")
 
+    def _current(self, key: str | None, view: dict[str, Any]) -> AttentionMaps:
+        """The run in view, from the key the session holds."""
+        runs = RUNS.get(key)
+        return runs[ed.item_index(view.get("item"), len(runs), label=self.item_label)]
+
     def _wire(self, export: gr.Button, summaries: gr.Accordion) -> None:
         def open_summaries(key, **view):
             view = self._unprefixed(view) | {"head_summaries": True}
-            return [True, self._summary(_current(key, view), view) if key else gr.skip()]
+            return [True, self._summary(self._current(key, view), view) if key else gr.skip()]
 
         def redrawn(key, view: dict[str, Any], *, whole_run: bool = False, **overrides: Any) -> list[Any]:
             """The view's values (and with `whole_run`, the run's panels too) for the stored run."""
             view = self._unprefixed(view)
-            maps = _current(key, view)
+            maps = self._current(key, view)
             drawing = ed.draw(maps, ed.settings_from(view, **overrides))
             return [*self._view_values(maps, drawing), *(self._run_values(maps, view) if whole_run else [])]
 
@@ -204,7 +213,7 @@ class AttentionExplorer:
 
         def move_step(key, **view):
             mine = self._unprefixed(view)
-            return redrawn(key, view, focus=ed.step_focus(_current(key, mine), mine.get("step")))
+            return redrawn(key, view, focus=ed.step_focus(self._current(key, mine), mine.get("step")))
 
         def restyle(key, **view):
             """Presenter mode switched: redraw every figure of a run, or nothing before the first run."""
@@ -214,9 +223,9 @@ class AttentionExplorer:
 
         def export_files(key, **view):
             view = self._unprefixed(view)
-            settings = ed.settings_from(view)
-            drawing = ed.draw(_current(key, view), settings)
-            info = {"title": _current(key, view).title, "layer": drawing.layer, "head": drawing.head}
+            maps, settings = self._current(key, view), ed.settings_from(view)
+            drawing = ed.draw(maps, settings)
+            info = {"title": maps.title, "layer": drawing.layer, "head": drawing.head}
             info |= {"view": settings.view, "merge_words": settings.merge_words, "hide_special": settings.hide_special}
             stem = f"{self.api_name}_layer{drawing.layer}"
             paths = write_exports(
@@ -226,7 +235,9 @@ class AttentionExplorer:
 
         controls = [self.view.input, self.layer.input, self.head.input, self.focus.input]
         controls += [self.merge_words.input, self.hide_special.input]
-        common = {"inputs": [self.run_key], "inputs_kwargs": self.kwargs}
+        # Unprocessed: Gradio's own check of a choice quotes the whole value back and names no control;
+        # `draw` checks every control itself, with a short message.
+        common = {"inputs": [self.run_key], "inputs_kwargs": self.kwargs, "preprocess": False}
         gr.on(controls, user_errors(redraw), outputs=self._view_outputs, api_name=self.api_name, **common)
         self.presenter.input(
             user_errors(restyle),
@@ -251,15 +262,6 @@ class AttentionExplorer:
             **common,
         )
         summaries.collapse(None, outputs=self.head_summaries, js="() => false")
-
-
-def _current(key: str | None, view: dict[str, Any]) -> AttentionMaps:
-    """The run in view, from the key the session holds."""
-    runs = RUNS.get(key)
-    item = ed.as_int(view.get("item"), 0)
-    if not 0 <= item < len(runs):
-        raise InputError(f"Input {item} does not exist; this run has inputs 0 to {len(runs) - 1}.")
-    return runs[item]
 
 
 def _head_choices(heads: int) -> list[tuple[str, str]]:

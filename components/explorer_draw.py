@@ -18,9 +18,10 @@ import plotly.graph_objects as go
 from components.attention_plots import attention_heatmap, focus_bars, head_grid, summary_heatmaps
 from components.plots import Style, style_for, top_tokens_bars
 from services import attention_math as am
-from services.attention_maps import AttentionMaps
+from services.attention_maps import AttentionMaps, blank, echo, whole_number
 from services.errors import InputError
 
+Rows = tuple[tuple[int, ...], ...]  # the token positions behind each shown row
 MAX_CELLS = 150_000  # float32 weights in one figure: about 800 KB once base64-encoded
 VIEWS = {
     "heatmap": "One head, mean or max",
@@ -31,13 +32,16 @@ VIEWS = {
 
 @dataclass(frozen=True)
 class ViewSettings:
-    """What the visitor picked; layer and head count from 1, `focus` is a token position or a word."""
+    """What the visitor picked, as sent: layer, head and step count from 1, `focus` is a token position or a word.
 
-    view: str = "heatmap"
-    layer: int | str | None = None
-    head: int | str | None = "mean"
-    focus: int | str | None = None
-    step: int | None = None
+    `draw` checks them against the run, so an API client's odd values get a message, not a traceback.
+    """
+
+    view: Any = "heatmap"
+    layer: Any = None
+    head: Any = "mean"
+    focus: Any = None
+    step: Any = None
     merge_words: bool = False
     hide_special: bool = False
     presenter: bool = False
@@ -63,33 +67,21 @@ class Drawing:
 
 def draw(maps: AttentionMaps, settings: ViewSettings) -> Drawing:
     """Validate the settings against this run and draw the chosen view, focus and step."""
-    if settings.view not in VIEWS:
-        raise InputError(f"View must be one of {', '.join(VIEWS)}, not {settings.view!r}.")
+    if not isinstance(settings.view, str) or settings.view not in VIEWS:
+        raise InputError(f"View must be one of {', '.join(VIEWS)}, not {echo(settings.view)}.")
     layer = maps.layer_index(settings.layer) + 1
     head = maps.head_choice(settings.head)
     switches = {"merge_words": settings.merge_words, "hide_special": settings.hide_special}
     shaped, matrix = am.layer_view(maps, layer, head, **switches)
     step = _step(maps, settings.step)
     focus = str(maps.steps[step - 1].query) if step is not None and settings.focus is None else settings.focus
-    row = am.resolve_focus(maps, focus, shaped.rows)
+    row, note = _focus_row(maps, focus, shaped)
     positions = shaped.rows[row]
     step = _step_at(maps, positions, step)
     style = style_for(settings.presenter)
     weights = am.focus_row(maps, positions, layer, head, **switches)
     sentence = am.focus_sentence(shaped.row_labels[row], shaped.col_labels, weights, layer=layer, head=head)
-    top = None
-    if step is not None:
-        chosen = maps.steps[step - 1]
-        sentence = f"Step {step} writes '{chosen.token}': {sentence}"
-        if chosen.top is not None:
-            top = top_tokens_bars(
-                chosen.top.tokens,
-                chosen.top.before,
-                chosen.top.after,
-                chosen.top.chosen,
-                title=f"Step {step}: the next-token candidates",
-                style=style,
-            )
+    sentence, top = _step_story(maps, step, sentence, style)
     return Drawing(
         layer=layer,
         head=head,
@@ -109,12 +101,87 @@ def draw(maps: AttentionMaps, settings: ViewSettings) -> Drawing:
             title=f"Where '{shaped.row_labels[row]}' attends: {am.where(layer, head)}",
             style=style,
         ),
-        sentence=sentence,
+        sentence=f"{note} {sentence}" if note else sentence,
         top_figure=top,
     )
 
 
-def step_focus(maps: AttentionMaps, step: int | None) -> str | None:
+def _step_story(maps: AttentionMaps, step: int | None, sentence: str, style: Style) -> tuple[str, go.Figure | None]:
+    """The focus sentence told as decoding step `step`, and that step's next-token candidates."""
+    if step is None:
+        return sentence, None
+    chosen = maps.steps[step - 1]
+    sentence = f"Step {step} writes '{chosen.token}': {sentence}"
+    if chosen.top is None:
+        return sentence, None
+    top = chosen.top
+    title = f"Step {step}: the next-token candidates"
+    return sentence, top_tokens_bars(top.tokens, top.before, top.after, top.chosen, title=title, style=style)
+
+
+def _focus_row(maps: AttentionMaps, focus: Any, shaped: am.Shaped) -> tuple[int, str]:
+    """The row of the query token in focus, and a note when 'Hide special tokens' hides that token.
+
+    A hidden token gives way to its nearest shown row instead of failing: the focus dropdown still
+    holds the old token when the switch is ticked, and a decoder's first step reads from a special token.
+    """
+    if blank(focus):
+        return am.resolve_focus(maps, None, shaped.rows), ""
+    position = _focus_position(maps, str(focus).strip(), shaped.rows)
+    for row, group in enumerate(shaped.rows):
+        if position in group:
+            return row, ""
+    row = _nearest_row(shaped.rows, position)
+    hidden, shown = maps.query.tokens[position], shaped.row_labels[row]
+    return row, (
+        f"'{hidden}' is a special token, hidden by 'Hide special tokens': showing '{shown}' instead; "
+        f"untick it to see '{hidden}'."
+    )
+
+
+def _focus_position(maps: AttentionMaps, text: str, rows: Rows) -> int:
+    """The query position `text` names: a position ("7", "#7"), or a token or word of the input ("it", "[CLS]")."""
+    last = len(maps.query) - 1
+    digits = text.lstrip("#")
+    if digits.isdigit():
+        number = whole_number(digits)
+        if number is None:  # "²" is a digit to isdigit(), not to int(); so are 5,000 digits
+            raise InputError(
+                f"The query token in focus must be a position from 0 to {last} or a token of this input, "
+                f"not {echo(text)}."
+            )
+        if not 0 <= number <= last:
+            raise InputError(f"Token position {echo(number)} does not exist; this input has positions 0 to {last}.")
+        return number
+    try:
+        return rows[am.resolve_focus(maps, text, rows)][0]
+    except InputError:
+        hidden = _special_named(maps, text)
+        if hidden is None:
+            raise InputError(
+                f"{echo(text)} is not a token or word of this input; pick the query token in focus from the list, "
+                f"or give a position from 0 to {last}."
+            ) from None
+        return hidden
+
+
+def _special_named(maps: AttentionMaps, text: str) -> int | None:
+    """The position of the special token written `text` ("[CLS]", "</s>"), if the input has one."""
+    wanted = text.casefold()
+    query = maps.query
+    return next((p for p, token in enumerate(query.tokens) if query.special[p] and token.casefold() == wanted), None)
+
+
+def _nearest_row(rows: Rows, position: int) -> int:
+    """The shown row closest to `position`; on a tie the later one, as the text reads on."""
+
+    def distance(row: int) -> tuple[int, bool]:
+        return min(abs(p - position) for p in rows[row]), rows[row][0] < position
+
+    return min(range(len(rows)), key=distance)
+
+
+def step_focus(maps: AttentionMaps, step: Any) -> str | None:
     """The query position of decoding step `step` (from 1), as a focus value."""
     number = _step(maps, step)
     return None if number is None else str(maps.steps[number - 1].query)
@@ -128,14 +195,18 @@ def _step_at(maps: AttentionMaps, positions, preferred: int | None) -> int | Non
     return here[0] if here else None
 
 
-def _step(maps: AttentionMaps, step: int | None) -> int | None:
+def _step(maps: AttentionMaps, step: Any) -> int | None:
+    """Decoding step `step`, counted from 1: the first when blank, None when the run has no steps."""
     if not maps.steps:
         return None
-    if step is None or step == "":
+    if blank(step):
         return 1
-    number = int(step)
-    if not 1 <= number <= len(maps.steps):
-        raise InputError(f"Step {number} does not exist; this run has steps 1 to {len(maps.steps)}.")
+    last = len(maps.steps)
+    number = whole_number(step)
+    if number is None:
+        raise InputError(f"Decoding step must be a whole number from 1 to {last}, not {echo(step)}.")
+    if not 1 <= number <= last:
+        raise InputError(f"Step {echo(number)} does not exist; this run has steps 1 to {last}.")
     return number
 
 
@@ -214,8 +285,8 @@ def settings_from(view: Mapping[str, Any], **overrides: Any) -> ViewSettings:
         "view": view.get("view") or "heatmap",
         "layer": view.get("layer"),
         "head": view.get("head"),
-        "focus": view.get("focus") if view.get("focus") not in ("", None) else None,
-        "step": as_int(view.get("step"), None),
+        "focus": None if blank(view.get("focus")) else view.get("focus"),
+        "step": None if blank(view.get("step")) else view.get("step"),
         "merge_words": bool(view.get("merge_words")),
         "hide_special": bool(view.get("hide_special")),
         "presenter": bool(view.get("presenter")),
@@ -223,9 +294,13 @@ def settings_from(view: Mapping[str, Any], **overrides: Any) -> ViewSettings:
     return ViewSettings(**(values | overrides))
 
 
-def as_int(value: Any, default: int | None) -> int | None:
-    """`value` as an int, or `default` when it is empty or not a number."""
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return default
+def item_index(value: Any, count: int, *, label: str = "Input") -> int:
+    """Which of a run's `count` inputs to show, from 0; blank means the first. `label` names the control."""
+    if blank(value):
+        return 0
+    number = whole_number(value)
+    if number is None:
+        raise InputError(f"{label} must be a number from 0 to {count - 1}, not {echo(value)}.")
+    if not 0 <= number < count:
+        raise InputError(f"{label} {echo(number)} does not exist; this run has {label.lower()}s 0 to {count - 1}.")
+    return number

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import functools
 import html
+import logging
 
 import gradio as gr
 
-from components.errors import TRUNCATED_NOTE, progress_reporter, user_errors
+from components.errors import TRUNCATED_NOTE, UNEXPECTED, progress_reporter, user_errors
 from components.explorer import AttentionExplorer
 from components.page import Page
 from components.plots import class_probability_bars, short, style_for
 from services.config import Settings
-from services.errors import InputError
+from services.errors import PlaygroundError
 from services.text import split_lines
+
+logger = logging.getLogger(__name__)
 
 INTRO = """
 **Encoder-only model.** DistilBERT reads the whole sentence at once: every token can attend to every
@@ -66,43 +69,57 @@ def build(settings: Settings, page: Page) -> None:
     def lines(text: str) -> list[str]:
         return split_lines(text, max_items=settings.limits.max_texts, max_chars=settings.limits.max_input_chars)
 
+    def failed(error: Exception, *, alone: bool) -> list:
+        """One request's outputs when it failed: its own message, the rest left as they were.
+
+        A request alone in its batch raises instead: a plain error message, as without batching.
+        """
+        if alone:
+            raise error
+        if isinstance(error, PlaygroundError):
+            message = str(error)
+        else:
+            logger.error("Unexpected error in one request of a sentiment batch", exc_info=error)
+            message = UNEXPECTED
+        return [f"**{html.escape(message, quote=False)}**", *[gr.skip()] * (len(outputs) - 1)]
+
+    def predict(texts: list[str], precision: str, progress: gr.Progress) -> list:
+        from services import sentiment  # torch loads with the first request, not at startup
+
+        limits = settings.limits
+        return sentiment.classify(
+            texts,
+            model=settings.sentiment_model,
+            precision=precision,
+            max_tokens=limits.max_tokens,
+            max_attention_bytes=limits.max_attention_bytes,
+            on_load=progress_reporter(progress),
+        )
+
     @user_errors
-    def classify(text: list[str], progress: gr.Progress = gr.Progress(track_tqdm=True), **view: list):
+    def classify(text: list, progress: gr.Progress = gr.Progress(track_tqdm=True), **view: list):
         """Gradio batches concurrent visitors: their lines go through the model in one forward pass."""
         requests = [{name: values[i] for name, values in view.items()} for i in range(len(text))]
-        parsed: list[list[str] | InputError] = []
-        for item in text:
+        alone = len(text) == 1
+        results: dict[int, list] = {}
+        parsed: dict[int, list[str]] = {}
+        for i, item in enumerate(text):
             try:
-                parsed.append(lines(item))
-            except InputError as error:  # one visitor's bad input must not fail the others in the batch
-                if len(text) == 1:
-                    raise  # alone in its batch: a plain error message, as without batching
-                parsed.append(error)
-        results: list[list] = [
-            [f"**{html.escape(str(p), quote=False)}**", *[gr.skip()] * (len(outputs) - 1)]
-            if isinstance(p, InputError)
-            else []
-            for p in parsed
-        ]
+                parsed[i] = lines(None if item is None else str(item))  # as the Textbox's preprocessing would
+            except Exception as error:  # one visitor's bad text must not fail the others
+                results[i] = failed(error, alone=alone)
         by_precision: dict[str, list[int]] = {}
-        for i, item in enumerate(parsed):
-            if not isinstance(item, InputError):
-                by_precision.setdefault(page.precision(requests[i].get("fast")), []).append(i)
+        for i in parsed:
+            by_precision.setdefault(page.precision(requests[i].get("fast")), []).append(i)
         for precision, members in by_precision.items():
-            from services import sentiment  # torch loads with the first request, not at startup
-
-            predictions = sentiment.classify(
-                [line for i in members for line in parsed[i]],
-                model=settings.sentiment_model,
-                precision=precision,
-                max_tokens=settings.limits.max_tokens,
-                max_attention_bytes=settings.limits.max_attention_bytes,
-                on_load=progress_reporter(progress),
-            )
+            predictions = predict([line for i in members for line in parsed[i]], precision, progress)
             for i in members:
                 share, predictions = predictions[: len(parsed[i])], predictions[len(parsed[i]) :]
-                results[i] = outputs_for(share, requests[i])
-        return [list(column) for column in zip(*results, strict=True)]
+                try:
+                    results[i] = outputs_for(share, requests[i])
+                except Exception as error:  # nor one visitor's explorer settings
+                    results[i] = failed(error, alone=alone)
+        return [list(column) for column in zip(*(results[i] for i in range(len(text))), strict=True)]
 
     @user_errors
     def check(text: str) -> None:
@@ -127,4 +144,7 @@ def build(settings: Settings, page: Page) -> None:
         api_name="sentiment",
         batch=batched,
         max_batch_size=settings.sentiment_batch,
+        # Gradio checks a batch's choices together and fails it whole on one visitor's "bogus" view;
+        # unprocessed, each visitor's values reach `classify`, whose explorer checks them one by one.
+        preprocess=False,
     )

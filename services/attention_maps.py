@@ -77,33 +77,28 @@ class AttentionMaps:
     def num_heads(self) -> int:
         return self.weights.shape[1]
 
-    def layer_index(self, layer: int | str | None) -> int:
-        """The 0-based index of `layer`, counted from 1; None means the last layer."""
-        if layer is None or layer == "":
+    def layer_index(self, layer: Any) -> int:
+        """The 0-based index of `layer`, counted from 1; None or blank means the last layer."""
+        if blank(layer):
             return self.num_layers - 1
-        try:
-            number = int(layer)
-        except (TypeError, ValueError):
-            raise InputError(f"Layer must be a number from 1 to {self.num_layers}, not {layer!r}.") from None
+        number = whole_number(layer)
+        if number is None:
+            raise InputError(f"Layer must be a number from 1 to {self.num_layers}, not {echo(layer)}.")
         if not 1 <= number <= self.num_layers:
-            raise InputError(f"Layer {number} does not exist; this model has layers 1 to {self.num_layers}.")
+            raise InputError(f"Layer {echo(number)} does not exist; this model has layers 1 to {self.num_layers}.")
         return number - 1
 
-    def head_choice(self, head: int | str | None) -> str:
-        """`head` as "mean", "max", or a head number from 1 as a string; None means "mean"."""
-        if head is None or head == "":
+    def head_choice(self, head: Any) -> str:
+        """`head` as "mean", "max", or a head number from 1 as a string; None or blank means "mean"."""
+        if blank(head):
             return "mean"
-        text = str(head).strip().lower()
-        if text in HEAD_SUMMARIES:
-            return text
-        try:
-            number = int(text)
-        except ValueError:
-            raise InputError(
-                f"Head must be 'mean', 'max' or a number from 1 to {self.num_heads}, not {head!r}."
-            ) from None
+        if isinstance(head, str) and head.strip().lower() in HEAD_SUMMARIES:
+            return head.strip().lower()
+        number = whole_number(head)
+        if number is None:
+            raise InputError(f"Head must be 'mean', 'max' or a number from 1 to {self.num_heads}, not {echo(head)}.")
         if not 1 <= number <= self.num_heads:
-            raise InputError(f"Head {number} does not exist; this model has heads 1 to {self.num_heads}.")
+            raise InputError(f"Head {echo(number)} does not exist; this model has heads 1 to {self.num_heads}.")
         return str(number)
 
     def matrix(self, layer: int | str | None, head: int | str | None = "mean") -> np.ndarray:
@@ -112,6 +107,37 @@ class AttentionMaps:
 
 
 HEAD_SUMMARIES = ("mean", "max")
+ECHO_CHARS = 40  # of a visitor's value quoted back in a message: a 100 KB value must not come back whole
+
+
+def blank(value: Any) -> bool:
+    """None or an empty string: a control left at its default."""
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def whole_number(value: Any) -> int | None:
+    """`value` as an int: an int, a float with no fraction, or a string of digits; None for anything else.
+
+    NaN, infinities, "2.5", "²" (a digit to str.isdigit, not to int), 5,000-digit strings and
+    true/false are None.
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else None
+    try:
+        return int(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def echo(value: Any) -> str:
+    """A visitor's value as a message quotes it: its repr (which escapes control characters and lone
+    surrogates), cut to ECHO_CHARS characters."""
+    text = value if isinstance(value, str) else repr(value)
+    if len(text) > ECHO_CHARS:
+        text = text[:ECHO_CHARS] + "…"
+    return repr(text) if isinstance(value, str) else text
 
 
 def combine_heads(heads: np.ndarray, head: str) -> np.ndarray:

@@ -1,0 +1,355 @@
+"""The attention explorer facing what a red team sends: a focus hidden by "Hide special tokens",
+numbers Python cannot make ints of, 100 KB values, and one visitor's bad settings in a sentiment batch.
+
+Each case gets the message a visitor would read, or a normal result; never "Something went wrong".
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import threading
+import time
+
+import httpx
+import numpy as np
+import pytest
+from gradio_client.utils import Status
+
+from components import explorer_draw as ed
+from components.errors import UNEXPECTED
+from services.attention_maps import AttentionMaps, Step
+from services.errors import InputError
+from services.models import MODELS
+from services.tokens import TokenAxis
+from tests.helpers import REDRAW_OUTPUTS, explorer_outputs
+
+HIDDEN = "is a special token, hidden by 'Hide special tokens': showing"
+TRANSLATE = {"text": "You like this house", "target_language": "French", "api_name": "/translate"}
+X40 = "x" * 40
+NINES40 = "9" * 40
+
+
+# Synthetic runs: no model --------------------------------------------------------------------------
+
+
+def axis(tokens: list[str], special: set[int]) -> TokenAxis:
+    """Tokens that are each a word of their own; positions in `special` are special tokens."""
+    flags = tuple(i in special for i in range(len(tokens)))
+    positions = tuple(range(len(tokens)))
+    return TokenAxis(tokens=tuple(tokens), ids=positions, special=flags, word_of=positions, words=tuple(tokens))
+
+
+def weights(layers: int, heads: int, queries: int, keys: int) -> np.ndarray:
+    """[layers, heads, queries, keys], rows summing to 1."""
+    raw = np.random.default_rng(0).random((layers, heads, queries, keys)).astype(np.float32)
+    return raw / raw.sum(axis=-1, keepdims=True)
+
+
+@pytest.fixture(scope="module")
+def sentence():
+    """An encoder's self-attention over "[CLS] the cat sat [SEP]": 2 layers x 2 heads."""
+    tokens = axis(["[CLS]", "the", "cat", "sat", "[SEP]"], special={0, 4})
+    return AttentionMaps(title="sentence", query=tokens, key=tokens, weights=weights(2, 2, 5, 5))
+
+
+@pytest.fixture(scope="module")
+def decoder():
+    """A decoder's cross-attention: its first step reads from <pad>, a special token, as Marian's does."""
+    target = axis(["<pad>", "le", "chat", "</s>"], special={0, 3})
+    source = axis(["the", "cat", "</s>"], special={2})
+    steps = (Step(query=0, token="le"), Step(query=1, token="chat"), Step(query=2, token="</s>"))
+    return AttentionMaps(title="cross", query=target, key=source, weights=weights(2, 2, 4, 3), cross=True, steps=steps)
+
+
+# 1. A focus or step on a token that "Hide special tokens" hides --------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("focus", "special", "shown", "position"),
+    [
+        ("0", "[CLS]", "the", "1"),
+        ("#4", "[SEP]", "sat", "3"),
+        ("[cls]", "[CLS]", "the", "1"),
+        ("[SEP]", "[SEP]", "sat", "3"),
+    ],
+)
+def test_a_hidden_special_token_in_focus_gives_way_to_the_nearest_shown_token(
+    sentence, focus, special, shown, position
+):
+    drawing = ed.draw(sentence, ed.ViewSettings(focus=focus, hide_special=True))
+    assert drawing.focus == position
+    assert drawing.sentence.startswith(
+        f"'{special}' is a special token, hidden by 'Hide special tokens': showing '{shown}' instead; "
+        f"untick it to see '{special}'. '{shown}' attends most to"
+    )
+    assert position in dict((value, label) for label, value in drawing.focus_choices)
+
+
+def test_a_special_token_in_focus_stays_in_focus_while_shown(sentence):
+    drawing = ed.draw(sentence, ed.ViewSettings(focus="0"))
+    assert drawing.focus == "0" and drawing.sentence.startswith("'[CLS]' attends most to")
+
+
+def test_a_decoding_step_that_reads_from_a_hidden_token_moves_to_the_next_shown_step(decoder):
+    drawing = ed.draw(decoder, ed.ViewSettings(step=1, hide_special=True))
+    assert (drawing.step, drawing.focus) == (2, "1")
+    assert drawing.sentence.startswith(f"'<pad>' {HIDDEN} 'le' instead; untick it to see '<pad>'. Step 2 writes 'chat'")
+    assert ed.draw(decoder, ed.ViewSettings(step=1)).step == 1  # unticked, step 1 is shown as it is
+    assert ed.draw(decoder, ed.ViewSettings(step=3, hide_special=True)).step == 3
+
+
+# 2 and 3. Numbers int() refuses, and 100 KB values, in every control --------------------------------
+
+SENTENCE_MESSAGES = [
+    ({"layer": math.inf}, "Layer must be a number from 1 to 2, not inf."),
+    ({"layer": -math.inf}, "Layer must be a number from 1 to 2, not -inf."),
+    ({"layer": math.nan}, "Layer must be a number from 1 to 2, not nan."),
+    ({"layer": 1.5}, "Layer must be a number from 1 to 2, not 1.5."),
+    ({"layer": "²"}, "Layer must be a number from 1 to 2, not '²'."),
+    ({"layer": "9" * 5000}, f"Layer must be a number from 1 to 2, not '{NINES40}…'."),
+    ({"layer": "9" * 100}, f"Layer {NINES40}… does not exist; this model has layers 1 to 2."),
+    ({"layer": "x" * 100_000}, f"Layer must be a number from 1 to 2, not '{X40}…'."),
+    ({"head": math.inf}, "Head must be 'mean', 'max' or a number from 1 to 2, not inf."),
+    ({"head": "x" * 100_000}, f"Head must be 'mean', 'max' or a number from 1 to 2, not '{X40}…'."),
+    ({"head": "9" * 100}, f"Head {NINES40}… does not exist; this model has heads 1 to 2."),
+    (
+        {"focus": "²"},
+        "The query token in focus must be a position from 0 to 4 or a token of this input, not '²'.",
+    ),
+    (
+        {"focus": "9" * 5000},
+        f"The query token in focus must be a position from 0 to 4 or a token of this input, not '{NINES40}…'.",
+    ),
+    ({"focus": "7"}, "Token position 7 does not exist; this input has positions 0 to 4."),
+    (
+        {"focus": "x" * 100_000},
+        f"'{X40}…' is not a token or word of this input; pick the query token in focus from the list, "
+        "or give a position from 0 to 4.",
+    ),
+    ({"view": "x" * 100_000}, f"View must be one of heatmap, heads, model, not '{X40}…'."),
+    ({"view": ["heatmap"]}, "View must be one of heatmap, heads, model, not ['heatmap']."),
+]
+
+
+@pytest.mark.parametrize(("setting", "message"), SENTENCE_MESSAGES, ids=lambda value: str(value)[:30])
+def test_every_control_turns_any_value_into_a_short_message_naming_it(sentence, setting, message):
+    with pytest.raises(InputError) as raised:
+        ed.draw(sentence, ed.ViewSettings(**setting))
+    assert str(raised.value) == message
+
+
+@pytest.mark.parametrize(
+    ("step", "message"),
+    [
+        (math.nan, "Decoding step must be a whole number from 1 to 3, not nan."),
+        (math.inf, "Decoding step must be a whole number from 1 to 3, not inf."),
+        (1.5, "Decoding step must be a whole number from 1 to 3, not 1.5."),
+        ("²", "Decoding step must be a whole number from 1 to 3, not '²'."),
+        ("9" * 100, f"Step {NINES40}… does not exist; this run has steps 1 to 3."),
+    ],
+)
+def test_a_decoding_step_that_is_not_a_whole_number_gets_a_message(decoder, step, message):
+    with pytest.raises(InputError) as raised:
+        ed.step_focus(decoder, step)
+    assert str(raised.value) == message
+    with pytest.raises(InputError, match="step"):
+        ed.draw(decoder, ed.ViewSettings(step=step))
+    assert ed.draw(decoder, ed.ViewSettings(step=2.0)).step == 2  # a slider sends floats
+
+
+@pytest.mark.parametrize(
+    ("item", "message"),
+    [
+        (math.nan, "Text must be a number from 0 to 1, not nan."),
+        (-math.inf, "Text must be a number from 0 to 1, not -inf."),
+        ("x" * 100_000, f"Text must be a number from 0 to 1, not '{X40}…'."),
+        (5, "Text 5 does not exist; this run has texts 0 to 1."),
+    ],
+)
+def test_an_input_that_is_not_one_of_the_runs_gets_a_message(item, message):
+    with pytest.raises(InputError) as raised:
+        ed.item_index(item, 2, label="Text")
+    assert str(raised.value) == message
+    assert ed.item_index("", 2, label="Text") == 0 and ed.item_index(1.0, 2, label="Text") == 1
+
+
+# Through the app -----------------------------------------------------------------------------------
+
+
+def test_hide_special_tokens_never_fails_a_translation_or_its_cross_attention(client):
+    client.predict(**TRANSLATE)
+    leftover = {"hide_special": True, "focus": "0", "step": 1}  # what the UI sends once the box is ticked
+    for api_name in (
+        "/translate_cross_attention",
+        "/translate_cross_attention_step",
+        "/translate_cross_attention_item",
+    ):
+        explored = explorer_outputs(client.predict(**leftover, api_name=api_name), names=REDRAW_OUTPUTS)
+        assert HIDDEN in explored["sentence"] and "Step 2 writes" in explored["sentence"]
+        assert explored["step"]["value"] == 2 and explored["focus"]["value"] == "1"
+    assert client.predict(**leftover, api_name="/translate_cross_attention_export")["visible"] is True
+    for _ in range(2):  # while the box stays ticked, every translation still answers
+        cross = explorer_outputs(client.predict(**TRANSLATE, **leftover), 3)
+        assert HIDDEN in cross["sentence"] and cross["step"]["value"] == 2
+
+
+def test_hide_special_tokens_with_the_cls_token_in_focus_shows_the_first_word(client):
+    explored = explorer_outputs(client.predict(text="I love food", focus="0", api_name="/attention"), 2)
+    assert explored["focus"]["value"] == "0"
+    redraw = client.predict(focus="0", hide_special=True, api_name="/attention_view")
+    sentence = explorer_outputs(redraw, names=REDRAW_OUTPUTS)["sentence"]
+    assert sentence.startswith(f"'[CLS]' {HIDDEN} 'i' instead; untick it to see '[CLS]'.")
+    rerun = client.predict(text="I love food", focus="0", hide_special=True, api_name="/attention")
+    assert explorer_outputs(rerun, 2)["focus"]["value"] == "1"
+    outputs = client.predict(text="I love food", focus="0", hide_special=True, api_name="/sentiment")
+    assert outputs[3][0]["label"] in {"POSITIVE", "NEGATIVE"} and HIDDEN in explorer_outputs(outputs, 4)["sentence"]
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ({"focus": "²"}, "The query token in focus must be a position from 0 to 8 or a token of this input, not '²'."),
+        (
+            {"focus": "9" * 5000},
+            f"The query token in focus must be a position from 0 to 8 or a token of this input, not '{NINES40}…'.",
+        ),
+        ({"layer": "x" * 100_000}, f"Layer must be a number from 1 to 2, not '{X40}…'."),
+        ({"head": "x" * 100_000}, f"Head must be 'mean', 'max' or a number from 1 to 4, not '{X40}…'."),
+        ({"view": "x" * 100_000}, f"View must be one of heatmap, heads, model, not '{X40}…'."),
+        ({"item": "x" * 100_000}, f"Input must be a number from 0 to 0, not '{X40}…'."),
+        (
+            {"focus": "x" * 100_000},
+            f"'{X40}…' is not a token or word of this input; pick the query token in focus from the list, "
+            "or give a position from 0 to 8.",
+        ),
+    ],
+    ids=lambda value: str(value)[:30],
+)
+def test_odd_and_huge_values_get_a_short_message_through_the_app(client, setting, message):
+    client.predict(text="I love food", api_name="/attention")
+    with pytest.raises(Exception) as raised:
+        client.predict(**setting, api_name="/attention_view")
+    assert str(raised.value) == message
+
+
+def raw_call(client, api_name: str, session: str, **kwargs) -> tuple[str, object]:
+    """Call `api_name` as a plain HTTP client can, with NaN and Infinity in its JSON (gradio_client
+    refuses to send them); returns the final event ("complete" or "error") and its data or message."""
+    parameters = client.view_api(return_format="dict", print_info=False)["named_endpoints"][api_name]["parameters"]
+    data = [kwargs.get(p["parameter_name"], p.get("parameter_default")) for p in parameters]
+    url = f"{client.src.rstrip('/')}/gradio_api/call{api_name}"
+    body = json.dumps({"data": data, "session_hash": session})  # json.dumps writes NaN and Infinity
+    event_id = httpx.post(url, content=body, headers={"content-type": "application/json"}).json()["event_id"]
+    lines = httpx.get(f"{url}/{event_id}", timeout=120).text.strip().splitlines()
+    event = [line.removeprefix("event: ") for line in lines if line.startswith("event: ")][-1]
+    payload = json.loads([line.removeprefix("data: ") for line in lines if line.startswith("data: ")][-1])
+    return event, payload["error"] if event == "error" else payload
+
+
+def test_infinity_and_nan_get_a_message_naming_the_control(client):
+    session = "explorer-robustness-nan"
+    assert raw_call(client, "/attention", session, text="I love food")[0] == "complete"
+    for layer in (math.inf, -math.inf):
+        assert raw_call(client, "/attention_view", session, layer=layer) == (
+            "error",
+            f"Layer must be a number from 1 to 2, not {layer}.",
+        )
+    assert raw_call(client, "/attention_view", session, focus="1", step=math.nan)[0] == "complete"  # no steps here
+    assert raw_call(client, "/generate", session, prompt="So today", max_new_tokens=3)[0] == "complete"
+    event, message = raw_call(client, "/generate_attention_step", session, step=math.nan)
+    assert event == "error" and message.startswith("Decoding step must be a whole number from 1 to ")
+    assert message.endswith(", not nan.")
+    translation = {"text": "You like this house", "target_language": "French"}
+    assert raw_call(client, "/translate", session, **translation)[0] == "complete"
+    event, message = raw_call(client, "/translate_cross_attention_step", session, step=math.nan)
+    assert event == "error" and message.endswith(", not nan.")
+    assert raw_call(client, "/translate", session, **translation, step=math.nan)[0] == "complete"  # a leftover
+
+
+# 4. One visitor's settings in a sentiment batch ------------------------------------------------------
+
+
+@pytest.fixture
+def held_worker(client, tiny_models, monkeypatch):
+    """The generation model, made to hold the only worker at its first step until `release` is set:
+    sentiment requests queue behind it, then run as one batch."""
+    loaded = MODELS.get("causal-lm", str(tiny_models["generation"]))
+    forward = loaded.model.forward
+    entered, release = threading.Event(), threading.Event()
+
+    def held_forward(*args, **kwargs):
+        entered.set()
+        assert release.wait(timeout=60), "the test never released the worker"
+        return forward(*args, **kwargs)
+
+    monkeypatch.setattr(loaded.model, "forward", held_forward)
+    yield entered, release
+    release.set()
+
+
+def wait_for(condition, what: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting until {what}"
+        time.sleep(0.02)
+
+
+def in_one_batch(client, held_worker, requests: dict[str, dict]) -> dict[str, list]:
+    """Each visitor's /sentiment outputs, the requests queued together so that Gradio batches them."""
+    entered, release = held_worker
+    running = client.submit(prompt="So today", max_new_tokens=2, api_name="/generate")
+    wait_for(entered.is_set, "the generation holds the only worker")
+    jobs = {}
+    for name, settings in requests.items():
+        jobs[name] = client.submit(text="I love food so much.", api_name="/sentiment", **settings)
+        wait_for(lambda job=jobs[name]: job.status().code == Status.IN_QUEUE, f"{name} waits in the queue")
+    release.set()
+    running.result(timeout=60)
+    return {name: job.result(timeout=60) for name, job in jobs.items()}
+
+
+def assert_answered(outputs: list) -> None:
+    assert outputs[0] == "" and outputs[3][0]["label"] in {"POSITIVE", "NEGATIVE"}
+    assert explorer_outputs(outputs, 4)["plot"]
+
+
+@pytest.mark.parametrize(
+    ("settings", "note"),
+    [
+        ({"layer": 99}, "**Layer 99 does not exist; this model has layers 1 to 2.**"),
+        ({"view": "bogus"}, "**View must be one of heatmap, heads, model, not 'bogus'.**"),
+        ({"item": 5}, ""),  # an item left over from an earlier run: this run's first text is shown
+    ],
+    ids=["layer", "view", "item"],
+)
+def test_one_visitors_bad_explorer_settings_fail_only_their_own_request_in_a_sentiment_batch(
+    client, held_worker, settings, note
+):
+    outputs = in_one_batch(client, held_worker, {"first": {}, "odd": settings, "last": {"head": "2"}})
+    assert_answered(outputs["first"])
+    assert_answered(outputs["last"])
+    assert explorer_outputs(outputs["last"], 4)["head"]["value"] == "2"
+    assert outputs["odd"][0] == note
+    if note:
+        assert outputs["odd"][3] == {"__type__": "update"}  # the rest of that visitor's page is left as it was
+    else:
+        assert_answered(outputs["odd"])
+
+
+def test_an_unexpected_error_in_one_visitors_outputs_fails_only_that_request(client, held_worker, monkeypatch, caplog):
+    draw = ed.draw
+
+    def draw_failing_on_boom(maps, settings):
+        if settings.focus == "boom":
+            raise RuntimeError("a bug that only this visitor's settings reach")
+        return draw(maps, settings)
+
+    monkeypatch.setattr(ed, "draw", draw_failing_on_boom)
+    with caplog.at_level(logging.ERROR):
+        outputs = in_one_batch(client, held_worker, {"first": {}, "unlucky": {"focus": "boom"}, "last": {}})
+    assert outputs["unlucky"][0] == f"**{UNEXPECTED}**"
+    assert_answered(outputs["first"])
+    assert_answered(outputs["last"])
+    assert "a bug that only this visitor's settings reach" in caplog.text
