@@ -42,7 +42,7 @@ class Context:
     def server(self, translation_tokens: int = 32, **settings: Any) -> Any:
         """The app, launched in this process on the bench models; one per distinct configuration.
 
-        `settings` are extra `services.config.Settings` fields, e.g. `sentiment_batch=1`.
+        `settings` are extra `services.config.Settings` fields, e.g. `workers=2`.
         """
         key = (translation_tokens, *sorted(settings.items()))
         if key not in self._servers:

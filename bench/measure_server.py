@@ -3,7 +3,8 @@
 2. End to end: an endpoint's round trip minus the raw model call, minus an echo endpoint's round
    trip, all timed in the same run: what the app's own code (explorer, plots, JSON) adds.
 5. Sentiment throughput at 8 concurrent clients: with Gradio batching / without (two servers of the
-   app, `Settings.sentiment_batch` 8 and 1, both serving /sentiment).
+   app, `Settings.sentiment_batch` 8 and the app as it is, both serving /sentiment). The app dropped
+   batching (it wrote every visitor's gr.State into one session), so this row reads "not available".
 12. Plot payload: the bytes of each endpoint's outputs (json.dumps of what gradio_client returns).
 """
 
@@ -96,7 +97,7 @@ class Served:
     api_name: str = "/sentiment"
 
 
-PLAIN = Served("without batching (sentiment_batch=1)", {"sentiment_batch": 1})
+PLAIN = Served("without batching", {})
 BATCHED = Served("with Gradio batching (sentiment_batch=8)", {"sentiment_batch": 8})
 
 

@@ -74,8 +74,6 @@ class Settings:
     attention_model: str = DEFAULT_MODELS["attention"]
     translation_models: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_TRANSLATION_MODELS))
     limits: Limits = field(default_factory=Limits)
-    # Sentiment requests Gradio may batch into one forward pass (1: no batching).
-    sentiment_batch: int = 8
     # Model runs at once; torch gets cores // workers threads each, so they never oversubscribe.
     workers: int = 1
     # Requests waiting for a worker; beyond it visitors are told the app is busy and to try again,
@@ -107,7 +105,6 @@ class Settings:
             translation_models=_translation_models(env.get(f"{ENV_PREFIX}TRANSLATION_MODELS")),
             workers=_positive_int(env, "WORKERS", 1),
             queue_size=_positive_int(env, "QUEUE_SIZE", 64),
-            sentiment_batch=_positive_int(env, "SENTIMENT_BATCH", 8),
             memory_budget_bytes=_budget(env, "MEMORY_BUDGET_GB", Settings.memory_budget_bytes),
             results_budget_bytes=_budget(env, "RESULTS_BUDGET_GB", Settings.results_budget_bytes),
             **_fast(env),

@@ -212,20 +212,17 @@ def test_fast_mode_over_the_api_answers_with_the_attention_of_the_fast_model(cli
     np.testing.assert_allclose(z.sum(axis=-1), 1.0, atol=1e-2)
 
 
-def test_sentiment_batches_concurrent_visitors_and_keeps_each_answer_and_error_apart(client, tiny_models):
+def test_concurrent_sentiment_visitors_each_get_their_own_answer_or_error(client, tiny_models):
     texts = ["I love food so much.", "I'm so hungry man.", "   ", "History isn't fun.\nRain again.", "Great!"]
     jobs = [client.submit(text=text, api_name="/sentiment") for text in texts]
     expected = pipeline("text-classification", model=str(tiny_models["sentiment"]))
     for text, job in zip(texts, jobs, strict=True):
         if not text.strip():
-            try:  # batched with others: its own note; alone in its batch: a plain error
-                note, _table, _bars, raw = job.result()[:4]
-                assert "The text is empty" in note and raw == {"__type__": "update"}
-            except Exception as error:
-                assert "The text is empty" in str(error)
+            with pytest.raises(Exception, match="The text is empty"):
+                job.result()
             continue
         outputs = job.result()
-        note, _table, _bars, raw = outputs[:4]
+        _note, _table, _bars, raw = outputs[:4]
         lines = text.splitlines()
         assert [item["label"] for item in raw] == [item["label"] for item in expected(lines)]
         np.testing.assert_allclose([i["score"] for i in raw], [i["score"] for i in expected(lines)], atol=1e-5)

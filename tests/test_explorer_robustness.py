@@ -1,5 +1,5 @@
 """The attention explorer facing what a red team sends: a focus hidden by "Hide special tokens",
-numbers Python cannot make ints of, 100 KB values, and one visitor's bad settings in a sentiment batch.
+numbers Python cannot make ints of, 100 KB values, and visitors queued together.
 
 Each case gets the message a visitor would read, or a normal result; never "Something went wrong".
 """
@@ -9,12 +9,15 @@ from __future__ import annotations
 import json
 import logging
 import math
+import re
 import threading
 import time
+from typing import Any
 
 import httpx
 import numpy as np
 import pytest
+from gradio_client import Client
 from gradio_client.utils import Status
 
 from components import explorer_draw as ed
@@ -268,13 +271,13 @@ def test_infinity_and_nan_get_a_message_naming_the_control(client):
     assert raw_call(client, "/translate", session, **translation, step=math.nan)[0] == "complete"  # a leftover
 
 
-# 4. One visitor's settings in a sentiment batch ------------------------------------------------------
+# 4. Visitors queued together -----------------------------------------------------------------------
 
 
 @pytest.fixture
 def held_worker(client, tiny_models, monkeypatch):
     """The generation model, made to hold the only worker at its first step until `release` is set:
-    sentiment requests queue behind it, then run as one batch."""
+    sentiment requests queue up behind it, and then run one after another."""
     loaded = MODELS.get("causal-lm", str(tiny_models["generation"]))
     forward = loaded.model.forward
     entered, release = threading.Event(), threading.Event()
@@ -296,49 +299,53 @@ def wait_for(condition, what: str, timeout: float = 60) -> None:
         time.sleep(0.02)
 
 
-def in_one_batch(client, held_worker, requests: dict[str, dict]) -> dict[str, list]:
-    """Each visitor's /sentiment outputs, the requests queued together so that Gradio batches them."""
+def queued_together(client, held_worker, visitors: dict[str, dict]) -> dict[str, tuple[Client, Any]]:
+    """Each visitor (a session of their own) with their /sentiment job, all queued while the worker is held."""
     entered, release = held_worker
     running = client.submit(prompt="So today", max_new_tokens=2, api_name="/generate")
     wait_for(entered.is_set, "the generation holds the only worker")
     jobs = {}
-    for name, settings in requests.items():
-        jobs[name] = client.submit(text="I love food so much.", api_name="/sentiment", **settings)
-        wait_for(lambda job=jobs[name]: job.status().code == Status.IN_QUEUE, f"{name} waits in the queue")
+    for name, kwargs in visitors.items():
+        visitor = Client(client.src, verbose=False)
+        jobs[name] = (visitor, visitor.submit(api_name="/sentiment", **kwargs))
+        wait_for(lambda job=jobs[name][1]: job.status().code == Status.IN_QUEUE, f"{name} waits in the queue")
     release.set()
     running.result(timeout=60)
-    return {name: job.result(timeout=60) for name, job in jobs.items()}
+    return jobs
 
 
-def assert_answered(outputs: list) -> None:
-    assert outputs[0] == "" and outputs[3][0]["label"] in {"POSITIVE", "NEGATIVE"}
-    assert explorer_outputs(outputs, 4)["plot"]
+def test_visitors_queued_together_each_redraw_their_own_text(client, held_worker):
+    texts = {"ann": "I love food so much.", "bob": "Rain again today", "cat": "What a great day"}
+    jobs = queued_together(client, held_worker, {name: {"text": text} for name, text in texts.items()})
+    tokens = {}
+    for name, (visitor, job) in jobs.items():
+        answered = explorer_outputs(job.result(timeout=60), 4)["focus"]["choices"]
+        redrawn = explorer_outputs(visitor.predict(layer=1, api_name="/sentiment_attention"), names=REDRAW_OUTPUTS)
+        assert redrawn["focus"]["choices"] == answered, f"{name} redraws another visitor's run"
+        tokens[name] = str(answered)
+    assert len(set(tokens.values())) == len(texts)  # three texts, three different runs
 
 
 @pytest.mark.parametrize(
-    ("settings", "note"),
+    ("settings", "message"),
     [
-        ({"layer": 99}, "**Layer 99 does not exist; this model has layers 1 to 2.**"),
-        ({"view": "bogus"}, "**View must be one of heatmap, heads, model, not 'bogus'.**"),
-        ({"item": 5}, ""),  # an item left over from an earlier run: this run's first text is shown
+        ({"layer": 99}, "Layer 99 does not exist; this model has layers 1 to 2."),
+        ({"view": "bogus"}, "View must be one of heatmap, heads, model, not 'bogus'."),
     ],
-    ids=["layer", "view", "item"],
+    ids=["layer", "view"],
 )
-def test_one_visitors_bad_explorer_settings_fail_only_their_own_request_in_a_sentiment_batch(
-    client, held_worker, settings, note
+def test_one_visitors_bad_explorer_settings_fail_only_their_own_request(client, held_worker, settings, message):
+    text = {"text": "I love food so much."}
+    jobs = queued_together(client, held_worker, {"first": text, "odd": text | settings, "last": text | {"head": "2"}})
+    with pytest.raises(Exception, match=re.escape(message)):
+        jobs["odd"][1].result(timeout=60)
+    assert jobs["first"][1].result(timeout=60)[3][0]["label"] in {"POSITIVE", "NEGATIVE"}
+    assert explorer_outputs(jobs["last"][1].result(timeout=60), 4)["head"]["value"] == "2"
+
+
+def test_an_unexpected_error_in_one_visitors_outputs_is_logged_and_fails_only_that_request(
+    client, held_worker, monkeypatch, caplog
 ):
-    outputs = in_one_batch(client, held_worker, {"first": {}, "odd": settings, "last": {"head": "2"}})
-    assert_answered(outputs["first"])
-    assert_answered(outputs["last"])
-    assert explorer_outputs(outputs["last"], 4)["head"]["value"] == "2"
-    assert outputs["odd"][0] == note
-    if note:
-        assert outputs["odd"][3] == {"__type__": "update"}  # the rest of that visitor's page is left as it was
-    else:
-        assert_answered(outputs["odd"])
-
-
-def test_an_unexpected_error_in_one_visitors_outputs_fails_only_that_request(client, held_worker, monkeypatch, caplog):
     draw = ed.draw
 
     def draw_failing_on_boom(maps, settings):
@@ -347,9 +354,10 @@ def test_an_unexpected_error_in_one_visitors_outputs_fails_only_that_request(cli
         return draw(maps, settings)
 
     monkeypatch.setattr(ed, "draw", draw_failing_on_boom)
+    text = {"text": "I love food so much."}
     with caplog.at_level(logging.ERROR):
-        outputs = in_one_batch(client, held_worker, {"first": {}, "unlucky": {"focus": "boom"}, "last": {}})
-    assert outputs["unlucky"][0] == f"**{UNEXPECTED}**"
-    assert_answered(outputs["first"])
-    assert_answered(outputs["last"])
+        jobs = queued_together(client, held_worker, {"first": text, "unlucky": text | {"focus": "boom"}})
+        with pytest.raises(Exception, match=re.escape(UNEXPECTED)):
+            jobs["unlucky"][1].result(timeout=60)
+    assert jobs["first"][1].result(timeout=60)[3][0]["label"] in {"POSITIVE", "NEGATIVE"}
     assert "a bug that only this visitor's settings reach" in caplog.text

@@ -88,22 +88,3 @@ def test_lever_settings_from_the_environment():
     assert settings.workers == 2 and settings.memory_budget_bytes == 6 * 10**9
     assert Settings.from_env({"PLAYGROUND_MEMORY_BUDGET_GB": "off"}).memory_budget_bytes is None
     assert Settings.from_env({}).fast_by_default is False
-
-
-def test_sentiment_without_batching_gives_the_same_answer(tiny_models):
-    from gradio_client import Client
-
-    import app
-    from services.config import Settings as AppSettings
-    from tests.app_server import free_port
-
-    settings = AppSettings(sentiment_model=str(tiny_models["sentiment"]), sentiment_batch=1)
-    demo = app.build_demo(settings)
-    try:
-        demo.launch(prevent_thread_lock=True, server_port=free_port(), quiet=True)
-        client = Client(demo.local_url, verbose=False)
-        raw = client.predict(text="I love food so much.\nRain again.", api_name="/sentiment")[3]
-        [exact, other] = sentiment.classify(["I love food so much.", "Rain again."], model=settings.sentiment_model)
-        assert raw == [exact.as_pipeline_output(), other.as_pipeline_output()]
-    finally:
-        demo.close()
