@@ -17,7 +17,7 @@ from components.errors import user_errors
 from components.export import plot_payload, svg_download_js, write_exports
 from components.inside import TOKEN_HEADERS, inside_markdown, token_rows
 from components.plots import style_for
-from components.run_store import RUNS
+from components.run_store import RUNS, forget_run
 from services.errors import InputError
 
 if TYPE_CHECKING:
@@ -57,7 +57,7 @@ class AttentionExplorer:
         elem_id = api_name.replace("_", "-")
         self.presenter = presenter
         # The session holds the key of its run; the arrays stay in the server's bounded store.
-        self.run_key = gr.State(None, time_to_live=RUNS.time_to_live, delete_callback=RUNS.discard)
+        self.run_key = gr.State(None, time_to_live=RUNS.time_to_live, delete_callback=forget_run)
         with gr.Group():
             with gr.Row():
                 # Initial values make every control an optional API parameter ("" = the default).

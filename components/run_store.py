@@ -83,3 +83,9 @@ class RunStore:
 
 # The app's one store; app.py sets its budget from the settings.
 RUNS = RunStore()
+
+
+def forget_run(key: str | None) -> None:
+    """gr.State's delete_callback. A plain function, not the bound `RUNS.discard`: Gradio deep-copies
+    the page config, callback included, on every page load, and a bound method would copy the store."""
+    RUNS.discard(key)

@@ -3,6 +3,8 @@ run was dropped is asked to run the model again, and everyone else goes on explo
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 from gradio_client import Client
@@ -10,6 +12,7 @@ from gradio_client import Client
 from components import run_store
 from components.run_store import RunStore
 from services.attention_maps import AttentionMaps
+from services.config import Settings
 from services.errors import InputError
 from services.tokens import TokenAxis
 from tests.app_server import playground_env, serving
@@ -74,3 +77,14 @@ def test_a_visitor_whose_run_was_dropped_is_asked_to_run_again(tiny_models, brok
         assert second.predict(layer=1, api_name="/attention_view")  # the latest run is kept
         first.predict(text="The animal didn't cross the street", api_name="/attention")
         assert first.predict(layer=1, api_name="/attention_view")
+
+
+def test_loading_the_page_does_not_copy_the_stored_runs(tiny_models, broken_model, monkeypatch):
+    """Gradio deep-copies the page config on every page load; nothing in it may lead to the store."""
+    import app
+
+    config = app.build_demo(Settings.from_env(playground_env(tiny_models, broken_model))).config
+    copied = []
+    monkeypatch.setattr(RunStore, "__deepcopy__", lambda self, memo: copied.append(self) or self, raising=False)
+    copy.deepcopy(config)
+    assert copied == []
