@@ -32,8 +32,12 @@ class Page:
 
     @property
     def model_event(self) -> dict[str, Any]:
-        """Options for an event that runs a model: all of them share `workers` slots on the CPU."""
-        return {"concurrency_id": "models", "concurrency_limit": self.settings.workers}
+        """Options for an event that runs a model: all of them share `workers` slots on the CPU.
+
+        Unprocessed, the values reach the app's own checks, which name the control and cut a long
+        value; Gradio's choice and range checks echo the value whole and do not say which control.
+        """
+        return {"concurrency_id": "models", "concurrency_limit": self.settings.workers, "preprocess": False}
 
     def precision(self, fast: Any) -> str:
         return self.settings.fast_precision if fast else "fp32"

@@ -86,7 +86,4 @@ def build(settings: Settings, page: Page) -> None:
         **page.model_event,
         outputs=outputs,
         api_name="sentiment",
-        # Unprocessed, the explorer's values reach its own checks, which name the control and cut a
-        # long value; Gradio's choice check echoes it whole.
-        preprocess=False,
     )
