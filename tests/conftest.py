@@ -13,6 +13,7 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 import importlib.util
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
@@ -88,3 +89,23 @@ def first_load_model(tiny_models, broken_model) -> Path:
 def client(tiny_models, broken_model, first_load_model):
     with serving(playground_env(tiny_models, broken_model)) as client:
         yield client
+
+
+@pytest.fixture
+def held_generation(tiny_models, monkeypatch):
+    """The generation model, made to hold its worker at its first step until `release` is set: the
+    requests that come after it wait in the queue. Yields (entered, release) events."""
+    from services.models import MODELS
+
+    loaded = MODELS.get("causal-lm", str(tiny_models["generation"]))
+    forward = loaded.model.forward
+    entered, release = threading.Event(), threading.Event()
+
+    def held_forward(*args, **kwargs):
+        entered.set()
+        assert release.wait(timeout=60), "the test never released the worker"
+        return forward(*args, **kwargs)
+
+    monkeypatch.setattr(loaded.model, "forward", held_forward)
+    yield entered, release
+    release.set()

@@ -3,15 +3,14 @@ and what is allowed, and none takes the server's memory. Found by red-teaming th
 
 from __future__ import annotations
 
-import json
 import math
 
-import httpx
 import pytest
 
 from services.errors import InputError
 from services.inputs import check_template, model_for, parse_labels, real_number, whole_number
 from services.text import clean_text
+from tests.http_api import raw_call
 
 ZERO_SHOT = {"text": "Hi", "labels": "a, b", "api_name": "/zero_shot"}
 GENERATE = {"prompt": "So today", "max_new_tokens": 4, "api_name": "/generate"}
@@ -82,22 +81,3 @@ def test_text_with_lone_surrogates_gets_an_answer(client, kwargs):
     text = "\ud800 The animal didn't cross the street \udfff"
     event, data = raw_call(client, **{"prompt" if kwargs["api_name"] == "/generate" else "text": text} | kwargs)
     assert event == "complete", data
-
-
-def raw_call(client, *, api_name: str, **kwargs) -> tuple[str, str]:
-    """Call an endpoint over Gradio's HTTP API with JSON that gradio_client cannot send (NaN, lone
-    surrogates); returns the final server-sent event and its data."""
-    endpoint = client.view_api(return_format="dict", print_info=False)["named_endpoints"][api_name]
-    data = [kwargs.get(p["parameter_name"], p["parameter_default"]) for p in endpoint["parameters"]]
-    body = json.dumps({"data": data})  # NaN as NaN, surrogates as \\ud800 escapes
-    url = f"{client.src.rstrip('/')}/gradio_api/call{api_name}"
-    headers = {"Content-Type": "application/json"}
-    event_id = httpx.post(url, content=body, headers=headers, timeout=60).json()["event_id"]
-    event = data_line = ""
-    with httpx.stream("GET", f"{url}/{event_id}", timeout=120) as stream:
-        for line in stream.iter_lines():
-            if line.startswith("event:"):
-                event = line.split(":", 1)[1].strip()
-            elif line.startswith("data:"):
-                data_line = line.split(":", 1)[1].strip()
-    return event, data_line

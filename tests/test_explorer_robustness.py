@@ -6,15 +6,11 @@ Each case gets the message a visitor would read, or a normal result; never "Some
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import re
-import threading
-import time
 from typing import Any
 
-import httpx
 import numpy as np
 import pytest
 from gradio_client import Client
@@ -24,9 +20,9 @@ from components import explorer_draw as ed
 from components.errors import UNEXPECTED
 from services.attention_maps import AttentionMaps, Step
 from services.errors import InputError
-from services.models import MODELS
 from services.tokens import TokenAxis
 from tests.helpers import REDRAW_OUTPUTS, explorer_outputs
+from tests.http_api import raw_call, wait_for
 
 HIDDEN = "is a special token, hidden by 'Hide special tokens': showing"
 TRANSLATE = {"text": "You like this house", "target_language": "French", "api_name": "/translate"}
@@ -237,20 +233,6 @@ def test_odd_and_huge_values_get_a_short_message_through_the_app(client, setting
     assert str(raised.value) == message
 
 
-def raw_call(client, api_name: str, session: str, **kwargs) -> tuple[str, object]:
-    """Call `api_name` as a plain HTTP client can, with NaN and Infinity in its JSON (gradio_client
-    refuses to send them); returns the final event ("complete" or "error") and its data or message."""
-    parameters = client.view_api(return_format="dict", print_info=False)["named_endpoints"][api_name]["parameters"]
-    data = [kwargs.get(p["parameter_name"], p.get("parameter_default")) for p in parameters]
-    url = f"{client.src.rstrip('/')}/gradio_api/call{api_name}"
-    body = json.dumps({"data": data, "session_hash": session})  # json.dumps writes NaN and Infinity
-    event_id = httpx.post(url, content=body, headers={"content-type": "application/json"}).json()["event_id"]
-    lines = httpx.get(f"{url}/{event_id}", timeout=120).text.strip().splitlines()
-    event = [line.removeprefix("event: ") for line in lines if line.startswith("event: ")][-1]
-    payload = json.loads([line.removeprefix("data: ") for line in lines if line.startswith("data: ")][-1])
-    return event, payload["error"] if event == "error" else payload
-
-
 def test_infinity_and_nan_get_a_message_naming_the_control(client):
     session = "explorer-robustness-nan"
     assert raw_call(client, "/attention", session, text="I love food")[0] == "complete"
@@ -274,34 +256,9 @@ def test_infinity_and_nan_get_a_message_naming_the_control(client):
 # 4. Visitors queued together -----------------------------------------------------------------------
 
 
-@pytest.fixture
-def held_worker(client, tiny_models, monkeypatch):
-    """The generation model, made to hold the only worker at its first step until `release` is set:
-    sentiment requests queue up behind it, and then run one after another."""
-    loaded = MODELS.get("causal-lm", str(tiny_models["generation"]))
-    forward = loaded.model.forward
-    entered, release = threading.Event(), threading.Event()
-
-    def held_forward(*args, **kwargs):
-        entered.set()
-        assert release.wait(timeout=60), "the test never released the worker"
-        return forward(*args, **kwargs)
-
-    monkeypatch.setattr(loaded.model, "forward", held_forward)
-    yield entered, release
-    release.set()
-
-
-def wait_for(condition, what: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting until {what}"
-        time.sleep(0.02)
-
-
-def queued_together(client, held_worker, visitors: dict[str, dict]) -> dict[str, tuple[Client, Any]]:
+def queued_together(client, held_generation, visitors: dict[str, dict]) -> dict[str, tuple[Client, Any]]:
     """Each visitor (a session of their own) with their /sentiment job, all queued while the worker is held."""
-    entered, release = held_worker
+    entered, release = held_generation
     running = client.submit(prompt="So today", max_new_tokens=2, api_name="/generate")
     wait_for(entered.is_set, "the generation holds the only worker")
     jobs = {}
@@ -314,9 +271,9 @@ def queued_together(client, held_worker, visitors: dict[str, dict]) -> dict[str,
     return jobs
 
 
-def test_visitors_queued_together_each_redraw_their_own_text(client, held_worker):
+def test_visitors_queued_together_each_redraw_their_own_text(client, held_generation):
     texts = {"ann": "I love food so much.", "bob": "Rain again today", "cat": "What a great day"}
-    jobs = queued_together(client, held_worker, {name: {"text": text} for name, text in texts.items()})
+    jobs = queued_together(client, held_generation, {name: {"text": text} for name, text in texts.items()})
     tokens = {}
     for name, (visitor, job) in jobs.items():
         answered = explorer_outputs(job.result(timeout=60), 4)["focus"]["choices"]
@@ -334,9 +291,10 @@ def test_visitors_queued_together_each_redraw_their_own_text(client, held_worker
     ],
     ids=["layer", "view"],
 )
-def test_one_visitors_bad_explorer_settings_fail_only_their_own_request(client, held_worker, settings, message):
+def test_one_visitors_bad_explorer_settings_fail_only_their_own_request(client, held_generation, settings, message):
     text = {"text": "I love food so much."}
-    jobs = queued_together(client, held_worker, {"first": text, "odd": text | settings, "last": text | {"head": "2"}})
+    visitors = {"first": text, "odd": text | settings, "last": text | {"head": "2"}}
+    jobs = queued_together(client, held_generation, visitors)
     with pytest.raises(Exception, match=re.escape(message)):
         jobs["odd"][1].result(timeout=60)
     assert jobs["first"][1].result(timeout=60)[3][0]["label"] in {"POSITIVE", "NEGATIVE"}
@@ -344,7 +302,7 @@ def test_one_visitors_bad_explorer_settings_fail_only_their_own_request(client, 
 
 
 def test_an_unexpected_error_in_one_visitors_outputs_is_logged_and_fails_only_that_request(
-    client, held_worker, monkeypatch, caplog
+    client, held_generation, monkeypatch, caplog
 ):
     draw = ed.draw
 
@@ -356,7 +314,7 @@ def test_an_unexpected_error_in_one_visitors_outputs_is_logged_and_fails_only_th
     monkeypatch.setattr(ed, "draw", draw_failing_on_boom)
     text = {"text": "I love food so much."}
     with caplog.at_level(logging.ERROR):
-        jobs = queued_together(client, held_worker, {"first": text, "unlucky": text | {"focus": "boom"}})
+        jobs = queued_together(client, held_generation, {"first": text, "unlucky": text | {"focus": "boom"}})
         with pytest.raises(Exception, match=re.escape(UNEXPECTED)):
             jobs["unlucky"][1].result(timeout=60)
     assert jobs["first"][1].result(timeout=60)[3][0]["label"] in {"POSITIVE", "NEGATIVE"}

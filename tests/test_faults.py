@@ -4,7 +4,6 @@ loading raises. After each, the app keeps answering."""
 from __future__ import annotations
 
 import shutil
-import threading
 import time
 
 import pytest
@@ -12,6 +11,7 @@ from gradio_client.utils import Status
 
 from services.models import MODELS
 from tests.app_server import playground_env, serving
+from tests.http_api import wait_for
 
 QUEUE_SIZE = 2
 STEP_SECONDS = 0.05
@@ -38,23 +38,6 @@ def small_queue(tiny_models, broken_model, unloaded_zero_shot):
 
 
 @pytest.fixture
-def held_generation(small_queue, tiny_models, monkeypatch):
-    """The generation model, made to hold the worker at its first step until `release` is set."""
-    loaded = MODELS.get("causal-lm", str(tiny_models["generation"]))
-    forward = loaded.model.forward
-    entered, release = threading.Event(), threading.Event()
-
-    def held_forward(*args, **kwargs):
-        entered.set()
-        assert release.wait(timeout=60), "the test never released the worker"
-        return forward(*args, **kwargs)
-
-    monkeypatch.setattr(loaded.model, "forward", held_forward)
-    yield entered, release
-    release.set()
-
-
-@pytest.fixture
 def slow_generation(small_queue, tiny_models, monkeypatch):
     """The generation model at about 20 tokens a second, like a real one on a busy CPU; counts its steps."""
     loaded = MODELS.get("causal-lm", str(tiny_models["generation"]))
@@ -68,13 +51,6 @@ def slow_generation(small_queue, tiny_models, monkeypatch):
 
     monkeypatch.setattr(loaded.model, "forward", slow_forward)
     return steps
-
-
-def wait_for(condition, what: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting until {what}"
-        time.sleep(0.02)
 
 
 def test_a_full_queue_tells_the_next_visitor_to_try_again_and_then_serves_everyone(small_queue, held_generation):
