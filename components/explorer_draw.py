@@ -18,8 +18,9 @@ import plotly.graph_objects as go
 from components.attention_plots import attention_heatmap, focus_bars, head_grid, summary_heatmaps
 from components.plots import Style, style_for, top_tokens_bars
 from services import attention_math as am
-from services.attention_maps import AttentionMaps, blank, echo, whole_number
+from services.attention_maps import AttentionMaps
 from services.errors import InputError
+from services.text import as_whole_number, blank, echo
 
 Rows = tuple[tuple[int, ...], ...]  # the token positions behind each shown row
 MAX_CELLS = 150_000  # float32 weights in one figure: about 800 KB once base64-encoded
@@ -144,7 +145,7 @@ def _focus_position(maps: AttentionMaps, text: str, rows: Rows) -> int:
     last = len(maps.query) - 1
     digits = text.lstrip("#")
     if digits.isdigit():
-        number = whole_number(digits)
+        number = as_whole_number(digits)
         if number is None:  # "²" is a digit to isdigit(), not to int(); so are 5,000 digits
             raise InputError(
                 f"The query token in focus must be a position from 0 to {last} or a token of this input, "
@@ -202,7 +203,7 @@ def _step(maps: AttentionMaps, step: Any) -> int | None:
     if blank(step):
         return 1
     last = len(maps.steps)
-    number = whole_number(step)
+    number = as_whole_number(step)
     if number is None:
         raise InputError(f"Decoding step must be a whole number from 1 to {last}, not {echo(step)}.")
     if not 1 <= number <= last:
@@ -298,7 +299,7 @@ def item_index(value: Any, count: int, *, label: str = "Input") -> int:
     """Which of a run's `count` inputs to show, from 0; blank means the first. `label` names the control."""
     if blank(value):
         return 0
-    number = whole_number(value)
+    number = as_whole_number(value)
     if number is None:
         raise InputError(f"{label} must be a number from 0 to {count - 1}, not {echo(value)}.")
     if not 0 <= number < count:

@@ -13,6 +13,7 @@ import numpy as np
 
 from services.errors import InputError
 from services.model_facts import ModelFacts
+from services.text import as_whole_number, blank, echo
 from services.tokens import TokenAxis
 
 
@@ -81,7 +82,7 @@ class AttentionMaps:
         """The 0-based index of `layer`, counted from 1; None or blank means the last layer."""
         if blank(layer):
             return self.num_layers - 1
-        number = whole_number(layer)
+        number = as_whole_number(layer)
         if number is None:
             raise InputError(f"Layer must be a number from 1 to {self.num_layers}, not {echo(layer)}.")
         if not 1 <= number <= self.num_layers:
@@ -94,7 +95,7 @@ class AttentionMaps:
             return "mean"
         if isinstance(head, str) and head.strip().lower() in HEAD_SUMMARIES:
             return head.strip().lower()
-        number = whole_number(head)
+        number = as_whole_number(head)
         if number is None:
             raise InputError(f"Head must be 'mean', 'max' or a number from 1 to {self.num_heads}, not {echo(head)}.")
         if not 1 <= number <= self.num_heads:
@@ -107,37 +108,6 @@ class AttentionMaps:
 
 
 HEAD_SUMMARIES = ("mean", "max")
-ECHO_CHARS = 40  # of a visitor's value quoted back in a message: a 100 KB value must not come back whole
-
-
-def blank(value: Any) -> bool:
-    """None or an empty string: a control left at its default."""
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
-def whole_number(value: Any) -> int | None:
-    """`value` as an int: an int, a float with no fraction, or a string of digits; None for anything else.
-
-    NaN, infinities, "2.5", "²" (a digit to str.isdigit, not to int), 5,000-digit strings and
-    true/false are None.
-    """
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, float):
-        return int(value) if value.is_integer() else None
-    try:
-        return int(value)
-    except (TypeError, ValueError, OverflowError):
-        return None
-
-
-def echo(value: Any) -> str:
-    """A visitor's value as a message quotes it: its repr (which escapes control characters and lone
-    surrogates), cut to ECHO_CHARS characters."""
-    text = value if isinstance(value, str) else repr(value)
-    if len(text) > ECHO_CHARS:
-        text = text[:ECHO_CHARS] + "…"
-    return repr(text) if isinstance(value, str) else text
 
 
 def combine_heads(heads: np.ndarray, head: str) -> np.ndarray:

@@ -27,9 +27,36 @@ def usable(text: str) -> str:
 
 
 def shorten(value: object, limit: int = 40) -> str:
-    """A visitor's value, cut for quoting in a message."""
+    """A visitor's value, cut for quoting in a message: a 100 KB value must not come back whole."""
     text = str(value)
     return text if len(text) <= limit else text[:limit] + "…"
+
+
+def echo(value: object) -> str:
+    """A visitor's value as a message quotes it: a string in quotes, escaped by repr (control characters,
+    lone surrogates), anything else as its repr; cut by `shorten`."""
+    return repr(shorten(value)) if isinstance(value, str) else shorten(repr(value))
+
+
+def blank(value: object) -> bool:
+    """None or an empty string: a control left at its default."""
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def as_whole_number(value: object) -> int | None:
+    """`value` as an int: an int, a float with no fraction, or a string of digits; None for anything else.
+
+    NaN, infinities, "2.5", "²" (a digit to str.isdigit, not to int), 5,000-digit strings and
+    true/false are None. (`inputs.whole_number` is the strict form for settings: it raises, naming one.)
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else None
+    try:
+        return int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError, OverflowError):
+        return None
 
 
 def split_lines(text: str | None, *, max_items: int, max_chars: int, what: str = "text") -> list[str]:
