@@ -14,6 +14,7 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 import importlib.util
 import shutil
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -109,3 +110,25 @@ def held_generation(tiny_models, monkeypatch):
     monkeypatch.setattr(loaded.model, "forward", held_forward)
     yield entered, release
     release.set()
+
+
+# Seconds each step of `slow_generation` takes: about 20 tokens a second, like a real model on a busy CPU.
+SLOW_STEP_SECONDS = 0.05
+
+
+@pytest.fixture
+def slow_generation(tiny_models, monkeypatch) -> list[float]:
+    """The generation model, slowed to SLOW_STEP_SECONDS a step; returns the times its steps began."""
+    from services.models import MODELS
+
+    loaded = MODELS.get("causal-lm", str(tiny_models["generation"]))
+    forward = loaded.model.forward
+    steps: list[float] = []
+
+    def slow_forward(*args, **kwargs):
+        steps.append(time.monotonic())
+        time.sleep(SLOW_STEP_SECONDS)
+        return forward(*args, **kwargs)
+
+    monkeypatch.setattr(loaded.model, "forward", slow_forward)
+    return steps

@@ -9,12 +9,11 @@ import time
 import pytest
 from gradio_client.utils import Status
 
-from services.models import MODELS
 from tests.app_server import playground_env, serving
+from tests.conftest import SLOW_STEP_SECONDS
 from tests.http_api import wait_for
 
 QUEUE_SIZE = 2
-STEP_SECONDS = 0.05
 SENTIMENT = {"text": "I love food so much.", "api_name": "/sentiment"}
 
 
@@ -35,22 +34,6 @@ def small_queue(tiny_models, broken_model, unloaded_zero_shot):
     with serving(env) as client:
         client.predict(**SENTIMENT)  # warm up: the sentiment model loads before any fault
         yield client
-
-
-@pytest.fixture
-def slow_generation(small_queue, tiny_models, monkeypatch):
-    """The generation model at about 20 tokens a second, like a real one on a busy CPU; counts its steps."""
-    loaded = MODELS.get("causal-lm", str(tiny_models["generation"]))
-    forward = loaded.model.forward
-    steps = []
-
-    def slow_forward(*args, **kwargs):
-        steps.append(time.monotonic())
-        time.sleep(STEP_SECONDS)
-        return forward(*args, **kwargs)
-
-    monkeypatch.setattr(loaded.model, "forward", slow_forward)
-    return steps
 
 
 def test_a_full_queue_tells_the_next_visitor_to_try_again_and_then_serves_everyone(small_queue, held_generation):
@@ -80,9 +63,9 @@ def test_cancelling_a_generation_mid_stream_frees_the_worker(small_queue, slow_g
     job.cancel()  # what the Stop button does
     cancelled_at = time.monotonic()
     wait_for(lambda: job.status().code == Status.CANCELLED or job.done(), "the job ends")
-    time.sleep(20 * STEP_SECONDS)
+    time.sleep(20 * SLOW_STEP_SECONDS)
     assert len(steps) < 100, "the model ran on to max_new_tokens after the cancel"
-    assert not [t for t in steps if t > cancelled_at + 10 * STEP_SECONDS], "the model kept stepping after Stop"
+    assert not [t for t in steps if t > cancelled_at + 10 * SLOW_STEP_SECONDS], "the model kept stepping after Stop"
     assert small_queue.predict(**SENTIMENT)[3]  # the worker is free for the next visitor
 
 

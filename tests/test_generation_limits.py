@@ -8,24 +8,13 @@ import time
 import pytest
 
 from services import generation
-from services.models import MODELS
-
-STEP_SECONDS = 0.05
+from tests.conftest import SLOW_STEP_SECONDS
 
 
 @pytest.fixture
-def slow_model(tiny_models, monkeypatch):
-    """The tiny causal LM, slowed to about 20 tokens a second, like a real one on a busy CPU."""
-    source = str(tiny_models["generation"])
-    loaded = MODELS.get("causal-lm", source)
-    forward = loaded.model.forward
-
-    def slow_forward(*args, **kwargs):
-        time.sleep(STEP_SECONDS)
-        return forward(*args, **kwargs)
-
-    monkeypatch.setattr(loaded.model, "forward", slow_forward)
-    return source
+def slow_model(slow_generation, tiny_models):
+    """The source of the tiny causal LM, slowed by conftest's slow_generation."""
+    return str(tiny_models["generation"])
 
 
 def test_closing_the_stream_stops_the_worker_at_the_next_token(slow_model):
@@ -35,7 +24,7 @@ def test_closing_the_stream_stops_the_worker_at_the_next_token(slow_model):
     next(updates), next(updates)
     started = time.monotonic()
     updates.close()  # what Gradio does when Stop is pressed or the visitor leaves
-    assert time.monotonic() - started < 20 * STEP_SECONDS  # not the ~12 s the other 250 tokens take
+    assert time.monotonic() - started < 20 * SLOW_STEP_SECONDS  # not the ~12 s the other 250 tokens take
     assert threading.active_count() <= threads  # the generate worker has ended
 
 
