@@ -3,6 +3,7 @@ message, and memory stops growing once the models are loaded."""
 
 from __future__ import annotations
 
+import gc
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -43,7 +44,9 @@ def visit(url: str) -> list[str]:
 
 
 def rss_mb() -> float:
-    """This process's resident memory now (the server runs in it)."""
+    """This process's resident memory now (the server runs in it), after a garbage collection so that
+    objects merely awaiting collection do not count as growth."""
+    gc.collect()
     with open(f"/proc/{os.getpid()}/statm") as file:
         return int(file.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
