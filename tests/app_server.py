@@ -10,6 +10,10 @@ import socket
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
+# The tiny random Marian never writes </s>, so each translation runs to its limit: tests cap it here
+# (the app's own limit, 256, would make each tiny translation take seconds).
+TINY_TRANSLATION_TOKENS = 24
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -37,16 +41,17 @@ def playground_env(tiny_models: dict[str, Path], broken: Path) -> dict[str, str]
 @contextlib.contextmanager
 def serving(env: Mapping[str, str], limits=None) -> Iterator:
     """The app, configured by `env` as a deployment would be (and with other `limits`, which live in
-    code), launched on a free loopback port; a client."""
+    code; translations capped at TINY_TRANSLATION_TOKENS unless they say otherwise), launched on a free
+    loopback port; a client."""
     from gradio_client import Client
 
     saved = dict(os.environ)
     os.environ.update(env)
     import app
-    from services.config import Settings
+    from services.config import Limits, Settings
 
-    settings = Settings.from_env()
-    demo = app.build_demo(settings if limits is None else dataclasses.replace(settings, limits=limits))
+    limits = limits or Limits(max_translation_tokens=TINY_TRANSLATION_TOKENS)
+    demo = app.build_demo(dataclasses.replace(Settings.from_env(), limits=limits))
     try:
         demo.launch(prevent_thread_lock=True, server_port=free_port(), quiet=True)
         yield Client(demo.local_url, verbose=False)

@@ -15,6 +15,7 @@ from transformers import (
     pipeline,
 )
 
+from tests.app_server import TINY_TRANSLATION_TOKENS
 from tests.figures import figure_dict, heatmap_matrices
 from tests.helpers import REDRAW_OUTPUTS, explorer_outputs, forward, load_direct, stacked
 
@@ -158,7 +159,8 @@ def test_translate_endpoint_and_its_cross_attention(client, tiny_models):
     encoder_plot = explorer_outputs(outputs, 3 + 13)["plot"]
     tokenizer, model = load_direct(AutoModelForSeq2SeqLM, source)
     inputs = tokenizer(text, return_tensors="pt")
-    produced = model.generate(**inputs, max_new_tokens=256, num_beams=1)[0]  # greedy: the app's default
+    # Greedy, the app's default, up to the tests' cap on a translation's tokens.
+    produced = model.generate(**inputs, max_new_tokens=TINY_TRANSLATION_TOKENS, num_beams=1)[0]
     assert raw == [{"translation_text": tokenizer.decode(produced, skip_special_tokens=True)}]
     assert translated == raw[0]["translation_text"]
     out = forward(model, **inputs, decoder_input_ids=produced[None])

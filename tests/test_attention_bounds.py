@@ -14,7 +14,7 @@ from services.errors import InputError
 from services.inputs import GenerationOptions
 from services.model_facts import ModelFacts
 from services.models import MODELS
-from tests.app_server import playground_env, serving
+from tests.app_server import TINY_TRANSLATION_TOKENS, playground_env, serving
 from tests.figures import heatmap_matrices
 from tests.helpers import explorer_outputs
 
@@ -132,7 +132,10 @@ def test_the_app_applies_its_token_limit_in_every_tab(tiny_models, broken_model)
     }
     # The tabs' outputs before their explorer's.
     explorer_start = {"/sentiment": 4, "/zero_shot": 4, "/generate": 2, "/translate": 3, "/attention": 2}
-    with serving(playground_env(tiny_models, broken_model), limits=Limits(max_tokens=24)) as client:
+    with serving(
+        playground_env(tiny_models, broken_model),
+        limits=Limits(max_tokens=24, max_translation_tokens=TINY_TRANSLATION_TOKENS),
+    ) as client:
         for api_name, kwargs in calls.items():
             outputs = client.predict(**kwargs, api_name=api_name)
             [matrix] = heatmap_matrices(explorer_outputs(outputs, explorer_start[api_name])["plot"])

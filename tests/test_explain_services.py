@@ -20,6 +20,7 @@ from services import attention, sentiment, translation, zero_shot
 from services.model_facts import model_facts
 from services.models import MODELS
 from services.tokens import TokenAxis, token_axis
+from tests.app_server import TINY_TRANSLATION_TOKENS
 from tests.helpers import chosen_matrix, forward, load_direct
 
 ATOL = 1e-5
@@ -176,7 +177,9 @@ def test_zero_shot_nli_and_label_attention_equal_the_direct_pairs(tiny_models):
 def test_translation_steps_name_the_row_that_wrote_each_token(tiny_models):
     source = tiny_models["translation_fr"]
     text = "You like this house"
-    result = translation.translate(text, "French", models={"French": str(source)})
+    result = translation.translate(
+        text, "French", models={"French": str(source)}, max_new_tokens=TINY_TRANSLATION_TOKENS
+    )
     cross, encoder = result.cross_attention, result.encoder_attention
     assert cross.cross and not encoder.cross
     assert cross.key == encoder.query and content_words(encoder.query) == text.split()

@@ -15,6 +15,7 @@ from transformers import (
 
 from services import attention, generation, inputs, sentiment, translation, zero_shot
 from services.errors import InputError
+from tests.app_server import TINY_TRANSLATION_TOKENS
 from tests.helpers import chosen_matrix, forward, load_direct, stacked
 
 ATOL = 1e-5
@@ -208,11 +209,15 @@ def test_translation_equals_generate_and_its_teacher_forced_attention(tiny_model
     """Greedy by default, beams when asked: either way the text generate gives, and its attention."""
     source = tiny_models["translation_fr"]
     text = "You like this house"
-    result = translation.translate(text, "French", models={"French": str(source)}, num_beams=num_beams)
+    result = translation.translate(
+        text, "French", models={"French": str(source)}, num_beams=num_beams, max_new_tokens=TINY_TRANSLATION_TOKENS
+    )
     tokenizer, model = load_direct(AutoModelForSeq2SeqLM, source)
     inputs = tokenizer(text, return_tensors="pt")
     with torch.inference_mode():
-        produced = model.generate(**inputs, max_new_tokens=256, num_beams=num_beams, do_sample=False)[0]
+        produced = model.generate(
+            **inputs, max_new_tokens=TINY_TRANSLATION_TOKENS, num_beams=num_beams, do_sample=False
+        )[0]
     assert result.as_pipeline_output() == [{"translation_text": tokenizer.decode(produced, skip_special_tokens=True)}]
     out = forward(model, **inputs, decoder_input_ids=produced[None])
     np.testing.assert_allclose(result.cross_attention.weights, stacked(out.cross_attentions), atol=ATOL)
