@@ -1,0 +1,111 @@
+"""The app's five tabs as a visitor meets them in a browser: each one's example, input, run button,
+answer and attention plots."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from playwright.sync_api import Locator, expect
+
+from tests.browser import UI_MS, block
+
+
+@dataclass(frozen=True)
+class Tab:
+    """One tab, as a visitor meets it: its example, input, run button, answer and attention plots."""
+
+    name: str
+    example: str | re.Pattern[str]  # the example button's accessible name
+    input: str  # the textbox the example fills…
+    filled: str  # …with this text
+    run: str
+    plots: tuple[str, ...]  # elem_id of each explorer's main plot
+    answer: Callable[[Locator], None]  # expects the tab's text result inside the tab's panel
+
+
+def sentiment_answer(panel: Locator) -> None:
+    predictions = panel.get_by_role("grid", name="Predictions")
+    label = predictions.get_by_role("gridcell", name=re.compile(r"^(POSITIVE|NEGATIVE)$"))
+    expect(label, "The Predictions table shows no POSITIVE or NEGATIVE label").to_have_count(1, timeout=UI_MS)
+
+
+def zero_shot_answer(panel: Locator) -> None:
+    raw = block(panel, "Raw output, as transformers' zero-shot-classification pipeline returns it")
+    for label in ("education", "politics", "business"):
+        expect(raw, f"The raw output does not rank the label '{label}'").to_contain_text(label, timeout=UI_MS)
+
+
+def generation_answer(panel: Locator) -> None:
+    written = panel.get_by_role("textbox", name="Generated text", exact=True)
+    continued = re.compile(r"^So today, I just feel like.+", re.DOTALL)
+    expect(written, "Generated text does not continue the prompt").to_have_value(continued, timeout=UI_MS)
+
+
+def translation_answer(panel: Locator) -> None:
+    translation = panel.get_by_role("textbox", name="Translation", exact=True)
+    expect(translation, "The Translation box stayed empty").to_have_value(re.compile(r"\S"), timeout=UI_MS)
+
+
+def attention_answer(panel: Locator) -> None:
+    raw = block(panel, "Tokens, layers and heads")
+    expect(raw, "The raw output lists no tokens").to_contain_text('"tokens"', timeout=UI_MS)
+    expect(raw, "The raw output lacks the [CLS] token").to_contain_text("[CLS]", timeout=UI_MS)
+
+
+SENTIMENT = Tab(
+    name="Sentiment",
+    example="I'm so hungry man.",
+    input="Texts, one per line",
+    filled="I'm so hungry man.",
+    run="Classify",
+    plots=("sentiment-attention",),
+    answer=sentiment_answer,
+)
+ZERO_SHOT = Tab(
+    name="Zero-shot classification",
+    example=re.compile(r"^History isn't really a fun class → education"),  # Gradio cuts long example labels
+    input="Text",
+    filled="History isn't really a fun class",
+    run="Classify",
+    plots=("zero-shot-attention",),
+    answer=zero_shot_answer,
+)
+GENERATION = Tab(
+    name="Text generation",
+    example="So today, I just feel like",
+    input="Prompt",
+    filled="So today, I just feel like",
+    run="Generate",
+    plots=("generate-attention",),
+    answer=generation_answer,
+)
+TRANSLATION = Tab(
+    name="Translation",
+    example="You like this house → French",
+    input="English text",
+    filled="You like this house",
+    run="Translate",
+    plots=("translate-cross-attention", "translate-encoder-attention"),
+    answer=translation_answer,
+)
+ATTENTION = Tab(
+    name="Attention heatmap",
+    example="The animal didn't cross the street because it was too tired",
+    input="Text",
+    filled="The animal didn't cross the street because it was too tired",
+    run="Show attention",
+    plots=("attention-view",),
+    answer=attention_answer,
+)
+
+TABS = (SENTIMENT, ZERO_SHOT, GENERATION, TRANSLATION, ATTENTION)
+
+
+def run_example(panel: Locator, tab: Tab) -> None:
+    panel.get_by_role("button", name=tab.example, exact=True).click()
+    textbox = panel.get_by_role("textbox", name=tab.input, exact=True)
+    # The example fills the input asynchronously: running before that would send an empty text.
+    expect(textbox, f"The example did not fill '{tab.input}'").to_have_value(tab.filled, timeout=UI_MS)
+    panel.get_by_role("button", name=tab.run, exact=True).click()
