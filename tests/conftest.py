@@ -21,6 +21,16 @@ import pytest
 
 from tests.app_server import playground_env, serving
 
+# Fixtures that load a real model: every test using one, directly or through another fixture, is slow.
+REAL_MODELS = {"minilm_path", "smollm2_gguf_path"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Real-model tests are `slow` by rule, so a new one cannot slip into the fast run unmarked."""
+    for item in items:
+        if REAL_MODELS & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
 
 def _package_dir(package: str, pip_name: str) -> Path:
     """Folder of an installed package, found without importing it."""

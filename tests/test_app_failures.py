@@ -99,6 +99,7 @@ def test_a_model_that_cannot_load_says_so_and_the_other_tabs_keep_working(client
     assert repaired == translated
 
 
+@pytest.mark.slow  # a server in a subprocess
 def test_python_app_py_serves_on_gradios_port(tiny_models, broken_model):
     """`python app.py`, pointed at local models by the environment, serves the tabs."""
     port = free_port()

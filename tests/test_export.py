@@ -117,6 +117,7 @@ console.log(JSON.stringify({clicks, format: options.format}));
 """
 
 
+@pytest.mark.slow  # node in a subprocess
 @pytest.mark.skipif(shutil.which("node") is None, reason="needs node")
 def test_svg_script_clicks_in_svg_format_and_does_nothing_without_a_plot():
     out = subprocess.run(

@@ -8,7 +8,11 @@ import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 from gradio_client import Client
+
+# Bursts of visitors against the launched app.
+pytestmark = pytest.mark.slow
 
 CLIENTS = 8
 ROUNDS = 3

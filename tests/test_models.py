@@ -17,6 +17,7 @@ from services.errors import ModelLoadError
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.slow  # a fresh interpreter
 def test_importing_the_app_loads_no_weights():
     # A fresh interpreter in which any from_pretrained call fails loudly.
     probe = (
@@ -32,6 +33,7 @@ def test_importing_the_app_loads_no_weights():
     assert done.returncode == 0, done.stderr[-2000:]
 
 
+@pytest.mark.slow  # a fresh interpreter
 def test_importing_the_app_leaves_torch_and_transformers_for_the_first_request():
     """Lazy imports: the server can answer before torch and transformers (about 2 s) are loaded."""
     probe = "import sys, app\nassert not {'torch', 'transformers'} & set(sys.modules), 'imported at startup'\n"

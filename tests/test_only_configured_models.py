@@ -54,6 +54,7 @@ def text_parameters(client) -> dict[str, list[str]]:
     }
 
 
+@pytest.mark.slow  # a sweep of over a hundred requests against the launched app
 def test_no_endpoint_loads_a_model_the_configuration_does_not_name(
     client, tiny_models, broken_model, unconfigured_model, loads
 ):
