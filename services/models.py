@@ -3,6 +3,10 @@
 Every model loads with eager attention, because under the default `sdpa` kernels
 `output_attentions=True` silently returns no attentions. torch and transformers are imported
 with the first load, not with this module, so the server starts answering sooner.
+
+Without a network, huggingface_hub retries each request for about 23 s before it gives up. So a
+Hub model loads from the cache only (`local_files_only`) once a quick probe finds the Hub out of
+reach, and a model that is not cached fails at once, with a message that says why.
 """
 
 from __future__ import annotations
@@ -12,14 +16,15 @@ import logging
 import os
 import sys
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
-from services.config import short_name
+from services.config import is_local, short_name
 from services.errors import ModelLoadError
 from services.model_facts import ModelFacts, model_facts
 
@@ -156,6 +161,10 @@ def load_model(kind: str, source: str, *, precision: str = "fp32") -> LoadedMode
 
     _apply_threads()
     location, extra = _location(source)
+    hub = None if is_local(source) else hub_state()
+    if hub == "unreachable":  # the cache only: each Hub request would be retried for ~23 s
+        logger.info("The Hub is out of reach: %s loads from the cache only", source)
+        extra["local_files_only"] = True
     logger.info("Loading %s model %s", kind, source)
     try:
         tokenizer = transformers.AutoTokenizer.from_pretrained(location, **extra)
@@ -164,7 +173,7 @@ def load_model(kind: str, source: str, *, precision: str = "fp32") -> LoadedMode
         model = convert(model.to(device()).eval(), precision)
     except Exception as error:  # every loader failure becomes one clear message
         logger.exception("Could not load %s", source)
-        raise ModelLoadError(_explain(source, error)) from error
+        raise ModelLoadError(_explain(source, error, hub=hub)) from error
     return LoadedModel(source=source, kind=kind, model=model, tokenizer=tokenizer, precision=precision)
 
 
@@ -187,7 +196,7 @@ def _apply_threads() -> None:
         torch.set_num_threads(_threads[0])
 
 
-def _location(source: str) -> tuple[str, dict[str, str]]:
+def _location(source: str) -> tuple[str, dict[str, Any]]:
     """Split a `.gguf` file path into its folder and the `gguf_file=` argument."""
     if source.endswith(".gguf"):
         path = Path(source)
@@ -195,18 +204,108 @@ def _location(source: str) -> tuple[str, dict[str, str]]:
     return source, {}
 
 
-def _explain(source: str, error: Exception) -> str:
-    reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+def _explain(source: str, error: Exception, *, hub: HubState | None = None) -> str:
+    """One message for a failed load: what happened, in the visitor's terms, and what to do.
+
+    `hub` is how the Hub stood for this load (None for a local source): when the model was simply
+    not in the cache, the library's own text ("We couldn't connect…") would claim a connection
+    that was never tried, so the message says what was known instead.
+    """
+    reason = _sentence(str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__)
+    start = f"Could not load the model '{source}'"
     if isinstance(error, MemoryError) or "out of memory" in reason.lower() or "can't allocate" in reason:
-        hint = "There is not enough memory for it; choose a smaller model."
-    elif Path(source).expanduser().exists():
-        hint = "Its files look missing or corrupt; check the folder, or download the model again."
-    else:
-        hint = (
-            "It is neither a local folder nor in the Hugging Face cache, and could not be downloaded. "
-            "If you are offline, download the models first (see the README's 'Offline' section)."
+        return f"{start}: {reason} There is not enough memory for it; choose a smaller model."
+    if Path(source).expanduser().exists():
+        return f"{start}: {reason} Its files look missing or corrupt; check the folder, or download the model again."
+    if hub is None:
+        return (
+            f"{start}: there is no such file or folder. Check the path, or give a Hub id and download it first "
+            "(see the README's 'Offline' section)."
         )
-    return f"Could not load the model '{source}': {reason}. {hint}"
+    if _not_cached(error) and hub == "offline mode":
+        return (
+            f"{start}: it is not in the Hugging Face cache, and the app is in offline mode (HF_HUB_OFFLINE), "
+            "so nothing is downloaded; download the models while online first (see the README's 'Offline' section)."
+        )
+    if _not_cached(error) and hub == "unreachable":
+        return (
+            f"{start}: it is not in the Hugging Face cache, and the Hub cannot be reached to download it; connect "
+            "to the network and try again, or download the models beforehand (see the README's 'Offline' section)."
+        )
+    return (
+        f"{start}: {reason} Check the model's name; if you are offline, download the models first "
+        "(see the README's 'Offline' section)."
+    )
+
+
+def _sentence(text: str) -> str:
+    """`text` ending in exactly one full stop (or its own ? or !), whatever the library ended it with."""
+    text = text.rstrip(" .:;,")
+    return text if text.endswith(("?", "!")) else f"{text}."
+
+
+def _not_cached(error: BaseException) -> bool:
+    """Whether the load failed because files were neither cached nor allowed to be fetched."""
+    from huggingface_hub.errors import LocalEntryNotFoundError, OfflineModeIsEnabled
+
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, LocalEntryNotFoundError | OfflineModeIsEnabled):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+HubState = Literal["offline mode", "unreachable", "reachable"]
+
+HUB_PROBE_SECONDS = 2.0  # a Hub that does not answer a HEAD in this long is taken as out of reach
+HUB_MEMORY_SECONDS = 60.0  # so an offline classroom probes once a minute, not on every load
+_hub_answers: dict[str, tuple[float, bool]] = {}  # endpoint -> (when probed, reachable)
+_hub_guard = threading.Lock()
+
+
+def hub_state() -> HubState:
+    """Whether models can come from the Hub: huggingface_hub's offline mode first, then a probe."""
+    from huggingface_hub import constants
+
+    if constants.is_offline_mode():
+        return "offline mode"
+    return "reachable" if hub_reachable() else "unreachable"
+
+
+def hub_reachable(*, fresh: bool = False) -> bool:
+    """Whether `HF_ENDPOINT` answers at all, remembered for HUB_MEMORY_SECONDS unless `fresh`."""
+    from huggingface_hub import constants
+
+    endpoint = constants.ENDPOINT
+    with _hub_guard:  # concurrent first loads wait for one probe
+        when, reachable = _hub_answers.get(endpoint, (-HUB_MEMORY_SECONDS, False))
+        if fresh or time.monotonic() - when >= HUB_MEMORY_SECONDS:
+            reachable = _answers(endpoint, timeout=HUB_PROBE_SECONDS)
+            _hub_answers[endpoint] = (time.monotonic(), reachable)
+    return reachable
+
+
+def _answers(url: str, *, timeout: float) -> bool:
+    """One HEAD through huggingface_hub's own session (its proxies and headers), bounded in time.
+
+    The request runs in a thread so that a hanging name lookup, which no socket timeout covers,
+    cannot hold the caller longer than `timeout` either. Any answer below 500 means reachable.
+    """
+    from huggingface_hub import get_session
+
+    answer: list[bool] = []
+
+    def probe() -> None:
+        try:
+            answer.append(get_session().head(url, timeout=timeout).status_code < 500)
+        except Exception as error:  # no route, refused, no name, timed out: all mean out of reach
+            logger.debug("The Hub at %s is out of reach (%s: %s)", url, type(error).__name__, error)
+
+    thread = threading.Thread(target=probe, name="hub-probe", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    return bool(answer and answer[0])
 
 
 def describe_size(source: str) -> str:
@@ -220,8 +319,10 @@ def describe_size(source: str) -> str:
 
             path = Path(snapshot_download(source, local_files_only=True))
         return _human(sum(p.stat().st_size for p in path.rglob("*") if p.name.endswith(WEIGHT_SUFFIXES)))
-    except Exception:  # not cached: ask the Hub below
+    except Exception:  # not cached: ask the Hub below, if it can answer
         pass
+    if is_local(source) or hub_state() != "reachable":
+        return "size unknown"
     try:
         from huggingface_hub import HfApi
 
