@@ -312,13 +312,13 @@ def describe_size(source: str) -> str:
     """A human size of the model's weights: from local files, the Hub cache, or the Hub."""
     path = Path(source).expanduser()
     if path.is_file():
-        return _human(path.stat().st_size)
+        return human_size(path.stat().st_size)
     try:
         if not path.is_dir():
             from huggingface_hub import snapshot_download
 
             path = Path(snapshot_download(source, local_files_only=True))
-        return _human(sum(p.stat().st_size for p in path.rglob("*") if p.name.endswith(WEIGHT_SUFFIXES)))
+        return human_size(sum(p.stat().st_size for p in path.rglob("*") if p.name.endswith(WEIGHT_SUFFIXES)))
     except Exception:  # not cached: ask the Hub below, if it can answer
         pass
     if is_local(source) or hub_state() != "reachable":
@@ -328,12 +328,12 @@ def describe_size(source: str) -> str:
 
         info = HfApi().model_info(source, files_metadata=True, timeout=5)
         sizes = [f.size or 0 for f in info.siblings or [] if f.rfilename.endswith(".safetensors")]
-        return _human(sum(sizes)) if sizes else "size unknown"
+        return human_size(sum(sizes)) if sizes else "size unknown"
     except Exception:  # offline, unknown repo, or rate-limited: the size is only a courtesy
         return "size unknown"
 
 
-def _human(num_bytes: float) -> str:
+def human_size(num_bytes: float) -> str:
     for unit in ("bytes", "KB", "MB"):
         if num_bytes < 1000:
             return f"{num_bytes:.0f} {unit}"

@@ -1,4 +1,5 @@
-"""No network: a model that is not cached fails within seconds, in one clear message.
+"""No network: a model that is not cached fails within seconds, in one clear message, and the download
+script says so plainly.
 
 An unreachable Hub is a closed port on loopback, set where huggingface_hub reads it: its constants
 in this process (they are read once, at import), `HF_ENDPOINT` in a subprocess. Every test here
@@ -8,6 +9,7 @@ proxy, so nothing can leave the machine even if the code under test tried.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import shutil
@@ -18,9 +20,10 @@ import time
 from pathlib import Path
 
 import pytest
-from huggingface_hub import constants
+from huggingface_hub import DryRunFileInfo, constants
 
-from services import models
+from services import download, models
+from services.config import Settings
 from services.errors import ModelLoadError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -205,3 +208,75 @@ def test_a_fresh_app_process_reads_hf_endpoint_and_fails_fast(closed_url, tmp_pa
     seconds, _, message = done.stdout.strip().partition(" ")
     assert float(seconds) < 5, done.stdout + done.stderr[-2000:]
     assert "the Hub cannot be reached" in message and not DOUBLED.search(message)
+
+
+# The download script ----------------------------------------------------------------------------
+
+
+def dry_run_file(name: str, size: int, *, cached: bool = False) -> DryRunFileInfo:
+    return DryRunFileInfo(
+        commit_hash="0" * 40,
+        file_size=size,
+        filename=name,
+        local_path=f"/cache/{name}",
+        is_cached=cached,
+        will_download=not cached,
+    )
+
+
+def test_download_says_what_it_fetches_and_how_big_before_it_starts(monkeypatch, caplog):
+    files = {
+        "org/big": [dry_run_file("config.json", 1_000), dry_run_file("model.safetensors", 250_000_000)],
+        "org/cached": [dry_run_file("config.json", 1_000, cached=True)],
+    }
+    fetched = []
+
+    def snapshot(repo, *, allow_patterns, dry_run=False, local_files_only=False):
+        if dry_run:
+            return files[repo]
+        fetched.append((repo, local_files_only))
+        return f"/cache/{repo}"
+
+    monkeypatch.setattr(download, "hub_state", lambda: "reachable")
+    monkeypatch.setattr(download.HfApi, "list_repo_files", lambda self, repo: ["config.json", "model.safetensors"])
+    monkeypatch.setattr(download, "snapshot_download", snapshot)
+    monkeypatch.setattr(download, "hub_models", lambda settings: list(files))
+    monkeypatch.setattr(logging.getLogger("huggingface_hub"), "propagate", True)  # main() turns it off
+    caplog.set_level("INFO")
+
+    assert download.main() == 0
+    lines = caplog.messages
+    assert "  org/big: 2 files, 250 MB" in lines
+    assert "  org/cached: already cached" in lines
+    total = next(i for i, line in enumerate(lines) if line.startswith("To download: 250 MB into "))
+    assert total < lines.index("Downloading org/big (250 MB)")
+    assert fetched == [("org/big", False), ("org/cached", True)]  # a cached model costs no request
+
+
+def test_download_plans_only_the_configured_hub_models(tmp_path, monkeypatch):
+    monkeypatch.setattr(download.HfApi, "list_repo_files", lambda self, repo: ["config.json", "model.safetensors"])
+    monkeypatch.setattr(download, "snapshot_download", lambda repo, allow_patterns, dry_run: [])
+    settings = Settings.from_env({"PLAYGROUND_SENTIMENT_MODEL": str(tmp_path)})
+    assert [fetch.repo for fetch in download.plan(settings)] == download.hub_models(settings)
+    assert str(tmp_path) not in download.hub_models(settings)
+
+
+@pytest.mark.slow
+def test_download_without_network_says_so_plainly_and_stops(closed_url, tmp_path):
+    done, seconds = run_offline(["-m", "services.download"], closed_url, tmp_path)
+    output = done.stdout + done.stderr
+    assert done.returncode == 1, output
+    assert seconds < 10, f"{seconds:.1f} s"
+    assert re.search(r"^No network: .*connect and run this again\.$", output, re.M), output
+    assert "Traceback" not in output
+    lines = [line for line in output.splitlines() if line.strip()]
+    assert len(lines) == len(set(lines)), output
+
+
+@pytest.mark.slow
+def test_download_in_offline_mode_says_to_unset_it(closed_url, tmp_path):
+    done, seconds = run_offline(["-m", "services.download"], closed_url, tmp_path, HF_HUB_OFFLINE="1")
+    output = done.stdout + done.stderr
+    assert done.returncode == 1 and seconds < 10, output
+    assert "HF_HUB_OFFLINE is set" in output and "Traceback" not in output
+    assert "No network" not in output  # nothing was tried
