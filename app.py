@@ -11,8 +11,8 @@ import logging
 import gradio as gr
 
 from components import attention_tab, generation_tab, sentiment_tab, translation_tab, zero_shot_tab
+from components.explorer.run_store import RUNS
 from components.page import Page
-from components.run_store import RUNS
 from services.config import Settings
 from services.models import MODELS, configure_threads
 

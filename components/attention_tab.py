@@ -9,7 +9,7 @@ from components.explorer import AttentionExplorer
 from components.page import Page
 from services.config import Settings
 from services.errors import InputError
-from services.text import clean_text
+from services.inputs import clean_text
 
 INTRO = """
 **What attention is.** In every layer, each head lets each token (a row, the *query*) take a weighted
@@ -56,8 +56,10 @@ def build(settings: Settings, page: Page) -> None:
         text: str,
         text_pair: str = "",
         model: str = "",
+        fast: bool = False,
+        presenter: bool = False,
         progress: gr.Progress = gr.Progress(track_tqdm=True),
-        **view,
+        **controls,
     ):
         limits = settings.limits
         by_source = {choice.source: choice for choice in choices}
@@ -72,11 +74,13 @@ def build(settings: Settings, page: Page) -> None:
             clean_text(pair, what="second sentence", max_chars=limits.max_input_chars) if pair else None,
             model=choice.source,
             kind=choice.kind,
-            precision=page.precision(view.get("fast")),
+            precision=page.precision(fast),
             max_tokens=limits.max_tokens,
             on_load=progress_reporter(progress),
         )
-        return [warn_truncated(result.truncated), result.as_raw_output(), *explorer.show([result.attention], **view)]
+        return {note: warn_truncated(result.truncated), raw: result.as_raw_output()} | explorer.show(
+            [result.attention], presenter=presenter, **controls
+        )
 
     gr.on(
         [button.click, text.submit, text_pair.submit],

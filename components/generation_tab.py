@@ -9,7 +9,6 @@ from components.explorer import AttentionExplorer
 from components.page import Page
 from services import inputs
 from services.config import Settings
-from services.text import clean_text
 
 INTRO = """
 **Decoder-only model.** The model predicts the next token from the ones before it, appends it, and
@@ -66,30 +65,30 @@ def build(settings: Settings, page: Page) -> None:
         top_k: float,
         seed: float,
         num_sequences: float = 1,
+        fast: bool = False,
+        presenter: bool = False,
         progress: gr.Progress = gr.Progress(track_tqdm=True),
-        **view,
+        **controls,
     ):
-        options = inputs.check_options(
-            inputs.GenerationOptions(
-                max_new_tokens=inputs.whole_number(max_new_tokens, "max_new_tokens"),
-                do_sample=bool(do_sample),
-                temperature=inputs.real_number(temperature, "temperature"),
-                top_p=inputs.real_number(top_p, "top_p"),
-                top_k=inputs.whole_number(top_k, "top_k"),
-                seed=inputs.whole_number(seed or 0, "seed"),
-                num_sequences=inputs.whole_number(num_sequences, "the number of sequences"),
-            ),
-            max_new_tokens=limits.max_new_tokens,
+        options = inputs.generation_options(
+            max_new_tokens=max_new_tokens,
+            do_sample=do_sample,
+            temperature=temperature,
+            top_p=top_p,
+            top_k=top_k,
+            seed=seed,
+            num_sequences=num_sequences,
+            max_tokens_limit=limits.max_new_tokens,
             max_sequences=limits.max_sequences,
         )
-        text = clean_text(prompt, what="prompt", max_chars=limits.max_input_chars)
+        text = inputs.clean_text(prompt, what="prompt", max_chars=limits.max_input_chars)
         from services import generation  # torch loads with the first request, not at startup
 
         updates = generation.stream(
             text,
             options,
             model=settings.generation_model,
-            precision=page.precision(view.get("fast")),
+            precision=page.precision(fast),
             max_seconds=limits.max_generation_seconds,
             max_tokens=limits.max_tokens,
             on_load=progress_reporter(progress),
@@ -105,17 +104,17 @@ def build(settings: Settings, page: Page) -> None:
                     f"Generation stopped after {limits.max_generation_seconds:.0f} s, this Space's limit per run."
                 )
             if not update.done:
-                yield [SEPARATOR.join(update.texts), gr.skip(), *explorer.empty()]
+                yield {output: SEPARATOR.join(update.texts)}
                 continue
-            yield [
-                SEPARATOR.join(update.texts),
-                [{"generated_text": s.generated_text} for s in update.sequences],
-                *explorer.show(
-                    [s.attention for s in update.sequences],
-                    [f"Sequence {i + 1}" for i in range(len(update.sequences))],
-                    **view,
-                ),
-            ]
+            yield {
+                output: SEPARATOR.join(update.texts),
+                raw: [{"generated_text": s.generated_text} for s in update.sequences],
+            } | explorer.show(
+                [s.attention for s in update.sequences],
+                [f"Sequence {i + 1}" for i in range(len(update.sequences))],
+                presenter=presenter,
+                **controls,
+            )
 
     event = gr.on(
         [button.click, prompt.submit],

@@ -2,8 +2,8 @@
 
 No model is loaded here. Labels are HTML-escaped because Plotly renders a subset of HTML in ticks,
 hovers and titles (a BART token like `<s>` would otherwise vanish as a strike-through tag); raw
-labels ride along in `layout.meta` where API clients need them. The attention figures live in
-`components.attention_plots` and use the helpers below.
+labels ride along in `layout.meta` where API clients need them. The explorer's figures
+(components/explorer/figures.py) use the helpers below; the tabs use the score charts.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-import numpy as np
 import plotly.graph_objects as go
 
 # Perceptually uniform and colour-blind safe, readable on a projector.
@@ -202,55 +201,3 @@ def short(text: str, limit: int = 40) -> str:
     """A label-sized version of a text."""
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def top_tokens_bars(
-    tokens: Sequence[str],
-    before: Sequence[float],
-    after: Sequence[float],
-    chosen: int,
-    *,
-    title: str,
-    style: Style = NORMAL,
-) -> go.Figure:
-    """Next-token candidates of one generation step, most likely on top, before and after sampling settings.
-
-    tokens, before, after: [n] in display order; `chosen` indexes the sampled token (no mark if out of range).
-    """
-    if not len(tokens) == len(before) == len(after):
-        raise ValueError(f"Got {len(tokens)} tokens but {len(before)} and {len(after)} probabilities.")
-    names = [f"{i + 1}. {escape(token)}" for i, token in enumerate(tokens)]
-    ticktext = [tick_label(token, style) for token in tokens]
-    is_chosen = np.arange(len(tokens)) == chosen
-    if is_chosen.any():
-        ticktext[chosen] = f"<b>▶ {ticktext[chosen]} (chosen)</b>"
-    line = {"color": OUTLINE, "width": np.where(is_chosen, 2 * style.line_width + 1, 0).astype(np.float32)}
-    bars = [
-        go.Bar(
-            name=name,
-            x=np.asarray(values, dtype=np.float32),
-            y=names,
-            orientation="h",
-            marker={"color": color, "line": line},
-            text=[f"{p:.1%}" for p in values],
-            textposition="auto",
-            hovertemplate="%{y}<br>" + name + ": %{x:.1%}<extra></extra>",
-        )
-        for name, values, color in (
-            ("before: softmax of the logits", before, BAR_COLOR),
-            ("after: temperature, top-k, top-p", after, SECOND_COLOR),
-        )
-    ]
-    margin = {"t": TOP + 4 * style.font_size, "l": label_margin(style) + 7 * style.font_size, "r": 30, "b": 70}
-    height = margin["t"] + margin["b"] + int(3 * style.font_size) * max(len(tokens), 3)
-    layout = {
-        **base_layout(style, title=title, height=height, margin=margin),
-        "xaxis": axis("probability", style, range=[0, 1], tickformat=".0%"),
-        "yaxis": axis(
-            "", style, type="category", autorange="reversed", tickmode="array", tickvals=names, ticktext=ticktext
-        ),
-        "barmode": "group",
-        "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
-        "meta": {"tokens": list(tokens), "chosen": chosen},
-    }
-    return go.Figure(data=bars, layout=layout)

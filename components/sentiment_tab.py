@@ -9,7 +9,7 @@ from components.explorer import AttentionExplorer
 from components.page import Page
 from components.plots import class_probability_bars, short, style_for
 from services.config import Settings
-from services.text import split_lines
+from services.inputs import split_lines
 
 INTRO = """
 **Encoder-only model.** DistilBERT reads the whole sentence at once: every token can attend to every
@@ -40,27 +40,14 @@ def build(settings: Settings, page: Page) -> None:
         "Attention of the classifier", api_name="sentiment_attention", presenter=page.presenter, item_label="Text"
     )
 
-    outputs = [note, table, bars, raw, *explorer.outputs]
-
-    def outputs_for(predictions: list, view: dict) -> list:
-        """The tab's outputs for the predictions of every line."""
-        labels = list(predictions[0].probabilities)
-        bars_figure = class_probability_bars(
-            [short(p.text) for p in predictions],
-            {label: [p.probabilities[label] for p in predictions] for label in labels},
-            title="Probability of each class",
-            style=style_for(bool(view.get("presenter"))),
-        )
-        return [
-            TRUNCATED_NOTE if any(p.truncated for p in predictions) else "",
-            [[p.text, p.label, round(p.score, 4)] for p in predictions],
-            bars_figure,
-            [p.as_pipeline_output() for p in predictions],
-            *explorer.show([p.attention for p in predictions], [short(p.text) for p in predictions], **view),
-        ]
-
     @user_errors
-    def classify(text: str, progress: gr.Progress = gr.Progress(track_tqdm=True), **view):
+    def classify(
+        text: str,
+        fast: bool = False,
+        presenter: bool = False,
+        progress: gr.Progress = gr.Progress(track_tqdm=True),
+        **controls,
+    ):
         """Every line of the text goes through the model in one batched forward pass."""
         from services import sentiment  # torch loads with the first request, not at startup
 
@@ -69,12 +56,24 @@ def build(settings: Settings, page: Page) -> None:
         predictions = sentiment.classify(
             lines,
             model=settings.sentiment_model,
-            precision=page.precision(view.get("fast")),
+            precision=page.precision(fast),
             max_tokens=limits.max_tokens,
             max_attention_bytes=limits.max_attention_bytes,
             on_load=progress_reporter(progress),
         )
-        return outputs_for(predictions, view)
+        classes = list(predictions[0].probabilities)
+        names = [short(p.text) for p in predictions]
+        return {
+            note: TRUNCATED_NOTE if any(p.truncated for p in predictions) else "",
+            table: [[p.text, p.label, round(p.score, 4)] for p in predictions],
+            bars: class_probability_bars(
+                names,
+                {label: [p.probabilities[label] for p in predictions] for label in classes},
+                title="Probability of each class",
+                style=style_for(presenter),
+            ),
+            raw: [p.as_pipeline_output() for p in predictions],
+        } | explorer.show([p.attention for p in predictions], names, presenter=presenter, **controls)
 
     # Not Gradio's batch=True: a batched event writes every visitor's gr.State into one session, so
     # one visitor's explorer would redraw another's text.
@@ -84,6 +83,6 @@ def build(settings: Settings, page: Page) -> None:
         inputs=[text],
         inputs_kwargs=explorer.kwargs | {"fast": page.fast},
         **page.model_event,
-        outputs=outputs,
+        outputs=[note, table, bars, raw, *explorer.outputs],
         api_name="sentiment",
     )

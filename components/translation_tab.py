@@ -9,7 +9,6 @@ from components.explorer import AttentionExplorer
 from components.page import Page
 from services import inputs
 from services.config import Settings
-from services.text import clean_text
 
 INTRO = """
 **Encoder-decoder model.** The encoder reads the English sentence (self-attention, both directions);
@@ -59,31 +58,29 @@ def build(settings: Settings, page: Page) -> None:
         text: str,
         target_language: str,
         num_beams: float = 1,
+        fast: bool = False,
+        presenter: bool = False,
         progress: gr.Progress = gr.Progress(track_tqdm=True),
-        **view,
+        **controls,
     ):
         limits = settings.limits
         from services import translation  # torch loads with the first request, not at startup
 
         result = translation.translate(
-            clean_text(text, max_chars=limits.max_input_chars),
+            inputs.clean_text(text, max_chars=limits.max_input_chars),
             target_language,
             models=settings.translation_models,
-            num_beams=inputs.check_beams(
-                inputs.whole_number(num_beams, "the number of beams"), max_beams=limits.max_beams
-            ),
+            num_beams=inputs.beams(num_beams, max_beams=limits.max_beams),
             max_new_tokens=limits.max_translation_tokens,
-            precision=page.precision(view.get("fast")),
+            precision=page.precision(fast),
             max_tokens=limits.max_tokens,
             on_load=progress_reporter(progress),
         )
-        return [
-            warn_truncated(result.truncated),
-            result.translation_text,
-            result.as_pipeline_output(),
-            *cross.show([result.cross_attention], **view),
-            *encoder.show([result.encoder_attention], **view),
-        ]
+        return (
+            {note: warn_truncated(result.truncated), output: result.translation_text, raw: result.as_pipeline_output()}
+            | cross.show([result.cross_attention], presenter=presenter, **controls)
+            | encoder.show([result.encoder_attention], presenter=presenter, **controls)
+        )
 
     gr.on(
         [button.click, text.submit],

@@ -10,7 +10,6 @@ from components.page import Page
 from components.plots import class_probability_bars, score_bars, short, style_for
 from services import inputs
 from services.config import Settings
-from services.text import clean_text
 
 INTRO = """
 **Classification with labels you choose.** The model was trained for natural language inference:
@@ -58,19 +57,21 @@ def build(settings: Settings, page: Page) -> None:
         labels: str,
         multi_label: bool,
         hypothesis_template: str,
+        fast: bool = False,
+        presenter: bool = False,
         progress: gr.Progress = gr.Progress(track_tqdm=True),
-        **view,
+        **controls,
     ):
         limits = settings.limits
         from services import zero_shot  # torch loads with the first request, not at startup
 
         result = zero_shot.classify(
-            clean_text(text, max_chars=limits.max_input_chars),
+            inputs.clean_text(text, max_chars=limits.max_input_chars),
             inputs.parse_labels(labels, max_labels=limits.max_labels, max_chars=limits.max_label_chars),
             model=settings.zero_shot_model,
             multi_label=bool(multi_label),
             hypothesis_template=inputs.check_template(hypothesis_template, max_chars=limits.max_template_chars),
-            precision=page.precision(view.get("fast")),
+            precision=page.precision(fast),
             max_tokens=limits.max_tokens,
             max_attention_bytes=limits.max_attention_bytes,
             on_load=progress_reporter(progress),
@@ -78,22 +79,21 @@ def build(settings: Settings, page: Page) -> None:
         )
         title = "Each label on its own (multi-label)" if result.multi_label else "Labels compete (scores sum to 1)"
         classes = list(result.nli[0])
-        style = style_for(bool(view.get("presenter")))
+        style = style_for(presenter)
         runs = [result.attention, *result.label_attention]
         names = [f"Whole pair of the winning label '{result.labels[0]}'"]
         names += [f"'{label}': hypothesis → premise" for label in result.labels]
-        return [
-            warn_truncated(result.truncated),
-            score_bars(result.labels, result.scores, title=title, style=style),
-            class_probability_bars(
+        return {
+            note: warn_truncated(result.truncated),
+            bars: score_bars(result.labels, result.scores, title=title, style=style),
+            nli: class_probability_bars(
                 [short(label) for label in result.labels],
                 {name: [probs[name] for probs in result.nli] for name in classes},
                 title="Each label's hypothesis: entailment, neutral or contradiction?",
                 style=style,
             ),
-            result.as_pipeline_output(),
-            *explorer.show(runs, names, **view),
-        ]
+            raw: result.as_pipeline_output(),
+        } | explorer.show(runs, names, presenter=presenter, **controls)
 
     gr.on(
         [button.click, text.submit, labels.submit],

@@ -1,20 +1,25 @@
-"""Attention heatmap: run a model on a text (or a sentence pair) only to look at its attention."""
+"""Attention heatmap: run a model on a text (or a sentence pair) only to look at its attention.
+
+Shaped like a pipeline: `encode` is the preprocessing, `forward` the model alone, `postprocess`
+names the tokens.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
 from services.attention_maps import AttentionMaps, self_attentions, stack_attentions
 from services.config import short_name
-from services.encoding import encode
-from services.models import MODELS, ProgressCallback
+from services.encoding import Encoded, encode
+from services.models import MODELS, LoadedModel, ProgressCallback
 
 
 @dataclass(frozen=True)
 class AttentionResult:
-    """The attention of one input, and the shape of the model that made it."""
+    """The attention of one input; `model` is the checkpoint it came from, as configured."""
 
     model: str
     truncated: bool
@@ -46,17 +51,24 @@ def attend(
     """
     loaded = MODELS.get(kind, model, precision=precision, on_load=on_load)
     encoded = encode(loaded, [text], [text_pair] if text_pair else None, max_tokens=max_tokens)
+    return postprocess(loaded, encoded, forward(loaded, encoded.batch))
+
+
+def forward(loaded: LoadedModel, inputs: Any) -> Any:
     with torch.inference_mode():
-        outputs = loaded.model(**encoded.batch, output_attentions=True)
+        return loaded.model(**inputs, output_attentions=True)
+
+
+def postprocess(loaded: LoadedModel, encoded: Encoded, outputs: Any) -> AttentionResult:
     axis = encoded.axis(loaded.tokenizer, 0)
     return AttentionResult(
-        model=model,
+        model=loaded.source,
         truncated=encoded.truncated[0],
         attention=AttentionMaps(
-            title=f"Self-attention of {short_name(model)}",
+            title=f"Self-attention of {short_name(loaded.source)}",
             query=axis,
             key=axis,
             weights=stack_attentions(self_attentions(outputs)),
-            model=loaded.facts,
+            facts=loaded.facts,
         ),
     )

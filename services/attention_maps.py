@@ -11,9 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from services.errors import InputError
 from services.model_facts import ModelFacts
-from services.text import as_whole_number, blank, echo
 from services.tokens import TokenAxis
 
 
@@ -51,14 +49,15 @@ class AttentionMaps:
     weights: float32 array [layers, heads, query_len, key_len]; row i is how query token i
     spreads its attention over the key tokens, exactly as the model returned it.
     `cross` is True when queries and keys are different sequences (a decoder reading its source);
-    `steps` lists the decoding steps, in order, when the queries were generated.
+    `steps` lists the decoding steps, in order, when the queries were generated; `facts` describe
+    the model that returned them. Plain data: the explorer checks a visitor's layer or head.
     """
 
     title: str
     query: TokenAxis
     key: TokenAxis
     weights: np.ndarray
-    model: ModelFacts | None = None
+    facts: ModelFacts | None = None
     cross: bool = False
     steps: tuple[Step, ...] = ()
 
@@ -77,46 +76,6 @@ class AttentionMaps:
     @property
     def num_heads(self) -> int:
         return self.weights.shape[1]
-
-    def layer_index(self, layer: Any) -> int:
-        """The 0-based index of `layer`, counted from 1; None or blank means the last layer."""
-        if blank(layer):
-            return self.num_layers - 1
-        number = as_whole_number(layer)
-        if number is None:
-            raise InputError(f"Layer must be a number from 1 to {self.num_layers}, not {echo(layer)}.")
-        if not 1 <= number <= self.num_layers:
-            raise InputError(f"Layer {echo(number)} does not exist; this model has layers 1 to {self.num_layers}.")
-        return number - 1
-
-    def head_choice(self, head: Any) -> str:
-        """`head` as "mean", "max", or a head number from 1 as a string; None or blank means "mean"."""
-        if blank(head):
-            return "mean"
-        if isinstance(head, str) and head.strip().lower() in HEAD_SUMMARIES:
-            return head.strip().lower()
-        number = as_whole_number(head)
-        if number is None:
-            raise InputError(f"Head must be 'mean', 'max' or a number from 1 to {self.num_heads}, not {echo(head)}.")
-        if not 1 <= number <= self.num_heads:
-            raise InputError(f"Head {echo(number)} does not exist; this model has heads 1 to {self.num_heads}.")
-        return str(number)
-
-    def matrix(self, layer: int | str | None, head: int | str | None = "mean") -> np.ndarray:
-        """One [query_len, key_len] matrix: `layer` and `head` count from 1; head may be "mean" or "max"."""
-        return combine_heads(self.weights[self.layer_index(layer)], self.head_choice(head))
-
-
-HEAD_SUMMARIES = ("mean", "max")
-
-
-def combine_heads(heads: np.ndarray, head: str) -> np.ndarray:
-    """[heads, query, key] -> [query, key]: one head (numbered from 1), or their mean or max."""
-    if head == "mean":
-        return heads.mean(axis=0)
-    if head == "max":
-        return heads.max(axis=0)
-    return heads[int(head) - 1]
 
 
 def stack_attentions(
@@ -145,18 +104,3 @@ def stack_attentions(
 def self_attentions(outputs: Any) -> Any:
     """The encoder's self-attentions of an encoder-decoder output, else the model's own."""
     return getattr(outputs, "encoder_attentions", None) or getattr(outputs, "attentions", None)
-
-
-def real_positions(attention_mask: Any, item: int = 0) -> list[int]:
-    """Positions of real (not padding) tokens of one batch item, for left or right padding."""
-    return [int(i) for i in attention_mask[item].nonzero().flatten().tolist()]
-
-
-def items_per_pass(facts: ModelFacts, tokens: int, max_attention_bytes: int | None) -> int:
-    """How many inputs of `tokens` tokens one forward pass may take, for the attention it returns to
-    stay within `max_attention_bytes`. Each layer returns a [heads, tokens, tokens] float32 array per
-    input; an encoder-decoder also returns its decoder's self- and cross-attention."""
-    if max_attention_bytes is None:
-        return 1_000_000
-    arrays = facts.layers + 2 * facts.decoder_layers
-    return max(1, max_attention_bytes // (arrays * facts.heads * tokens * tokens * 4))

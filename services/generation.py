@@ -1,4 +1,9 @@
-"""Text generation that streams its text, then shows the causal attention of what it wrote."""
+"""Text generation that streams its text, then shows the causal attention of what it wrote.
+
+Shaped like a pipeline: `preprocess` encodes the prompt (its end kept, with room for the new
+tokens), `forward` runs `generate` in a worker thread and hands back a typed `Generated`,
+`postprocess` decodes it and assembles the attention of the whole text.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -13,8 +19,8 @@ from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStr
 
 from services.attention_maps import AttentionMaps, Step, TopTokens, stack_attentions
 from services.config import short_name
-from services.encoding import token_limit
-from services.inputs import GenerationOptions, check_options  # noqa: F401  (part of this task's API)
+from services.encoding import Encoded, encode, token_limit
+from services.inputs import GenerationOptions
 from services.models import MODELS, LoadedModel, ProgressCallback
 from services.tokens import token_axis
 
@@ -41,6 +47,18 @@ class GenerationUpdate:
     out_of_time: bool = False
 
 
+@dataclass
+class Generated:
+    """What one `generate` call in the worker thread left: the ids, each step's attentions, the cache for
+    one more step, and each step's next-token candidates; or the error it raised."""
+
+    ids: torch.Tensor | None = None
+    attentions: tuple[Any, ...] = ()
+    cache: Any = None
+    top: tuple[TopTokens, ...] = ()
+    error: Exception | None = None
+
+
 def stream(
     prompt: str,
     options: GenerationOptions,
@@ -59,41 +77,41 @@ def stream(
     caller stops reading (Stop pressed, visitor gone), the worker stops at its next token.
     """
     loaded = MODELS.get("causal-lm", model, precision=precision, on_load=on_load)
-    tokenizer = loaded.tokenizer
-    room = max(1, token_limit(loaded, max_tokens) - options.max_new_tokens)
-    inputs = tokenizer(prompt, return_tensors="pt")
-    prompt_truncated = inputs["input_ids"].shape[-1] > room
-    # Keep the end of a long prompt: that is what the continuation follows.
-    inputs = {key: value[:, -room:].to(loaded.device) for key, value in inputs.items()}
+    encoded = preprocess(loaded, prompt, options, max_tokens=max_tokens)
+    truncated = encoded.truncated[0]
     set_seed(options.seed)
     finished: list[GeneratedSequence] = []
     deadline = None if max_seconds is None else time.monotonic() + max_seconds
     for _ in range(options.num_sequences):
-        streamer = TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True)
-        outcome: dict[str, object] = {}
+        streamer = TextIteratorStreamer(loaded.tokenizer, skip_prompt=True, skip_special_tokens=True)
         stop = threading.Event()
-        limits = {"stop": stop, "max_time": None if deadline is None else max(0.1, deadline - time.monotonic())}
-        worker = threading.Thread(target=_generate, args=(loaded, inputs, options, streamer, outcome), kwargs=limits)
+        max_time = None if deadline is None else max(0.1, deadline - time.monotonic())
+        generated = Generated()
+        worker = threading.Thread(
+            target=forward,
+            args=(loaded, encoded, options, streamer, generated),
+            kwargs={"stop": stop, "max_time": max_time},
+        )
         worker.start()
         partial = ""
         try:
             for piece in streamer:
                 partial += piece
                 texts = (*tuple(s.generated_text for s in finished), prompt + partial)
-                yield GenerationUpdate(texts=texts, prompt_truncated=prompt_truncated)
+                yield GenerationUpdate(texts=texts, prompt_truncated=truncated)
         finally:  # also when the reader is closed early: free the CPU for the next visitor
             stop.set()
             worker.join()
-        if "error" in outcome:
-            raise outcome["error"]  # type: ignore[misc]
-        finished.append(_finish(loaded, prompt, inputs, outcome, model))
+        if generated.error is not None:
+            raise generated.error
+        finished.append(postprocess(loaded, prompt, encoded, generated))
         if deadline is not None and time.monotonic() >= deadline:
             break
     yield GenerationUpdate(
         texts=tuple(s.generated_text for s in finished),
         done=True,
         sequences=tuple(finished),
-        prompt_truncated=prompt_truncated,
+        prompt_truncated=truncated,
         out_of_time=deadline is not None and time.monotonic() >= deadline,
     )
 
@@ -106,6 +124,12 @@ def generate(
     return last
 
 
+def preprocess(loaded: LoadedModel, prompt: str, options: GenerationOptions, *, max_tokens: int | None) -> Encoded:
+    """The prompt's last tokens: as many as leave room for the new ones (that is what the continuation follows)."""
+    room = max(1, token_limit(loaded, max_tokens) - options.max_new_tokens)
+    return encode(loaded, [prompt], max_tokens=room, keep_end=True)
+
+
 class _StopWhenSet(StoppingCriteria):
     """Ends generation at the next token once `event` is set."""
 
@@ -116,17 +140,17 @@ class _StopWhenSet(StoppingCriteria):
         return torch.full((input_ids.shape[0],), self.event.is_set(), dtype=torch.bool, device=input_ids.device)
 
 
-def _generate(
+def forward(
     loaded: LoadedModel,
-    inputs,
+    encoded: Encoded,
     options: GenerationOptions,
-    streamer,
-    outcome: dict,
+    streamer: TextIteratorStreamer,
+    generated: Generated,
     *,
     stop: threading.Event,
     max_time: float | None,
 ) -> None:
-    """Run `generate` in a worker thread; always end the stream so the reader never hangs."""
+    """Run `generate` (in a worker thread) into `generated`; always end the stream so the reader never hangs."""
     sampling = (
         {"temperature": options.temperature, "top_p": options.top_p, "top_k": options.top_k}
         if options.do_sample
@@ -136,7 +160,7 @@ def _generate(
     try:
         with torch.inference_mode():
             output = loaded.model.generate(
-                **inputs,
+                **encoded.batch,
                 max_new_tokens=options.max_new_tokens,
                 do_sample=options.do_sample,
                 pad_token_id=tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id,
@@ -151,17 +175,16 @@ def _generate(
                 return_dict_in_generate=True,
                 **sampling,
             )
-        outcome["ids"] = output.sequences[0]
-        outcome["attentions"] = output.attentions
-        outcome["cache"] = output.past_key_values
-        outcome["top"] = [
-            _top_tokens(tokenizer, logits[0], scores[0], int(chosen))
-            for logits, scores, chosen in zip(
-                output.logits, output.scores, output.sequences[0, -len(output.logits) :], strict=True
-            )
-        ]
+        generated.ids = output.sequences[0]
+        generated.attentions = output.attentions
+        generated.cache = output.past_key_values
+        chosen = output.sequences[0, -len(output.logits) :]
+        generated.top = tuple(
+            _top_tokens(tokenizer, logits[0], scores[0], int(token))
+            for logits, scores, token in zip(output.logits, output.scores, chosen, strict=True)
+        )
     except Exception as error:  # re-raised in the caller's thread
-        outcome["error"] = error
+        generated.error = error
         streamer.end()
 
 
@@ -180,39 +203,40 @@ def _top_tokens(tokenizer, logits: torch.Tensor, scores: torch.Tensor, chosen: i
     )
 
 
-def _finish(loaded: LoadedModel, prompt: str, inputs, outcome: dict, model: str) -> GeneratedSequence:
+def postprocess(loaded: LoadedModel, prompt: str, encoded: Encoded, generated: Generated) -> GeneratedSequence:
     """Decode like the text-generation pipeline, and assemble the causal attention of the whole text
     from the rows `generate` computed at each step."""
-    ids: torch.Tensor = outcome["ids"]
-    prompt_length = inputs["input_ids"].shape[-1]
+    ids = generated.ids
+    prompt_length = encoded.length
     continuation = loaded.tokenizer.decode(ids[prompt_length:], skip_special_tokens=True)
     axis = token_axis(loaded.tokenizer, ids.tolist())
     # Step t (from 0) wrote token prompt_length + t; the query whose output chose it is the token before.
     steps = tuple(
         Step(query=prompt_length + t - 1, token=axis.tokens[prompt_length + t], top=top)
-        for t, top in enumerate(outcome["top"])
+        for t, top in enumerate(generated.top)
     )
     return GeneratedSequence(
         generated_text=prompt + continuation,
         new_tokens=len(ids) - prompt_length,
         attention=AttentionMaps(
-            title=f"Causal self-attention of {short_name(model)}",
+            title=f"Causal self-attention of {short_name(loaded.source)}",
             query=axis,
             key=axis,
-            weights=_causal_weights(loaded, ids, outcome),
-            model=loaded.facts,
+            weights=_causal_weights(loaded, generated),
+            facts=loaded.facts,
             steps=steps,
         ),
     )
 
 
-def _causal_weights(loaded: LoadedModel, ids: torch.Tensor, outcome: dict) -> np.ndarray:
+def _causal_weights(loaded: LoadedModel, generated: Generated) -> np.ndarray:
     """[layers, heads, T, T] from generate's own steps: the prompt's rows from the first pass, one row per
     later step, and the last token's row from one more cached step (it was written, never read)."""
+    ids = generated.ids
     total = len(ids)
     with torch.inference_mode():
-        last = loaded.model(ids[-1:].unsqueeze(0), past_key_values=outcome["cache"], output_attentions=True)
-    blocks = [stack_attentions(step) for step in (*outcome["attentions"], last.attentions)]
+        last = loaded.model(ids[-1:].unsqueeze(0), past_key_values=generated.cache, output_attentions=True)
+    blocks = [stack_attentions(step) for step in (*generated.attentions, last.attentions)]
     weights = np.zeros((*blocks[0].shape[:2], total, total), dtype=np.float32)
     row = 0
     for block in blocks:

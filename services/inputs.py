@@ -1,20 +1,88 @@
-"""What each task accepts, checked in one place, like transformers' argument handlers.
+"""Every value a visitor sends, parsed and checked in one place, like transformers' argument handlers.
 
 Torch-free: the UI builds its controls from these defaults and limits without loading torch, and
-every check raises an InputError that names what was wrong and what is allowed.
+every check raises an InputError that names what was wrong and what is allowed. Messages quote a
+visitor's value through `echo` or `shorten`, so a 100 KB value never comes back whole.
 """
 
 from __future__ import annotations
 
 import math
 import string
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from services.errors import InputError
-from services.text import shorten, usable
+
+# Quoting and blanks ----------------------------------------------------------------------------
+
+
+def shorten(value: object, limit: int = 40) -> str:
+    """A visitor's value, cut for quoting in a message: a 100 KB value must not come back whole."""
+    text = str(value)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def echo(value: object) -> str:
+    """A visitor's value as a message quotes it: a string in quotes, escaped by repr (control characters,
+    lone surrogates), anything else as its repr; cut by `shorten`."""
+    return repr(shorten(value)) if isinstance(value, str) else shorten(repr(value))
+
+
+def blank(value: object) -> bool:
+    """None or an empty string: a control left at its default."""
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+# Text ------------------------------------------------------------------------------------------
+
+
+def usable(text: str) -> str:
+    """`text` without control characters (newline and tab kept) and lone surrogates: a tokenizer
+    cannot encode a lone surrogate, and control characters only confuse the plots."""
+    return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cs"))
+
+
+def clean_text(text: str | None, *, what: str = "text", max_chars: int) -> str:
+    """The text with control characters and lone surrogates removed, and outer whitespace stripped.
+
+    Raises InputError when nothing is left, or when it is longer than `max_chars`.
+    """
+    text = usable(text or "").strip()
+    if not text:
+        raise InputError(f"The {what} is empty: please type some {what}.")
+    if len(text) > max_chars:
+        raise InputError(f"The {what} is {len(text):,} characters long; the limit is {max_chars:,}. Please shorten it.")
+    return text
+
+
+def split_lines(text: str | None, *, max_items: int, max_chars: int, what: str = "text") -> list[str]:
+    """One cleaned text per non-empty line, at most `max_items` of them."""
+    lines = [line.strip() for line in clean_text(text, what=what, max_chars=max_chars).splitlines()]
+    lines = [line for line in lines if line]
+    if len(lines) > max_items:
+        raise InputError(f"{len(lines)} texts were given; at most {max_items} at a time, one per line.")
+    return lines
+
 
 # Numbers ---------------------------------------------------------------------------------------
+
+
+def as_whole_number(value: object) -> int | None:
+    """The one whole-number parser: an int, a float with no fraction, or a string of digits; None otherwise.
+
+    NaN, infinities, "2.5", "²" (a digit to str.isdigit, not to int), 5,000-digit strings and
+    true/false are None. Callers phrase their own message, naming the control and its range.
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else None
+    try:
+        return int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError, OverflowError):
+        return None
 
 
 def real_number(value: object, name: str) -> float:
@@ -22,15 +90,19 @@ def real_number(value: object, name: str) -> float:
     try:
         number = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError, OverflowError):
-        raise InputError(f"{name} must be a number, not '{shorten(value)}'.") from None
+        raise InputError(f"{name} must be a number, not {echo(value)}.") from None
     if not math.isfinite(number):
         raise InputError(f"{name} must be a finite number, not {number}.")
     return number
 
 
 def whole_number(value: object, name: str) -> int:
-    """A setting's value as an int (a slider sends 40.0 for 40)."""
-    return int(real_number(value, name))
+    """A setting's value as an int (a slider sends 40.0 for 40); anything else is named in the message."""
+    number = as_whole_number(value)
+    if number is None:
+        real_number(value, name)  # says so when it is no finite number at all
+        raise InputError(f"{name} must be a whole number, not {echo(value)}.")
+    return number
 
 
 # Generation ------------------------------------------------------------------------------------
@@ -47,6 +119,31 @@ class GenerationOptions:
     top_k: int = 50
     seed: int = 0
     num_sequences: int = 1
+
+
+def generation_options(
+    *,
+    max_new_tokens: object,
+    do_sample: object,
+    temperature: object,
+    top_p: object,
+    top_k: object,
+    seed: object,
+    num_sequences: object,
+    max_tokens_limit: int,
+    max_sequences: int,
+) -> GenerationOptions:
+    """The generation controls as sent, parsed and checked into one GenerationOptions."""
+    options = GenerationOptions(
+        max_new_tokens=whole_number(max_new_tokens, "max_new_tokens"),
+        do_sample=bool(do_sample),
+        temperature=real_number(temperature, "temperature"),
+        top_p=real_number(top_p, "top_p"),
+        top_k=whole_number(top_k, "top_k"),
+        seed=whole_number(seed or 0, "seed"),
+        num_sequences=whole_number(num_sequences, "the number of sequences"),
+    )
+    return check_options(options, max_new_tokens=max_tokens_limit, max_sequences=max_sequences)
 
 
 def check_options(options: GenerationOptions, *, max_new_tokens: int, max_sequences: int) -> GenerationOptions:
@@ -130,3 +227,8 @@ def check_beams(num_beams: int, *, max_beams: int) -> int:
     if not 1 <= num_beams <= max_beams:
         raise InputError(f"The number of beams must be from 1 (greedy) to {max_beams}, not {num_beams}.")
     return num_beams
+
+
+def beams(value: object, *, max_beams: int) -> int:
+    """The num_beams control as sent, parsed and checked."""
+    return check_beams(whole_number(value, "the number of beams"), max_beams=max_beams)

@@ -1,16 +1,21 @@
-"""Sentiment: a sequence classifier over one or more texts, with each text's attention."""
+"""Sentiment: a sequence classifier over one or more texts, with each text's attention.
+
+Shaped like a transformers pipeline: `preprocess` tokenises, `forward` runs the model on one pass
+of texts, `postprocess` turns that pass's logits and attentions into typed predictions.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
-from services.attention_maps import AttentionMaps, items_per_pass, real_positions, stack_attentions
+from services.attention_maps import AttentionMaps, stack_attentions
 from services.config import short_name
-from services.encoding import encode
-from services.models import MODELS, ProgressCallback
+from services.encoding import Encoded, encode, passes
+from services.models import MODELS, LoadedModel, ProgressCallback
 
 
 @dataclass(frozen=True)
@@ -38,44 +43,58 @@ def classify(
     max_attention_bytes: int | None = None,
     on_load: ProgressCallback | None = None,
 ) -> list[SentimentPrediction]:
-    """Classify the texts in batched forward passes, keeping those passes' attentions.
+    """Classify the texts (`model` is a Hub id or folder) in batched passes, keeping their attentions.
 
     `max_tokens` cuts each text; `max_attention_bytes` bounds the attention one pass returns (it grows
     with texts × longest text², padding included), so many long texts take several passes.
     """
     loaded = MODELS.get("sequence-classification", model, precision=precision, on_load=on_load)
-    encoded = encode(loaded, texts, max_tokens=max_tokens)
-    per_pass = items_per_pass(loaded.facts, encoded.batch["input_ids"].shape[-1], max_attention_bytes)
-    id2label = loaded.model.config.id2label
+    encoded = preprocess(loaded, texts, max_tokens=max_tokens)
+    predictions: list[SentimentPrediction] = []
+    for items in passes(encoded, loaded.facts, max_attention_bytes):
+        predictions += postprocess(loaded, texts, encoded, items, forward(loaded, encoded.rows(items)))
+    return predictions
+
+
+def preprocess(loaded: LoadedModel, texts: Sequence[str], *, max_tokens: int | None) -> Encoded:
+    return encode(loaded, texts, max_tokens=max_tokens)
+
+
+def forward(loaded: LoadedModel, inputs: dict[str, Any]) -> Any:
+    """The model alone on one pass of inputs: logits and every layer's attention."""
+    with torch.inference_mode():
+        return loaded.model(**inputs, output_attentions=True)
+
+
+def postprocess(
+    loaded: LoadedModel, texts: Sequence[str], encoded: Encoded, items: range, outputs: Any
+) -> list[SentimentPrediction]:
+    """The predictions of texts `items`, from the outputs of the pass that read them."""
+    config = loaded.model.config
     predictions = []
-    for start in range(0, len(texts), per_pass):
-        chunk = {key: value[start : start + per_pass] for key, value in encoded.batch.items()}
-        with torch.inference_mode():
-            outputs = loaded.model(**chunk, output_attentions=True)
-        probabilities = _probabilities(outputs.logits, loaded.model.config)
-        for offset, row in enumerate(probabilities):
-            i = start + offset
-            positions = real_positions(encoded.batch["attention_mask"], i)
-            axis = encoded.axis(loaded.tokenizer, i, positions)
-            best = int(row.argmax())
-            predictions.append(
-                SentimentPrediction(
-                    text=texts[i],
-                    label=id2label[best],
-                    score=float(row[best]),
-                    probabilities={id2label[j]: float(p) for j, p in enumerate(row)},
-                    truncated=encoded.truncated[i],
-                    attention=AttentionMaps(
-                        title=f"Self-attention of {short_name(model)}",
-                        query=axis,
-                        key=axis,
-                        weights=stack_attentions(
-                            outputs.attentions, item=offset, query_positions=positions, key_positions=positions
-                        ),
-                        model=loaded.facts,
+    for offset, row in enumerate(_probabilities(outputs.logits, config)):
+        i = items.start + offset
+        positions = encoded.real_positions(i)
+        axis = encoded.axis(loaded.tokenizer, i, positions)
+        best = int(row.argmax())
+        predictions.append(
+            SentimentPrediction(
+                text=texts[i],
+                label=config.id2label[best],
+                score=float(row[best]),
+                probabilities={config.id2label[j]: float(p) for j, p in enumerate(row)},
+                truncated=encoded.truncated[i],
+                attention=AttentionMaps(
+                    title=f"Self-attention of {short_name(loaded.source)}",
+                    query=axis,
+                    key=axis,
+                    weights=stack_attentions(
+                        outputs.attentions, item=offset, query_positions=positions, key_positions=positions
                     ),
-                )
+                    facts=loaded.facts,
+                ),
             )
+        )
     return predictions
 
 

@@ -2,7 +2,9 @@
 
 transformers 5 has no translation pipeline: the model's own `generate` translates, then one
 teacher-forced pass over exactly the produced ids returns the cross-attention alignment
-(target tokens x source tokens) and the encoder self-attention of that translation.
+(target tokens x source tokens) and the encoder self-attention of that translation. Shaped like a
+pipeline: `preprocess` tokenises, `forward` encodes, generates and runs that pass, `postprocess`
+decodes and names the tokens.
 """
 
 from __future__ import annotations
@@ -10,13 +12,14 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
 from services.attention_maps import AttentionMaps, Step, stack_attentions
-from services.encoding import encode
-from services.inputs import check_beams, model_for  # noqa: F401  (part of this task's API)
-from services.models import MODELS, ProgressCallback
+from services.encoding import Encoded, encode
+from services.inputs import model_for
+from services.models import MODELS, LoadedModel, ProgressCallback
 from services.tokens import token_axis
 
 
@@ -35,6 +38,15 @@ class TranslationResult:
         return [{"translation_text": self.translation_text}]
 
 
+@dataclass(frozen=True)
+class Translated:
+    """The ids `generate` produced, and the attention pass over them."""
+
+    produced: torch.Tensor
+    encoder_attentions: Any
+    cross_attentions: Any
+
+
 def translate(
     text: str,
     target_language: str,
@@ -51,9 +63,13 @@ def translate(
     Greedy by default (`num_beams=1`): opus-mt's own config asks for 4 beams, which costs about
     as much again per beam on a CPU for a small gain on short sentences.
     """
-    checkpoint = model_for(target_language, models)
-    loaded = MODELS.get("seq2seq-lm", checkpoint, precision=precision, on_load=on_load)
+    loaded = MODELS.get("seq2seq-lm", model_for(target_language, models), precision=precision, on_load=on_load)
     encoded = encode(loaded, [text], max_tokens=max_tokens)
+    translated = forward(loaded, encoded, num_beams=num_beams, max_new_tokens=max_new_tokens)
+    return postprocess(loaded, text, target_language, encoded, translated)
+
+
+def forward(loaded: LoadedModel, encoded: Encoded, *, num_beams: int, max_new_tokens: int) -> Translated:
     with torch.inference_mode():
         # The encoder runs once: generate and the attention pass both read its output.
         encoder_outputs = loaded.model.get_encoder()(**encoded.batch, output_attentions=True)
@@ -71,22 +87,30 @@ def translate(
             decoder_input_ids=produced.unsqueeze(0),
             output_attentions=True,
         )
+    return Translated(
+        produced=produced, encoder_attentions=encoder_outputs.attentions, cross_attentions=outputs.cross_attentions
+    )
+
+
+def postprocess(
+    loaded: LoadedModel, text: str, target_language: str, encoded: Encoded, translated: Translated
+) -> TranslationResult:
     tokenizer = loaded.tokenizer
     english = encoded.axis(tokenizer, 0)
-    target = token_axis(tokenizer, produced.tolist())
+    target = token_axis(tokenizer, translated.produced.tolist())
     # Decoder position t reads target token t and writes token t + 1.
     steps = tuple(Step(query=t - 1, token=target.tokens[t]) for t in range(1, len(target)))
     return TranslationResult(
         source_text=text,
         target_language=target_language,
-        translation_text=tokenizer.decode(produced, skip_special_tokens=True),
+        translation_text=tokenizer.decode(translated.produced, skip_special_tokens=True),
         truncated=encoded.truncated[0],
         cross_attention=AttentionMaps(
             title=f"Cross-attention: {target_language} tokens (rows) × English tokens (columns)",
             query=target,
             key=english,
-            weights=stack_attentions(outputs.cross_attentions),
-            model=loaded.facts,
+            weights=stack_attentions(translated.cross_attentions),
+            facts=loaded.facts,
             cross=True,
             steps=steps,
         ),
@@ -94,7 +118,7 @@ def translate(
             title="Encoder self-attention over the English source",
             query=english,
             key=english,
-            weights=stack_attentions(encoder_outputs.attentions),
-            model=loaded.facts,
+            weights=stack_attentions(translated.encoder_attentions),
+            facts=loaded.facts,
         ),
     )

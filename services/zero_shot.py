@@ -1,29 +1,26 @@
 """Zero-shot classification: every label posed as an NLI hypothesis, the pairs batched.
 
 Scores follow transformers' zero-shot-classification pipeline exactly; the attention shown is
-that same run's, for the pair of the winning label. Pairs go through in as few forward passes as
-keep each pass's returned attention within a byte budget (it grows with labels × tokens²).
+that same run's, for the pair of the winning label. Shaped like a pipeline: `preprocess` poses and
+tokenises the pairs, `forward` reads one pass of them, `read_pass` keeps what that pass shows
+(scores, each label's hypothesis → premise attention, the leading pair), `postprocess` ranks.
+Pairs go through in as few passes as keep each pass's returned attention within a byte budget.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
+import numpy as np
 import torch
 
-from services.attention_maps import (
-    AttentionMaps,
-    items_per_pass,
-    real_positions,
-    self_attentions,
-    stack_attentions,
-)
-from services.encoding import encode, token_limit
+from services.attention_maps import AttentionMaps, self_attentions, stack_attentions
+from services.encoding import Encoded, encode, passes, token_limit
 from services.errors import InputError
-from services.inputs import DEFAULT_TEMPLATE, check_template, parse_labels  # noqa: F401  (part of this task's API)
-from services.models import MODELS, ProgressCallback
-from services.text import shorten
+from services.inputs import DEFAULT_TEMPLATE, shorten
+from services.models import MODELS, LoadedModel, ProgressCallback
 
 
 @dataclass(frozen=True)
@@ -50,6 +47,36 @@ class ZeroShotResult:
         return {"sequence": self.sequence, "labels": list(self.labels), "scores": list(self.scores)}
 
 
+@dataclass(frozen=True)
+class Pairs:
+    """The premise/hypothesis pairs of one request, tokenised; `entailment` is the NLI class that scores."""
+
+    text: str
+    labels: tuple[str, ...]
+    hypotheses: tuple[str, ...]
+    multi_label: bool
+    encoded: Encoded
+    entailment: int
+
+    @property
+    def independent(self) -> bool:
+        """Each label scored on its own (entailment vs contradiction) rather than against the others."""
+        return self.multi_label or len(self.labels) == 1
+
+
+@dataclass(frozen=True)
+class PassReading:
+    """What one forward pass over pairs `items` leaves: their logits, each one's hypothesis → premise
+    attention, and its leading pair's whole attention (only the leader's, so memory stays at one pass)."""
+
+    items: range
+    logits: torch.Tensor
+    label_attention: tuple[AttentionMaps, ...]
+    leader: int
+    leader_key: float
+    leader_weights: np.ndarray
+
+
 def classify(
     text: str,
     labels: Sequence[str],
@@ -66,49 +93,84 @@ def classify(
     """`max_tokens` cuts the premise; `max_attention_bytes` bounds the attention of one forward pass.
     `on_pass` hears which pairs each pass reads, when they take more than one."""
     loaded = MODELS.get("sequence-classification", model, precision=precision, on_load=on_load)
-    entailment = _label_id(loaded.model.config, "entail")
-    independent = multi_label or len(labels) == 1
-    hypotheses = [hypothesis_template.format(label) for label in labels]
-    _check_room(loaded, hypotheses, labels, token_limit(loaded, max_tokens))
-    # only_first: cut the premise, never the hypothesis that names the label.
-    encoded = encode(loaded, [text] * len(labels), hypotheses, truncation="only_first", max_tokens=max_tokens)
-    per_pass = items_per_pass(loaded.facts, encoded.batch["input_ids"].shape[-1], max_attention_bytes)
-    logits, label_attention, leader = [], {}, None
-    for start in range(0, len(labels), per_pass):
-        items = range(start, min(start + per_pass, len(labels)))
-        if on_pass is not None and per_pass < len(labels):
+    pairs = preprocess(
+        loaded, text, labels, multi_label=multi_label, template=hypothesis_template, max_tokens=max_tokens
+    )
+    chunks = list(passes(pairs.encoded, loaded.facts, max_attention_bytes))
+    readings = []
+    for items in chunks:
+        if on_pass is not None and len(chunks) > 1:
             on_pass(f"Reading labels {items.start + 1}–{items.stop} of {len(labels)} (in parts, to fit in memory)…")
-        attentions, chunk_logits = _forward(loaded, encoded, items)
-        logits.append(chunk_logits)
-        for i in items:
-            label_attention[i] = _hypothesis_to_premise(loaded, encoded, attentions, i, start, labels[i])
-        # Only the leading pair's whole attention is kept, so memory stays at one pass's worth.
-        keys = _leader_keys(chunk_logits, entailment, independent)
-        first = int(keys.argmax())
-        if leader is None or keys[first] > leader[0]:
-            leader = (keys[first], start + first, _whole_pair(encoded, attentions, start + first, start))
-    scores = _scores(torch.cat(logits), entailment, independent)
-    order = sorted(range(len(labels)), key=lambda i: scores[i], reverse=True)
-    best = order[0]
-    if leader[1] != best:  # scores tied after rounding and the sort ranked another pair first
-        attentions, _ = _forward(loaded, encoded, range(best, best + 1))
-        leader = (None, best, _whole_pair(encoded, attentions, best, best))
-    id2label = loaded.model.config.id2label
-    nli = torch.softmax(torch.cat(logits), dim=-1).tolist()
-    axis = encoded.axis(loaded.tokenizer, best, real_positions(encoded.batch["attention_mask"], best))
-    return ZeroShotResult(
-        sequence=text,
-        labels=tuple(labels[i] for i in order),
-        scores=tuple(float(scores[i]) for i in order),
+        readings.append(read_pass(loaded, pairs, items, forward(loaded, pairs.encoded.rows(items))))
+    return postprocess(loaded, pairs, readings)
+
+
+def preprocess(
+    loaded: LoadedModel, text: str, labels: Sequence[str], *, multi_label: bool, template: str, max_tokens: int | None
+) -> Pairs:
+    """Pose each label as a hypothesis and tokenise the pairs; the premise is cut to fit, never a hypothesis."""
+    hypotheses = [template.format(label) for label in labels]
+    _check_room(loaded, hypotheses, labels, token_limit(loaded, max_tokens))
+    encoded = encode(loaded, [text] * len(labels), hypotheses, truncation="only_first", max_tokens=max_tokens)
+    return Pairs(
+        text=text,
+        labels=tuple(labels),
+        hypotheses=tuple(hypotheses),
         multi_label=multi_label,
-        hypothesis=hypotheses[best],
-        truncated=encoded.truncated[best],
+        encoded=encoded,
+        entailment=_label_id(loaded.model.config, "entail"),
+    )
+
+
+def forward(loaded: LoadedModel, inputs: dict[str, Any]) -> Any:
+    """The model alone on one pass of pairs: logits and every layer's attention."""
+    with torch.inference_mode():
+        return loaded.model(**inputs, output_attentions=True)
+
+
+def read_pass(loaded: LoadedModel, pairs: Pairs, items: range, outputs: Any) -> PassReading:
+    attentions, logits = self_attentions(outputs), outputs.logits.float().cpu()
+    keys = _leader_keys(logits, pairs.entailment, pairs.independent)
+    first = int(keys.argmax())
+    return PassReading(
+        items=items,
+        logits=logits,
+        label_attention=tuple(_hypothesis_to_premise(loaded, pairs, attentions, i, items.start) for i in items),
+        leader=items.start + first,
+        leader_key=float(keys[first]),
+        leader_weights=_whole_pair(pairs.encoded, attentions, items.start + first, items.start),
+    )
+
+
+def postprocess(loaded: LoadedModel, pairs: Pairs, readings: Sequence[PassReading]) -> ZeroShotResult:
+    """Rank the labels as the pipeline does; the winning pair's whole attention comes from its pass."""
+    logits = torch.cat([reading.logits for reading in readings])
+    scores = _scores(logits, pairs.entailment, pairs.independent)
+    order = sorted(range(len(pairs.labels)), key=lambda i: scores[i], reverse=True)
+    best = order[0]
+    leader = max(readings, key=lambda reading: reading.leader_key)
+    if leader.leader == best:
+        weights = leader.leader_weights
+    else:  # scores tied after rounding and the sort ranked another pair first
+        outputs = forward(loaded, pairs.encoded.rows(range(best, best + 1)))
+        weights = _whole_pair(pairs.encoded, self_attentions(outputs), best, best)
+    label_attention = [maps for reading in readings for maps in reading.label_attention]
+    id2label = loaded.model.config.id2label
+    nli = torch.softmax(logits, dim=-1).tolist()
+    axis = pairs.encoded.axis(loaded.tokenizer, best, pairs.encoded.real_positions(best))
+    return ZeroShotResult(
+        sequence=pairs.text,
+        labels=tuple(pairs.labels[i] for i in order),
+        scores=tuple(float(scores[i]) for i in order),
+        multi_label=pairs.multi_label,
+        hypothesis=pairs.hypotheses[best],
+        truncated=pairs.encoded.truncated[best],
         attention=AttentionMaps(
-            title=f"Attention over premise + '{hypotheses[best]}'",
+            title=f"Attention over premise + '{pairs.hypotheses[best]}'",
             query=axis,
             key=axis,
-            weights=leader[2],
-            model=loaded.facts,
+            weights=weights,
+            facts=loaded.facts,
         ),
         nli=tuple({id2label[j]: p for j, p in enumerate(nli[i])} for i in order),
         label_attention=tuple(label_attention[i] for i in order),
@@ -127,14 +189,6 @@ def _check_room(loaded, hypotheses: Sequence[str], labels: Sequence[str], limit:
             )
 
 
-def _forward(loaded, encoded, items: range) -> tuple[tuple[torch.Tensor, ...], torch.Tensor]:
-    """The self-attentions and logits of pairs `items` of the encoded batch, in one pass."""
-    chunk = {key: value[items.start : items.stop] for key, value in encoded.batch.items()}
-    with torch.inference_mode():
-        outputs = loaded.model(**chunk, output_attentions=True)
-    return self_attentions(outputs), outputs.logits.float().cpu()
-
-
 def _leader_keys(logits: torch.Tensor, entailment: int, independent: bool) -> torch.Tensor:
     """Per pair, a number that ranks pairs as `_scores` does, from that pair's logits alone."""
     if independent:
@@ -143,24 +197,24 @@ def _leader_keys(logits: torch.Tensor, entailment: int, independent: bool) -> to
     return logits[:, entailment]
 
 
-def _whole_pair(encoded, attentions, item: int, start: int):
+def _whole_pair(encoded: Encoded, attentions, item: int, start: int) -> np.ndarray:
     """Pair `item`'s attention over its real tokens; `attentions` hold pairs from `start` on."""
-    positions = real_positions(encoded.batch["attention_mask"], item)
+    positions = encoded.real_positions(item)
     return stack_attentions(attentions, item=item - start, query_positions=positions, key_positions=positions)
 
 
-def _hypothesis_to_premise(loaded, encoded, attentions, item: int, start: int, label: str) -> AttentionMaps:
+def _hypothesis_to_premise(loaded, pairs: Pairs, attentions, item: int, start: int) -> AttentionMaps:
     """The block of pair `item`'s attention whose rows are hypothesis tokens and columns premise tokens;
     `attentions` hold the pairs from `start` on."""
-    sequence_ids = encoded.batch.sequence_ids(item)
+    sequence_ids = pairs.encoded.batch.sequence_ids(item)
     premise = [p for p, s in enumerate(sequence_ids) if s == 0]
     hypothesis = [p for p, s in enumerate(sequence_ids) if s == 1]
     return AttentionMaps(
-        title=f"'{label}': hypothesis tokens → premise tokens",
-        query=encoded.axis(loaded.tokenizer, item, hypothesis),
-        key=encoded.axis(loaded.tokenizer, item, premise),
+        title=f"'{pairs.labels[item]}': hypothesis tokens → premise tokens",
+        query=pairs.encoded.axis(loaded.tokenizer, item, hypothesis),
+        key=pairs.encoded.axis(loaded.tokenizer, item, premise),
         weights=stack_attentions(attentions, item=item - start, query_positions=hypothesis, key_positions=premise),
-        model=loaded.facts,
+        facts=loaded.facts,
         cross=True,
     )
 

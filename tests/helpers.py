@@ -6,6 +6,9 @@ import numpy as np
 import torch
 from transformers import AutoTokenizer
 
+from components.explorer import OUTPUTS, VIEW_OUTPUTS, shaping
+from components.explorer.view import parse_view
+
 
 def load_direct(model_class, source, **kwargs):
     """Tokenizer and eager-attention model, loaded straight from transformers."""
@@ -24,23 +27,15 @@ def forward(model, **inputs):
     return model(**inputs, output_attentions=True)
 
 
-# What the attention explorer returns through the API, in order (its gr.State is not sent).
-EXPLORER_OUTPUTS = (
-    "item",
-    "layer",
-    "head",
-    "focus",
-    "step",
-    "plot",
-    "sentence",
-    "focus_plot",
-    "top_plot",
-    "files",
-    "summary",
-    "inside",
-    "tokens",
-)
-REDRAW_OUTPUTS = ("focus", "step", "plot", "sentence", "focus_plot", "top_plot", "files")
+# What the attention explorer returns through the API, in order (its gr.State is not sent), and what a redraw does.
+EXPLORER_OUTPUTS = OUTPUTS
+REDRAW_OUTPUTS = VIEW_OUTPUTS
+
+
+def chosen_matrix(maps, layer=None, head=None) -> np.ndarray:
+    """The [query, key] matrix the explorer shows for `layer` and `head` as a visitor sends them."""
+    view = parse_view({"layer": layer, "head": head}, [maps])
+    return shaping.layer_view(maps, view.layer, view.head, **view.switches)[1]
 
 
 def explorer_outputs(outputs, start: int = 0, names=EXPLORER_OUTPUTS) -> dict:

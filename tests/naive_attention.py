@@ -1,4 +1,4 @@
-"""Deliberately naive references for services/attention_math: plain loops over tokens and words, in floats.
+"""Deliberately naive references for components/explorer/shaping.py: plain loops over tokens and words, in floats.
 
 Nothing here calls the code under test, so a test that compares the two checks the rule, not a copy of it.
 Matrices are nested lists [rows][cols] of Python floats.

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from services import attention, generation, sentiment, translation, zero_shot
-from services.attention_maps import items_per_pass
 from services.config import Limits
+from services.encoding import items_per_pass
 from services.errors import InputError
 from services.inputs import GenerationOptions
 from services.model_facts import ModelFacts

@@ -2,7 +2,7 @@
 
 Real weights: MiniLM (WordPiece, "unbelievably" in five pieces, a sentence pair, [CLS] and [SEP]);
 tiny models: a byte-level BPE causal LM (BOS at row 0) and Marian cross-attention (</s> among the keys).
-The expectations come from tests/naive_attention.py, which never calls services/attention_math.
+The expectations come from tests/naive_attention.py, which never calls components/explorer/shaping.py.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import re
 import numpy as np
 import pytest
 
+from components.explorer import shaping as am
 from services import attention, generation, translation
-from services import attention_math as am
 from services.errors import InputError
 from tests import naive_attention as naive
 

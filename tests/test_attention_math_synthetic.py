@@ -1,4 +1,4 @@
-"""services/attention_math on attention built by hand: known summaries, windows, block means, random inputs.
+"""The explorer's shaping on attention built by hand: known summaries, windows, block means, random inputs.
 
 No model is loaded; expectations are literal numbers or come from tests/naive_attention.py.
 """
@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from services import attention_math as am
+from components.explorer import shaping as am
 from services.attention_maps import AttentionMaps
 from services.errors import InputError
 from services.tokens import TokenAxis

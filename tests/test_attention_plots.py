@@ -8,13 +8,9 @@ import numpy as np
 import plotly.io as pio
 import pytest
 
-from components.attention_plots import (
-    attention_heatmap,
-    focus_bars,
-    head_grid,
-    summary_heatmaps,
-)
-from components.plots import ASSUMED_WIDTH, NORMAL, PRESENTER, top_tokens_bars
+from components.explorer.figures import attention_heatmap, focus_bars, head_grid, top_tokens_bars
+from components.explorer.summary_figure import summary_heatmaps
+from components.plots import ASSUMED_WIDTH, NORMAL, PRESENTER
 from tests.figures import decode_array, figure_dict, heatmap_matrices
 
 TOKENS = ["[CLS]", "the", "cat", "saw", "the", "<s>", "[SEP]"]

@@ -8,8 +8,7 @@ import math
 import pytest
 
 from services.errors import InputError
-from services.inputs import check_template, model_for, parse_labels, real_number, whole_number
-from services.text import clean_text
+from services.inputs import check_template, clean_text, model_for, parse_labels, real_number, whole_number
 from tests.http_api import raw_call
 
 ZERO_SHOT = {"text": "Hi", "labels": "a, b", "api_name": "/zero_shot"}

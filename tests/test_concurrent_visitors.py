@@ -11,8 +11,8 @@ import pytest
 from gradio_client import Client
 from gradio_client.utils import Status
 
-from components import explorer_draw as ed
 from components.errors import UNEXPECTED
+from components.explorer import lenses
 from tests.helpers import REDRAW_OUTPUTS, explorer_outputs
 from tests.http_api import wait_for
 
@@ -65,17 +65,17 @@ def test_one_visitors_bad_explorer_settings_fail_only_their_own_request(client, 
 def test_an_unexpected_error_in_one_visitors_outputs_is_logged_and_fails_only_that_request(
     client, held_generation, monkeypatch, caplog
 ):
-    draw = ed.draw
+    draw = lenses.draw
 
-    def draw_failing_on_boom(maps, settings):
-        if settings.focus == "boom":
+    def draw_failing_on_max(maps, view):
+        if view.head == "max":
             raise RuntimeError("a bug that only this visitor's settings reach")
-        return draw(maps, settings)
+        return draw(maps, view)
 
-    monkeypatch.setattr(ed, "draw", draw_failing_on_boom)
+    monkeypatch.setattr(lenses, "draw", draw_failing_on_max)
     text = {"text": "I love food so much."}
     with caplog.at_level(logging.ERROR):
-        jobs = queued_together(client, held_generation, {"first": text, "unlucky": text | {"focus": "boom"}})
+        jobs = queued_together(client, held_generation, {"first": text, "unlucky": text | {"head": "max"}})
         with pytest.raises(Exception, match=re.escape(UNEXPECTED)):
             jobs["unlucky"][1].result(timeout=60)
     assert jobs["first"][1].result(timeout=60)[3][0]["label"] in {"POSITIVE", "NEGATIVE"}

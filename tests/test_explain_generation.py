@@ -93,7 +93,7 @@ def test_smollm2_steps_greedy_and_sampled(smollm2_gguf_path):
     for options in (GREEDY, SAMPLING):
         [sequence] = generation.generate(PROMPT, options, model=str(smollm2_gguf_path)).sequences
         check_steps(sequence, tokenizer, model, options)
-        assert sequence.attention.model.family == "decoder-only"
-        assert sequence.attention.model.parameters == sum(p.numel() for p in model.parameters())
+        assert sequence.attention.facts.family == "decoder-only"
+        assert sequence.attention.facts.parameters == sum(p.numel() for p in model.parameters())
     # Real byte-level BPE: "today," is one word, as the text's whitespace splits it.
     assert token_axis(tokenizer, tokenizer(PROMPT)["input_ids"]).words == tuple(PROMPT.split())

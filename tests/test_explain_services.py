@@ -20,7 +20,7 @@ from services import attention, sentiment, translation, zero_shot
 from services.model_facts import model_facts
 from services.models import MODELS
 from services.tokens import TokenAxis, token_axis
-from tests.helpers import forward, load_direct
+from tests.helpers import chosen_matrix, forward, load_direct
 
 ATOL = 1e-5
 
@@ -118,9 +118,9 @@ def test_model_facts_equal_the_config(tiny_models, name, kind, family, keys):
 
 def test_model_facts_and_head_summaries_of_real_minilm(minilm_path):
     maps = attention.attend("The animal didn't cross the street", model=str(minilm_path)).attention
-    np.testing.assert_array_equal(maps.matrix(2, "max"), maps.weights[1].max(axis=0))
-    np.testing.assert_allclose(maps.matrix(None, None), maps.weights[-1].mean(axis=0))
-    facts = maps.model
+    np.testing.assert_array_equal(chosen_matrix(maps, 2, "max"), maps.weights[1].max(axis=0))
+    np.testing.assert_allclose(chosen_matrix(maps, None, None), maps.weights[-1].mean(axis=0))
+    facts = maps.facts
     _, model = load_direct(AutoModel, minilm_path)
     assert (facts.family, facts.layers, facts.heads, facts.hidden_size) == ("encoder-only", 6, 12, 384)
     assert facts.architecture == "BertModel"
@@ -186,5 +186,5 @@ def test_translation_steps_name_the_row_that_wrote_each_token(tiny_models):
     tokenizer, model = load_direct(AutoModelForSeq2SeqLM, source)
     inputs = tokenizer(text, return_tensors="pt")
     out = forward(model, **inputs, decoder_input_ids=torch.tensor([cross.query.ids]))
-    assert cross.model.family == "encoder-decoder"
+    assert cross.facts.family == "encoder-decoder"
     np.testing.assert_allclose(cross.weights, np.stack([layer[0].numpy() for layer in out.cross_attentions]), atol=ATOL)

@@ -11,7 +11,8 @@ import math
 import numpy as np
 import pytest
 
-from components import explorer_draw as ed
+from components.explorer import lenses
+from components.explorer.view import item_index, parse_view
 from services.attention_maps import AttentionMaps, Step
 from services.errors import InputError
 from services.tokens import TokenAxis
@@ -56,6 +57,11 @@ def decoder():
     return AttentionMaps(title="cross", query=target, key=source, weights=weights(2, 2, 4, 3), cross=True, steps=steps)
 
 
+def drawn(maps: AttentionMaps, **controls):
+    """What the explorer draws of `maps` for controls as a visitor sends them."""
+    return lenses.draw(maps, parse_view(controls, [maps]))
+
+
 # 1. A focus or step on a token that "Hide special tokens" hides --------------------------------------
 
 
@@ -71,7 +77,7 @@ def decoder():
 def test_a_hidden_special_token_in_focus_gives_way_to_the_nearest_shown_token(
     sentence, focus, special, shown, position
 ):
-    drawing = ed.draw(sentence, ed.ViewSettings(focus=focus, hide_special=True))
+    drawing = drawn(sentence, focus=focus, hide_special=True)
     assert drawing.focus == position
     assert drawing.sentence.startswith(
         f"'{special}' is a special token, hidden by 'Hide special tokens': showing '{shown}' instead; "
@@ -81,16 +87,16 @@ def test_a_hidden_special_token_in_focus_gives_way_to_the_nearest_shown_token(
 
 
 def test_a_special_token_in_focus_stays_in_focus_while_shown(sentence):
-    drawing = ed.draw(sentence, ed.ViewSettings(focus="0"))
+    drawing = drawn(sentence, focus="0")
     assert drawing.focus == "0" and drawing.sentence.startswith("'[CLS]' attends most to")
 
 
 def test_a_decoding_step_that_reads_from_a_hidden_token_moves_to_the_next_shown_step(decoder):
-    drawing = ed.draw(decoder, ed.ViewSettings(step=1, hide_special=True))
+    drawing = drawn(decoder, step=1, hide_special=True)
     assert (drawing.step, drawing.focus) == (2, "1")
     assert drawing.sentence.startswith(f"'<pad>' {HIDDEN} 'le' instead; untick it to see '<pad>'. Step 2 writes 'chat'")
-    assert ed.draw(decoder, ed.ViewSettings(step=1)).step == 1  # unticked, step 1 is shown as it is
-    assert ed.draw(decoder, ed.ViewSettings(step=3, hide_special=True)).step == 3
+    assert drawn(decoder, step=1).step == 1  # unticked, step 1 is shown as it is
+    assert drawn(decoder, step=3, hide_special=True).step == 3
 
 
 # 2 and 3. Numbers int() refuses, and 100 KB values, in every control --------------------------------
@@ -129,7 +135,7 @@ SENTENCE_MESSAGES = [
 @pytest.mark.parametrize(("setting", "message"), SENTENCE_MESSAGES, ids=lambda value: str(value)[:30])
 def test_every_control_turns_any_value_into_a_short_message_naming_it(sentence, setting, message):
     with pytest.raises(InputError) as raised:
-        ed.draw(sentence, ed.ViewSettings(**setting))
+        drawn(sentence, **setting)
     assert str(raised.value) == message
 
 
@@ -145,11 +151,11 @@ def test_every_control_turns_any_value_into_a_short_message_naming_it(sentence, 
 )
 def test_a_decoding_step_that_is_not_a_whole_number_gets_a_message(decoder, step, message):
     with pytest.raises(InputError) as raised:
-        ed.step_focus(decoder, step)
+        parse_view({"step": step}, [decoder], focus_on_step=True)
     assert str(raised.value) == message
     with pytest.raises(InputError, match="step"):
-        ed.draw(decoder, ed.ViewSettings(step=step))
-    assert ed.draw(decoder, ed.ViewSettings(step=2.0)).step == 2  # a slider sends floats
+        drawn(decoder, step=step)
+    assert drawn(decoder, step=2.0).step == 2  # a slider sends floats
 
 
 @pytest.mark.parametrize(
@@ -163,9 +169,9 @@ def test_a_decoding_step_that_is_not_a_whole_number_gets_a_message(decoder, step
 )
 def test_an_input_that_is_not_one_of_the_runs_gets_a_message(item, message):
     with pytest.raises(InputError) as raised:
-        ed.item_index(item, 2, label="Text")
+        item_index(item, 2, label="Text")
     assert str(raised.value) == message
-    assert ed.item_index("", 2, label="Text") == 0 and ed.item_index(1.0, 2, label="Text") == 1
+    assert item_index("", 2, label="Text") == 0 and item_index(1.0, 2, label="Text") == 1
 
 
 # Through the app -----------------------------------------------------------------------------------

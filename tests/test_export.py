@@ -14,8 +14,7 @@ import numpy as np
 import pytest
 from plotly.offline import get_plotlyjs_version
 
-from components.attention_plots import attention_heatmap
-from components.export import (
+from components.explorer.export import (
     EXPORTS,
     PAYLOAD_BUDGET,
     matrix_csv,
@@ -25,6 +24,7 @@ from components.export import (
     svg_download_js,
     write_exports,
 )
+from components.explorer.figures import attention_heatmap
 from tests.figures import figure_dict, heatmap_matrices
 
 WEIRD = ["a,b", 'say "hi"', "two\nlines", "<script>alert(1)</script>", "🙂", " leading space", "Ġthe"]

@@ -23,7 +23,7 @@ def test_fast_mode_keeps_real_attention_close_to_fp32(minilm_path, precision):
     # bf16 keeps the picture; int8 moves single weights more, yet the token each row attends most is kept.
     assert np.abs(fast.weights - exact.weights).mean() < {"bf16": 0.002, "int8": 0.03}[precision]
     assert (fast.weights.mean(axis=1).argmax(-1) == exact.weights.mean(axis=1).argmax(-1)).mean() >= 0.95
-    assert fast.model.parameters == exact.model.parameters  # packed int8 weights still count
+    assert fast.facts.parameters == exact.facts.parameters  # packed int8 weights still count
 
 
 def test_fast_mode_sentiment_keeps_the_pipeline_shape(tiny_models):

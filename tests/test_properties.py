@@ -12,11 +12,10 @@ import numpy as np
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from components.attention_plots import attention_heatmap, focus_bars
+from components.explorer.figures import attention_heatmap, focus_bars
 from components.plots import class_probability_bars, score_bars
 from services.errors import InputError
-from services.inputs import check_template, parse_labels
-from services.text import clean_text, split_lines
+from services.inputs import check_template, clean_text, parse_labels, split_lines
 from tests.figures import figure_dict, heatmap_matrices
 
 # Every code point: control characters, NUL, right-to-left marks, combining marks (zalgo), emoji, and

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from gradio_client import Client
 
-from components import run_store
-from components.run_store import RunStore
+from components.explorer import run_store
+from components.explorer.run_store import RunStore
 from services.attention_maps import AttentionMaps
 from services.config import Settings
 from services.errors import InputError

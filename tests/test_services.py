@@ -13,9 +13,9 @@ from transformers import (
     pipeline,
 )
 
-from services import attention, generation, sentiment, translation, zero_shot
+from services import attention, generation, inputs, sentiment, translation, zero_shot
 from services.errors import InputError
-from tests.helpers import forward, load_direct, stacked
+from tests.helpers import chosen_matrix, forward, load_direct, stacked
 
 ATOL = 1e-5
 TEXTS = [
@@ -96,15 +96,15 @@ def test_zero_shot_attention_is_the_winning_pair(tiny_models):
 
 
 def test_zero_shot_label_and_template_checks():
-    assert zero_shot.parse_labels(" education, politics ,education,, ", max_labels=5) == ["education", "politics"]
+    assert inputs.parse_labels(" education, politics ,education,, ", max_labels=5) == ["education", "politics"]
     with pytest.raises(InputError, match="at least one candidate label"):
-        zero_shot.parse_labels(" , ", max_labels=5)
+        inputs.parse_labels(" , ", max_labels=5)
     with pytest.raises(InputError, match="at most 2"):
-        zero_shot.parse_labels("a, b, c", max_labels=2)
+        inputs.parse_labels("a, b, c", max_labels=2)
     for bad in ("This example is about", "This is {label}.", "{}{}", "It is { broken"):
         with pytest.raises(InputError, match=r"needs one '\{\}' where the label goes"):
-            zero_shot.check_template(bad)
-    assert zero_shot.check_template("") == zero_shot.DEFAULT_TEMPLATE
+            inputs.check_template(bad)
+    assert inputs.check_template("") == inputs.DEFAULT_TEMPLATE
 
 
 def test_zero_shot_rejects_a_model_without_entailment(tiny_models):
@@ -189,11 +189,11 @@ def test_sampling_is_repeatable_with_a_seed(tiny_models):
 def test_generation_options_out_of_range_name_the_setting():
     bad = generation.GenerationOptions(max_new_tokens=0, do_sample=True, temperature=0, top_p=2, num_sequences=9)
     with pytest.raises(InputError) as error:
-        generation.check_options(bad, max_new_tokens=256, max_sequences=4)
+        inputs.check_options(bad, max_new_tokens=256, max_sequences=4)
     for name in ("max_new_tokens", "temperature", "top_p", "number of sequences"):
         assert name in str(error.value)
     with pytest.raises(InputError, match="turn on sampling"):
-        generation.check_options(
+        inputs.check_options(
             generation.GenerationOptions(num_sequences=2),
             max_new_tokens=256,
             max_sequences=4,
@@ -223,7 +223,7 @@ def test_translation_equals_generate_and_its_teacher_forced_attention(tiny_model
 
 def test_translation_beams_out_of_range_say_what_is_allowed():
     with pytest.raises(InputError, match=r"from 1 \(greedy\) to 4, not 5"):
-        translation.check_beams(5, max_beams=4)
+        inputs.check_beams(5, max_beams=4)
 
 
 def test_translation_unknown_language_names_the_choices(tiny_models):
@@ -271,9 +271,9 @@ def test_attention_reuses_another_tasks_model(tiny_models):
 
 def test_attention_layer_and_head_choice(minilm_path):
     maps = attention.attend("The animal didn't cross the street", model=str(minilm_path)).attention
-    np.testing.assert_allclose(maps.matrix(6, "mean"), maps.weights[5].mean(axis=0))
-    np.testing.assert_array_equal(maps.matrix(1, "3"), maps.weights[0, 2])
+    np.testing.assert_allclose(chosen_matrix(maps, 6, "mean"), maps.weights[5].mean(axis=0))
+    np.testing.assert_array_equal(chosen_matrix(maps, 1, "3"), maps.weights[0, 2])
     with pytest.raises(InputError, match="layers 1 to 6"):
-        maps.matrix(7)
+        chosen_matrix(maps, 7)
     with pytest.raises(InputError, match="heads 1 to 12"):
-        maps.matrix(1, 13)
+        chosen_matrix(maps, 1, 13)

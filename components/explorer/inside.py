@@ -13,7 +13,7 @@ TOKEN_HEADERS = ["side", "position", "token", "id", "special", "word", "attentio
 def inside_markdown(maps: AttentionMaps) -> str:
     """Markdown facts about the model and this input; every quoted token is escaped."""
     lines = []
-    facts = maps.model
+    facts = maps.facts
     if facts is not None:
         layers = f"{facts.layers} layers" + (
             f" + {facts.decoder_layers} decoder layers" if facts.decoder_layers else ""

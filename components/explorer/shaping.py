@@ -1,6 +1,7 @@
 """What the explorer derives from attention weights: words, hidden special tokens, head summaries, focus.
 
-Pure numpy over `AttentionMaps`; no model is run here. Two rules, stated in the UI and the README:
+Pure numpy over `AttentionMaps`; no model is run here. Layers count from 1 and heads are "mean", "max"
+or a number from 1 as a string, as a parsed `View` holds them. Two rules, stated in the UI and the README:
 - **Hide special tokens**: drop their rows and columns, then renormalise each row to sum to 1.
 - **Merge words**: a word's column is the *sum* over its pieces (how much attention the word gets),
   a word's row the *mean* over its pieces (how an average piece of it attends). Rows still sum to 1.
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from services.attention_maps import AttentionMaps, combine_heads
+from services.attention_maps import AttentionMaps
 from services.errors import InputError
 from services.tokens import TokenAxis
 
@@ -85,20 +86,28 @@ def shape(maps: AttentionMaps, weights: np.ndarray, *, merge_words: bool, hide_s
     )
 
 
+def combine_heads(heads: np.ndarray, head: str) -> np.ndarray:
+    """[heads, query, key] -> [query, key]: one head (numbered from 1), or their mean or max."""
+    if head == "mean":
+        return heads.mean(axis=0)
+    if head == "max":
+        return heads.max(axis=0)
+    return heads[int(head) - 1]
+
+
 def layer_view(
-    maps: AttentionMaps, layer: int | str | None, head: int | str | None, *, merge_words: bool, hide_special: bool
+    maps: AttentionMaps, layer: int, head: str, *, merge_words: bool, hide_special: bool
 ) -> tuple[Shaped, np.ndarray]:
     """The chosen layer's heads shaped [H, R, C], and the matrix [R, C] of the chosen head, mean or max."""
-    heads = maps.weights[maps.layer_index(layer)]
-    shaped = shape(maps, heads, merge_words=merge_words, hide_special=hide_special)
-    return shaped, combine_heads(shaped.weights, maps.head_choice(head))
+    shaped = shape(maps, maps.weights[layer - 1], merge_words=merge_words, hide_special=hide_special)
+    return shaped, combine_heads(shaped.weights, head)
 
 
 def focus_row(
     maps: AttentionMaps,
     positions: Sequence[int],
-    layer: int | str | None,
-    head: int | str | None,
+    layer: int,
+    head: str,
     *,
     merge_words: bool,
     hide_special: bool,
@@ -107,9 +116,9 @@ def focus_row(
 
     It is computed from the raw rows, so a hidden special token's row can still be shown.
     """
-    heads = maps.weights[maps.layer_index(layer)][:, list(positions), :]
+    heads = maps.weights[layer - 1][:, list(positions), :]
     columns = mean_rows(shape_columns(heads, maps.key, merge_words=merge_words, hide_special=hide_special))
-    return combine_heads(columns, maps.head_choice(head)).astype(np.float32)
+    return combine_heads(columns, head).astype(np.float32)
 
 
 def where(layer: int, head: str) -> str:

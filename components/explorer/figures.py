@@ -1,4 +1,4 @@
-"""Attention figures: pure functions from attention arrays and token labels to Plotly figures.
+"""The explorer's figures: pure functions from attention arrays and token labels to Plotly figures.
 
 Weights go to Plotly as float32 numpy arrays, so they travel as compact base64 (`bdata`, dtype f4).
 Shown labels are escaped and cut (see `components.plots`); the raw labels sit in `layout.meta`.
@@ -7,11 +7,10 @@ Shown labels are escaped and cut (see `components.plots`); the raw labels sit in
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from components.plots import (
     ASSUMED_WIDTH,
@@ -20,17 +19,17 @@ from components.plots import (
     HIGHLIGHT_COLOR,
     NORMAL,
     OUTLINE,
+    SECOND_COLOR,
     TOP,
     Style,
     axis,
-    axis_lines,
     base_layout,
     categories,
     colorbar,
     escape,
     label_margin,
     label_ticks,
-    thin_ticks,
+    tick_label,
 )
 
 TICK_ANGLE = -60
@@ -227,80 +226,53 @@ def focus_bars(weights: np.ndarray, col_labels: Sequence[str], *, title: str, st
     return go.Figure(data=[bars], layout=layout)
 
 
-def _cell_text(value: float) -> str:
-    """At most 4 characters below 1000, to fit a small cell: "0.05", "3.46", "12"; blank for NaN."""
-    if math.isnan(value):
-        return ""
-    return f"{value:.0f}" if abs(value) >= 9.995 else f"{value:.2f}"
+def top_tokens_bars(
+    tokens: Sequence[str],
+    before: Sequence[float],
+    after: Sequence[float],
+    chosen: int,
+    *,
+    title: str,
+    style: Style = NORMAL,
+) -> go.Figure:
+    """Next-token candidates of one generation step, most likely on top, before and after sampling settings.
 
-
-def _metric_trace(name: str, values: np.ndarray, *, colorbar: dict, text_font: int) -> go.Heatmap:
-    """values: [layers, heads]; the cells carry their values as text when `text_font` is set."""
-    layers, heads = values.shape
-    cells = {}
-    if text_font:
-        text = [[_cell_text(float(v)) for v in row] for row in values]
-        cells = {"text": text, "texttemplate": "%{text}", "textfont": {"size": text_font}}
-    return go.Heatmap(
-        z=values,
-        x=[f"Head {n}" for n in range(1, heads + 1)],
-        y=[f"Layer {n}" for n in range(1, layers + 1)],
-        colorscale=COLOR_SCALE,
-        colorbar=colorbar,
-        hoverongaps=False,
-        hovertemplate=f"<b>{escape(name)}</b><br>%{{y}}, %{{x}}: %{{z:.3f}}<extra></extra>",
-        **cells,
-    )
-
-
-def _summary_axes(figure: go.Figure, layers: int, heads: int, *, panel_px: tuple[float, float], style: Style) -> None:
-    """Layer 1 on top; head numbers under each panel, layer names left of the first column, thinned to fit."""
-    heads_axis = [f"Head {n}" for n in range(1, heads + 1)], [str(n) for n in range(1, heads + 1)]
-    layers_axis = [f"Layer {n}" for n in range(1, layers + 1)]
-    lines = axis_lines(style) | {"automargin": False}
-    figure.update_xaxes(title_text="head", **thin_ticks(*heads_axis, length_px=panel_px[0], style=style), **lines)
-    figure.update_yaxes(
-        autorange="reversed", **thin_ticks(layers_axis, layers_axis, length_px=panel_px[1], style=style)
-    )
-    figure.update_yaxes(**lines)
-    figure.update_yaxes(ticks="", col=2)  # shared with column 1; tick marks would poke at its colour bar
-    figure.update_annotations(font_size=style.font_size)
-
-
-def summary_heatmaps(metrics: Mapping[str, np.ndarray], *, title: str, style: Style = NORMAL) -> go.Figure:
-    """One layers x heads heatmap per metric, two a row, each with its colour bar beside it; layer 1 on top.
-
-    metrics: name -> [layers, heads], all the same shape; NaN cells stay blank.
+    tokens, before, after: [n] in display order; `chosen` indexes the sampled token (no mark if out of range).
     """
-    names = list(metrics)
-    arrays = [np.asarray(metrics[name], dtype=np.float32) for name in names]
-    if not arrays or any(a.ndim != 2 or a.shape != arrays[0].shape for a in arrays):
-        raise ValueError("Expected one or more [layers, heads] arrays of the same shape.")
-    (layers, heads), columns, grid_rows = arrays[0].shape, min(2, len(names)), math.ceil(len(names) / 2)
-    font = style.font_size
-    bar_px = int(4.5 * font) + 20  # a colour bar with its tick labels, right of each panel
-    margin = {"t": TOP + font, "l": int(5.5 * font) + 10, "r": bar_px, "b": 4 * font}
-    plot_width = ASSUMED_WIDTH - margin["l"] - margin["r"]
-    panel_w, panel_h = (plot_width - bar_px * (columns - 1)) / columns, layers * max(18, int(1.7 * font))
-    gap_y = 5 * font + 10  # a panel's head ticks and axis title, then the next panel's title
-    plot_height = grid_rows * panel_h + (grid_rows - 1) * gap_y
-    figure = make_subplots(
-        rows=grid_rows,
-        cols=columns,
-        subplot_titles=[escape(name) for name in names],
-        shared_yaxes=True,
-        horizontal_spacing=bar_px / plot_width if columns > 1 else 0.0,
-        vertical_spacing=gap_y / plot_height if grid_rows > 1 else 0.0,
-    )
-    text_font = min(font, int(panel_w / heads / 3.2), int(panel_h / layers / 1.3))
-    text_font = text_font if layers * heads <= 400 and text_font >= 6 else 0
-    for k, (name, values) in enumerate(zip(names, arrays, strict=True)):
-        suffix = "" if k == 0 else str(k + 1)
-        x1, (y0, y1) = figure.layout[f"xaxis{suffix}"].domain[1], figure.layout[f"yaxis{suffix}"].domain
-        beside = {"x": x1 + 8 / plot_width, "xanchor": "left", "y": (y0 + y1) / 2, "len": y1 - y0, "thickness": 12}
-        trace = _metric_trace(name, values, colorbar=colorbar(style, **beside), text_font=text_font)
-        figure.add_trace(trace, row=k // 2 + 1, col=k % 2 + 1)
-    _summary_axes(figure, layers, heads, panel_px=(panel_w, panel_h), style=style)
-    height = int(plot_height) + margin["t"] + margin["b"]
-    figure.update_layout(**base_layout(style, title=title, height=height, margin=margin), meta={"metrics": names})
-    return figure
+    if not len(tokens) == len(before) == len(after):
+        raise ValueError(f"Got {len(tokens)} tokens but {len(before)} and {len(after)} probabilities.")
+    names = [f"{i + 1}. {escape(token)}" for i, token in enumerate(tokens)]
+    ticktext = [tick_label(token, style) for token in tokens]
+    is_chosen = np.arange(len(tokens)) == chosen
+    if is_chosen.any():
+        ticktext[chosen] = f"<b>▶ {ticktext[chosen]} (chosen)</b>"
+    line = {"color": OUTLINE, "width": np.where(is_chosen, 2 * style.line_width + 1, 0).astype(np.float32)}
+    bars = [
+        go.Bar(
+            name=name,
+            x=np.asarray(values, dtype=np.float32),
+            y=names,
+            orientation="h",
+            marker={"color": color, "line": line},
+            text=[f"{p:.1%}" for p in values],
+            textposition="auto",
+            hovertemplate="%{y}<br>" + name + ": %{x:.1%}<extra></extra>",
+        )
+        for name, values, color in (
+            ("before: softmax of the logits", before, BAR_COLOR),
+            ("after: temperature, top-k, top-p", after, SECOND_COLOR),
+        )
+    ]
+    margin = {"t": TOP + 4 * style.font_size, "l": label_margin(style) + 7 * style.font_size, "r": 30, "b": 70}
+    height = margin["t"] + margin["b"] + int(3 * style.font_size) * max(len(tokens), 3)
+    layout = {
+        **base_layout(style, title=title, height=height, margin=margin),
+        "xaxis": axis("probability", style, range=[0, 1], tickformat=".0%"),
+        "yaxis": axis(
+            "", style, type="category", autorange="reversed", tickmode="array", tickvals=names, ticktext=ticktext
+        ),
+        "barmode": "group",
+        "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
+        "meta": {"tokens": list(tokens), "chosen": chosen},
+    }
+    return go.Figure(data=bars, layout=layout)

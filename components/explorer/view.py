@@ -1,0 +1,186 @@
+"""The explorer's controls, parsed once against a run into one frozen `View`.
+
+Every control a visitor or an API client sets is checked here, with a message that names the
+control and what is allowed; the lenses and the shaping code downstream trust a `View` as it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from components.explorer import shaping
+from services.attention_maps import AttentionMaps
+from services.errors import InputError
+from services.inputs import as_whole_number, blank, echo
+
+MODES = {
+    "heatmap": "One head, mean or max",
+    "heads": "Every head of the layer",
+    "model": "Every layer and head (model view)",
+}
+HEAD_COMBINATIONS = ("mean", "max")
+
+
+@dataclass(frozen=True)
+class View:
+    """What to draw of one run, checked against it.
+
+    item: which of the run's inputs, from 0. mode: the API's `view` ("heatmap", "heads", "model").
+    layer: from 1. head: "mean", "max", or a head number from 1 as a string.
+    focus: the query token position in focus; None picks the step's query, or the first plain token.
+    step: the decoding step from 1; None when the run has no steps.
+    """
+
+    item: int = 0
+    mode: str = "heatmap"
+    layer: int = 1
+    head: str = "mean"
+    focus: int | None = None
+    step: int | None = None
+    merge_words: bool = False
+    hide_special: bool = False
+    head_summaries: bool = False
+    presenter: bool = False
+    lens: str = "attention"
+
+    @property
+    def switches(self) -> dict[str, bool]:
+        return {"merge_words": self.merge_words, "hide_special": self.hide_special}
+
+
+def parse_view(
+    controls: Mapping[str, Any],
+    runs: Sequence[AttentionMaps],
+    *,
+    presenter: bool = False,
+    item_label: str = "Input",
+    lenient: bool = False,
+    focus_on_step: bool = False,
+) -> View:
+    """A View from the controls as Gradio or an API client sends them ("" and None mean the default).
+
+    `lenient`, for a new run: an item, focus or step left over from an earlier run starts from its
+    default instead of failing. `focus_on_step`: the slider moved, so the focus follows the step.
+    """
+    try:
+        item = item_index(controls.get("item"), len(runs), label=item_label)
+    except InputError:
+        if not lenient:
+            raise
+        item = 0
+    maps = runs[item]
+    mode = controls.get("view") or "heatmap"
+    if not isinstance(mode, str) or mode not in MODES:
+        raise InputError(f"View must be one of {', '.join(MODES)}, not {echo(mode)}.")
+    view = View(
+        item=item,
+        mode=mode,
+        layer=_layer(controls.get("layer"), maps.num_layers),
+        head=_head(controls.get("head"), maps.num_heads),
+        merge_words=bool(controls.get("merge_words")),
+        hide_special=bool(controls.get("hide_special")),
+        head_summaries=bool(controls.get("head_summaries")),
+        presenter=bool(presenter),
+    )
+    try:
+        step = _step(controls.get("step"), maps)
+        focus = _focus(controls.get("focus"), maps, view)
+    except InputError:
+        if not lenient:
+            raise
+        step, focus = _step(None, maps), None
+    if focus_on_step and step is not None:
+        focus = maps.steps[step - 1].query
+    return replace(view, step=step, focus=focus)
+
+
+def item_index(value: Any, count: int, *, label: str = "Input") -> int:
+    """Which of a run's `count` inputs to show, from 0; blank means the first. `label` names the control."""
+    if blank(value):
+        return 0
+    number = as_whole_number(value)
+    if number is None:
+        raise InputError(f"{label} must be a number from 0 to {count - 1}, not {echo(value)}.")
+    if not 0 <= number < count:
+        raise InputError(f"{label} {echo(number)} does not exist; this run has {label.lower()}s 0 to {count - 1}.")
+    return number
+
+
+def _layer(value: Any, layers: int) -> int:
+    """Counted from 1; blank means the last layer."""
+    if blank(value):
+        return layers
+    number = as_whole_number(value)
+    if number is None:
+        raise InputError(f"Layer must be a number from 1 to {layers}, not {echo(value)}.")
+    if not 1 <= number <= layers:
+        raise InputError(f"Layer {echo(number)} does not exist; this model has layers 1 to {layers}.")
+    return number
+
+
+def _head(value: Any, heads: int) -> str:
+    """ "mean", "max", or a head number from 1 as a string; blank means "mean"."""
+    if blank(value):
+        return "mean"
+    if isinstance(value, str) and value.strip().lower() in HEAD_COMBINATIONS:
+        return value.strip().lower()
+    number = as_whole_number(value)
+    if number is None:
+        raise InputError(f"Head must be 'mean', 'max' or a number from 1 to {heads}, not {echo(value)}.")
+    if not 1 <= number <= heads:
+        raise InputError(f"Head {echo(number)} does not exist; this model has heads 1 to {heads}.")
+    return str(number)
+
+
+def _step(value: Any, maps: AttentionMaps) -> int | None:
+    """Decoding step counted from 1: the first when blank, None when the run has no steps."""
+    if not maps.steps:
+        return None
+    if blank(value):
+        return 1
+    last = len(maps.steps)
+    number = as_whole_number(value)
+    if number is None:
+        raise InputError(f"Decoding step must be a whole number from 1 to {last}, not {echo(value)}.")
+    if not 1 <= number <= last:
+        raise InputError(f"Step {echo(number)} does not exist; this run has steps 1 to {last}.")
+    return number
+
+
+def _focus(value: Any, maps: AttentionMaps, view: View) -> int | None:
+    """The query position a focus names: a position ("7", "#7"), or a token or word of the input ("it", "[CLS]")."""
+    if blank(value):
+        return None
+    text = str(value).strip()
+    last = len(maps.query) - 1
+    digits = text.lstrip("#")
+    if digits.isdigit():
+        number = as_whole_number(digits)
+        if number is None:  # "²" is a digit to isdigit(), not to int(); so are 5,000 digits
+            raise InputError(
+                f"The query token in focus must be a position from 0 to {last} or a token of this input, "
+                f"not {echo(text)}."
+            )
+        if not 0 <= number <= last:
+            raise InputError(f"Token position {echo(number)} does not exist; this input has positions 0 to {last}.")
+        return number
+    rows = shaping.groups(maps.query, **view.switches)
+    try:
+        return rows[shaping.resolve_focus(maps, text, rows)][0]
+    except InputError:
+        hidden = _special_named(maps, text)
+        if hidden is None:
+            raise InputError(
+                f"{echo(text)} is not a token or word of this input; pick the query token in focus from the list, "
+                f"or give a position from 0 to {last}."
+            ) from None
+        return hidden
+
+
+def _special_named(maps: AttentionMaps, text: str) -> int | None:
+    """The position of the special token written `text` ("[CLS]", "</s>"), if the input has one."""
+    wanted = text.casefold()
+    query = maps.query
+    return next((p for p, token in enumerate(query.tokens) if query.special[p] and token.casefold() == wanted), None)
