@@ -21,7 +21,7 @@ from huggingface_hub.utils import disable_progress_bars
 from huggingface_hub.utils import logging as hub_logging
 
 from services.config import Settings, is_local
-from services.models import hub_reachable, hub_state, human_size
+from services.hub import hub_reachable, hub_state, human_size
 
 logger = logging.getLogger("services.download")  # by name: run with -m, __name__ is "__main__"
 

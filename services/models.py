@@ -4,9 +4,9 @@ Every model loads with eager attention, because under the default `sdpa` kernels
 `output_attentions=True` silently returns no attentions. torch and transformers are imported
 with the first load, not with this module, so the server starts answering sooner.
 
-Without a network, huggingface_hub retries each request for about 23 s before it gives up. So a
-Hub model loads from the cache only (`local_files_only`) once a quick probe finds the Hub out of
-reach, and a model that is not cached fails at once, with a message that says why.
+Without a network, a Hub model loads from the cache only (`local_files_only`) once a quick probe
+(services.hub) finds the Hub out of reach, and a model that is not cached fails at once, with a
+message that says why.
 """
 
 from __future__ import annotations
@@ -16,16 +16,16 @@ import logging
 import os
 import sys
 import threading
-import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from services.config import is_local, short_name
 from services.errors import ModelLoadError
+from services.hub import HubState, describe_size, hub_state, not_cached
 from services.model_facts import ModelFacts, model_facts
 
 if TYPE_CHECKING:
@@ -40,8 +40,6 @@ MODEL_CLASSES: dict[str, str] = {
     "causal-lm": "AutoModelForCausalLM",
     "seq2seq-lm": "AutoModelForSeq2SeqLM",
 }
-
-WEIGHT_SUFFIXES = (".safetensors", ".bin", ".gguf", ".pt")
 
 ProgressCallback = Callable[[str], None]
 
@@ -222,12 +220,12 @@ def _explain(source: str, error: Exception, *, hub: HubState | None = None) -> s
             f"{start}: there is no such file or folder. Check the path, or give a Hub id and download it first "
             "(see the README's 'Offline' section)."
         )
-    if _not_cached(error) and hub == "offline mode":
+    if not_cached(error) and hub == "offline mode":
         return (
             f"{start}: it is not in the Hugging Face cache, and the app is in offline mode (HF_HUB_OFFLINE), "
             "so nothing is downloaded; download the models while online first (see the README's 'Offline' section)."
         )
-    if _not_cached(error) and hub == "unreachable":
+    if not_cached(error) and hub == "unreachable":
         return (
             f"{start}: it is not in the Hugging Face cache, and the Hub cannot be reached to download it; connect "
             "to the network and try again, or download the models beforehand (see the README's 'Offline' section)."
@@ -242,100 +240,3 @@ def _sentence(text: str) -> str:
     """`text` ending in exactly one full stop (or its own ? or !), whatever the library ended it with."""
     text = text.rstrip(" .:;,")
     return text if text.endswith(("?", "!")) else f"{text}."
-
-
-def _not_cached(error: BaseException) -> bool:
-    """Whether the load failed because files were neither cached nor allowed to be fetched."""
-    from huggingface_hub.errors import LocalEntryNotFoundError, OfflineModeIsEnabled
-
-    seen: BaseException | None = error
-    while seen is not None:
-        if isinstance(seen, LocalEntryNotFoundError | OfflineModeIsEnabled):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
-
-
-HubState = Literal["offline mode", "unreachable", "reachable"]
-
-HUB_PROBE_SECONDS = 2.0  # a Hub that does not answer a HEAD in this long is taken as out of reach
-HUB_MEMORY_SECONDS = 60.0  # so an offline classroom probes once a minute, not on every load
-_hub_answers: dict[str, tuple[float, bool]] = {}  # endpoint -> (when probed, reachable)
-_hub_guard = threading.Lock()
-
-
-def hub_state() -> HubState:
-    """Whether models can come from the Hub: huggingface_hub's offline mode first, then a probe."""
-    from huggingface_hub import constants
-
-    if constants.is_offline_mode():
-        return "offline mode"
-    return "reachable" if hub_reachable() else "unreachable"
-
-
-def hub_reachable(*, fresh: bool = False) -> bool:
-    """Whether `HF_ENDPOINT` answers at all, remembered for HUB_MEMORY_SECONDS unless `fresh`."""
-    from huggingface_hub import constants
-
-    endpoint = constants.ENDPOINT
-    with _hub_guard:  # concurrent first loads wait for one probe
-        when, reachable = _hub_answers.get(endpoint, (-HUB_MEMORY_SECONDS, False))
-        if fresh or time.monotonic() - when >= HUB_MEMORY_SECONDS:
-            reachable = _answers(endpoint, timeout=HUB_PROBE_SECONDS)
-            _hub_answers[endpoint] = (time.monotonic(), reachable)
-    return reachable
-
-
-def _answers(url: str, *, timeout: float) -> bool:
-    """One HEAD through huggingface_hub's own session (its proxies and headers), bounded in time.
-
-    The request runs in a thread so that a hanging name lookup, which no socket timeout covers,
-    cannot hold the caller longer than `timeout` either. Any answer below 500 means reachable.
-    """
-    from huggingface_hub import get_session
-
-    answer: list[bool] = []
-
-    def probe() -> None:
-        try:
-            answer.append(get_session().head(url, timeout=timeout).status_code < 500)
-        except Exception as error:  # no route, refused, no name, timed out: all mean out of reach
-            logger.debug("The Hub at %s is out of reach (%s: %s)", url, type(error).__name__, error)
-
-    thread = threading.Thread(target=probe, name="hub-probe", daemon=True)
-    thread.start()
-    thread.join(timeout)
-    return bool(answer and answer[0])
-
-
-def describe_size(source: str) -> str:
-    """A human size of the model's weights: from local files, the Hub cache, or the Hub."""
-    path = Path(source).expanduser()
-    if path.is_file():
-        return human_size(path.stat().st_size)
-    try:
-        if not path.is_dir():
-            from huggingface_hub import snapshot_download
-
-            path = Path(snapshot_download(source, local_files_only=True))
-        return human_size(sum(p.stat().st_size for p in path.rglob("*") if p.name.endswith(WEIGHT_SUFFIXES)))
-    except Exception:  # not cached: ask the Hub below, if it can answer
-        pass
-    if is_local(source) or hub_state() != "reachable":
-        return "size unknown"
-    try:
-        from huggingface_hub import HfApi
-
-        info = HfApi().model_info(source, files_metadata=True, timeout=5)
-        sizes = [f.size or 0 for f in info.siblings or [] if f.rfilename.endswith(".safetensors")]
-        return human_size(sum(sizes)) if sizes else "size unknown"
-    except Exception:  # offline, unknown repo, or rate-limited: the size is only a courtesy
-        return "size unknown"
-
-
-def human_size(num_bytes: float) -> str:
-    for unit in ("bytes", "KB", "MB"):
-        if num_bytes < 1000:
-            return f"{num_bytes:.0f} {unit}"
-        num_bytes /= 1000
-    return f"{num_bytes:.1f} GB"

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from huggingface_hub import DryRunFileInfo, constants
 
-from services import download, models
+from services import download, hub, models
 from services.config import Settings
 from services.errors import ModelLoadError
 
@@ -52,7 +52,7 @@ def loopback_only(monkeypatch):
 @pytest.fixture(autouse=True)
 def fresh_probe(monkeypatch):
     """Forget earlier probes: a closed port of an earlier test may come round again."""
-    monkeypatch.setattr(models, "_hub_answers", {})
+    monkeypatch.setattr(hub, "_hub_answers", {})
 
 
 @pytest.fixture
@@ -138,7 +138,7 @@ def test_a_cached_hub_model_still_loads(offline_mode, tiny_models, unreachable_h
 
 def test_the_hub_is_probed_once_for_many_loads(unreachable_hub, monkeypatch):
     probes = []
-    monkeypatch.setattr(models, "_answers", lambda url, timeout: probes.append(url) or False)
+    monkeypatch.setattr(hub, "_answers", lambda url, timeout: probes.append(url) or False)
     for _ in range(3):
         load_failure(NOT_CACHED)
     assert probes == [unreachable_hub]
@@ -152,9 +152,9 @@ def test_a_hub_that_never_answers_counts_as_out_of_reach(monkeypatch):
         silent.bind(("127.0.0.1", 0))
         silent.listen()  # the kernel completes the handshake; nobody ever reads or answers
         monkeypatch.setattr(constants, "ENDPOINT", f"http://127.0.0.1:{silent.getsockname()[1]}")
-        monkeypatch.setattr(models, "HUB_PROBE_SECONDS", 0.5)
+        monkeypatch.setattr(hub, "HUB_PROBE_SECONDS", 0.5)
         start = time.monotonic()
-        assert models.hub_state() == "unreachable"
+        assert hub.hub_state() == "unreachable"
         assert time.monotonic() - start < 2
 
 
@@ -171,10 +171,10 @@ def test_a_hub_that_never_answers_counts_as_out_of_reach(monkeypatch):
         RuntimeError("DefaultCPUAllocator: can't allocate memory."),
     ],
 )
-@pytest.mark.parametrize("hub", [None, "offline mode", "unreachable", "reachable"])
-def test_no_load_message_doubles_its_punctuation(error, hub, tmp_path):
+@pytest.mark.parametrize("state", [None, "offline mode", "unreachable", "reachable"])
+def test_no_load_message_doubles_its_punctuation(error, state, tmp_path):
     for source in (NOT_CACHED, str(tmp_path), str(tmp_path / "missing")):
-        message = models._explain(source, error, hub=hub)
+        message = models._explain(source, error, hub=state)
         assert message.startswith(f"Could not load the model '{source}'")
         assert not DOUBLED.search(message), message
 
