@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from huggingface_hub import HfApi, constants, snapshot_download
 from huggingface_hub.errors import HfHubHTTPError
 from huggingface_hub.utils import disable_progress_bars
-from huggingface_hub.utils import logging as hub_logging
 
 from services.config import Settings, is_local
 from services.hub import hub_reachable, hub_state, human_size
+from services.logs import configure_logging
 
 logger = logging.getLogger("services.download")  # by name: run with -m, __name__ is "__main__"
 
@@ -78,12 +78,7 @@ def download(fetches: Sequence[Fetch]) -> dict[str, str]:
 
 
 def main() -> int:
-    # This project's lines at INFO; libraries' only from WARNING (httpx logs every request at INFO).
-    logging.basicConfig(level=logging.WARNING, format="%(message)s")
-    logging.getLogger("services").setLevel(logging.INFO)
-    # huggingface_hub logs through a handler of its own and also propagates to the root handler
-    # set up above, so each of its lines would print twice.
-    hub_logging.disable_propagation()
+    configure_logging(line_format="%(message)s")
     hub = hub_state()
     if hub != "reachable":
         logger.error(OFFLINE_MODE if hub == "offline mode" else NO_NETWORK)
