@@ -170,7 +170,11 @@ def load_model(kind: str, source: str, *, precision: str = "fp32") -> LoadedMode
         model = auto_class.from_pretrained(location, attn_implementation="eager", **extra)
         model = convert(model.to(device()).eval(), precision)
     except Exception as error:  # every loader failure becomes one clear message
-        logger.exception("Could not load %s", source)
+        if hub in ("offline mode", "unreachable") and not_cached(error):  # expected with no network
+            where = "in offline mode" if hub == "offline mode" else "out of reach"
+            logger.warning("Could not load %s: it is not cached, and the Hub is %s", source, where)
+        else:
+            logger.exception("Could not load %s", source)
         raise ModelLoadError(_explain(source, error, hub=hub)) from error
     return LoadedModel(source=source, kind=kind, model=model, tokenizer=tokenizer, precision=precision)
 

@@ -158,6 +158,22 @@ def test_a_hub_that_never_answers_counts_as_out_of_reach(monkeypatch):
         assert time.monotonic() - start < 2
 
 
+@pytest.mark.parametrize("offline_mode", [False, True], ids=["hub-out-of-reach", "offline-mode"])
+def test_a_model_not_cached_offline_is_one_log_line(offline_mode, unreachable_hub, monkeypatch, caplog):
+    """Expected without a network: the server log gets one line, not a traceback."""
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", offline_mode)
+    caplog.set_level(logging.INFO, logger="services")
+    load_failure(NOT_CACHED)
+    failures = [record for record in caplog.records if record.levelno >= logging.WARNING]
+    assert [(r.name, r.exc_info) for r in failures] == [("services.models", None)], caplog.text
+    assert NOT_CACHED in failures[0].getMessage() and "\n" not in failures[0].getMessage()
+
+
+def test_an_unexpected_load_failure_keeps_its_traceback(tmp_path, caplog):
+    load_failure(str(tmp_path))  # a folder with no model in it
+    assert any(record.exc_info for record in caplog.records if record.name == "services.models"), caplog.text
+
+
 @pytest.mark.parametrize(
     "error",
     [
