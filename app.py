@@ -6,14 +6,13 @@ Configure models with PLAYGROUND_* variables (see README), the server with GRADI
 
 from __future__ import annotations
 
-import logging
-
 import gradio as gr
 
 from components import attention_tab, generation_tab, sentiment_tab, translation_tab, zero_shot_tab
 from components.explorer.run_store import RUNS
 from components.page import Page
 from services.config import Settings
+from services.logs import configure_logging
 from services.models import MODELS, configure_threads
 
 TITLE = "Transformers Playground"
@@ -54,5 +53,5 @@ def build_demo(settings: Settings | None = None) -> gr.Blocks:
 demo = build_demo()
 
 if __name__ == "__main__":
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(line_format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     demo.launch()

@@ -3,6 +3,10 @@
 Every model loads with eager attention, because under the default `sdpa` kernels
 `output_attentions=True` silently returns no attentions. torch and transformers are imported
 with the first load, not with this module, so the server starts answering sooner.
+
+Without a network, a Hub model loads from the cache only (`local_files_only`) once a quick probe
+(services.hub) finds the Hub out of reach, and a model that is not cached fails at once, with a
+message that says why.
 """
 
 from __future__ import annotations
@@ -19,8 +23,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from services.config import short_name
+from services.config import is_local, short_name
 from services.errors import ModelLoadError
+from services.hub import HubState, describe_size, hub_state, not_cached
 from services.model_facts import ModelFacts, model_facts
 
 if TYPE_CHECKING:
@@ -35,8 +40,6 @@ MODEL_CLASSES: dict[str, str] = {
     "causal-lm": "AutoModelForCausalLM",
     "seq2seq-lm": "AutoModelForSeq2SeqLM",
 }
-
-WEIGHT_SUFFIXES = (".safetensors", ".bin", ".gguf", ".pt")
 
 ProgressCallback = Callable[[str], None]
 
@@ -156,6 +159,10 @@ def load_model(kind: str, source: str, *, precision: str = "fp32") -> LoadedMode
 
     _apply_threads()
     location, extra = _location(source)
+    hub = None if is_local(source) else hub_state()
+    if hub == "unreachable":  # the cache only: each Hub request would be retried for ~23 s
+        logger.info("The Hub is out of reach: %s loads from the cache only", source)
+        extra["local_files_only"] = True
     logger.info("Loading %s model %s", kind, source)
     try:
         tokenizer = transformers.AutoTokenizer.from_pretrained(location, **extra)
@@ -163,8 +170,12 @@ def load_model(kind: str, source: str, *, precision: str = "fp32") -> LoadedMode
         model = auto_class.from_pretrained(location, attn_implementation="eager", **extra)
         model = convert(model.to(device()).eval(), precision)
     except Exception as error:  # every loader failure becomes one clear message
-        logger.exception("Could not load %s", source)
-        raise ModelLoadError(_explain(source, error)) from error
+        if hub in ("offline mode", "unreachable") and not_cached(error):  # expected with no network
+            where = "in offline mode" if hub == "offline mode" else "out of reach"
+            logger.warning("Could not load %s: it is not cached, and the Hub is %s", source, where)
+        else:
+            logger.exception("Could not load %s", source)
+        raise ModelLoadError(_explain(source, error, hub=hub)) from error
     return LoadedModel(source=source, kind=kind, model=model, tokenizer=tokenizer, precision=precision)
 
 
@@ -187,7 +198,7 @@ def _apply_threads() -> None:
         torch.set_num_threads(_threads[0])
 
 
-def _location(source: str) -> tuple[str, dict[str, str]]:
+def _location(source: str) -> tuple[str, dict[str, Any]]:
     """Split a `.gguf` file path into its folder and the `gguf_file=` argument."""
     if source.endswith(".gguf"):
         path = Path(source)
@@ -195,46 +206,41 @@ def _location(source: str) -> tuple[str, dict[str, str]]:
     return source, {}
 
 
-def _explain(source: str, error: Exception) -> str:
-    reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+def _explain(source: str, error: Exception, *, hub: HubState | None = None) -> str:
+    """One message for a failed load: what happened, in the visitor's terms, and what to do.
+
+    `hub` is how the Hub stood for this load (None for a local source): when the model was simply
+    not in the cache, the library's own text ("We couldn't connect…") would claim a connection
+    that was never tried, so the message says what was known instead.
+    """
+    reason = _sentence(str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__)
+    start = f"Could not load the model '{source}'"
     if isinstance(error, MemoryError) or "out of memory" in reason.lower() or "can't allocate" in reason:
-        hint = "There is not enough memory for it; choose a smaller model."
-    elif Path(source).expanduser().exists():
-        hint = "Its files look missing or corrupt; check the folder, or download the model again."
-    else:
-        hint = (
-            "It is neither a local folder nor in the Hugging Face cache, and could not be downloaded. "
-            "If you are offline, download the models first (see the README's 'Offline' section)."
+        return f"{start}: {reason} There is not enough memory for it; choose a smaller model."
+    if Path(source).expanduser().exists():
+        return f"{start}: {reason} Its files look missing or corrupt; check the folder, or download the model again."
+    if hub is None:
+        return (
+            f"{start}: there is no such file or folder. Check the path, or give a Hub id and download it first "
+            "(see the README's 'Offline' section)."
         )
-    return f"Could not load the model '{source}': {reason}. {hint}"
+    if not_cached(error) and hub == "offline mode":
+        return (
+            f"{start}: it is not in the Hugging Face cache, and the app is in offline mode (HF_HUB_OFFLINE), "
+            "so nothing is downloaded; download the models while online first (see the README's 'Offline' section)."
+        )
+    if not_cached(error) and hub == "unreachable":
+        return (
+            f"{start}: it is not in the Hugging Face cache, and the Hub cannot be reached to download it; connect "
+            "to the network and try again, or download the models beforehand (see the README's 'Offline' section)."
+        )
+    return (
+        f"{start}: {reason} Check the model's name; if you are offline, download the models first "
+        "(see the README's 'Offline' section)."
+    )
 
 
-def describe_size(source: str) -> str:
-    """A human size of the model's weights: from local files, the Hub cache, or the Hub."""
-    path = Path(source).expanduser()
-    if path.is_file():
-        return _human(path.stat().st_size)
-    try:
-        if not path.is_dir():
-            from huggingface_hub import snapshot_download
-
-            path = Path(snapshot_download(source, local_files_only=True))
-        return _human(sum(p.stat().st_size for p in path.rglob("*") if p.name.endswith(WEIGHT_SUFFIXES)))
-    except Exception:  # not cached: ask the Hub below
-        pass
-    try:
-        from huggingface_hub import HfApi
-
-        info = HfApi().model_info(source, files_metadata=True, timeout=5)
-        sizes = [f.size or 0 for f in info.siblings or [] if f.rfilename.endswith(".safetensors")]
-        return _human(sum(sizes)) if sizes else "size unknown"
-    except Exception:  # offline, unknown repo, or rate-limited: the size is only a courtesy
-        return "size unknown"
-
-
-def _human(num_bytes: float) -> str:
-    for unit in ("bytes", "KB", "MB"):
-        if num_bytes < 1000:
-            return f"{num_bytes:.0f} {unit}"
-        num_bytes /= 1000
-    return f"{num_bytes:.1f} GB"
+def _sentence(text: str) -> str:
+    """`text` ending in exactly one full stop (or its own ? or !), whatever the library ended it with."""
+    text = text.rstrip(" .:;,")
+    return text if text.endswith(("?", "!")) else f"{text}."

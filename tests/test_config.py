@@ -62,12 +62,14 @@ def test_download_fetches_hub_models_once_and_skips_local_ones(tmp_path, monkeyp
     fetched = {}
     monkeypatch.setattr(download.HfApi, "list_repo_files", lambda self, repo: ["config.json", "model.safetensors"])
     monkeypatch.setattr(
-        download, "snapshot_download", lambda repo, allow_patterns: fetched.setdefault(repo, allow_patterns)
+        download,
+        "snapshot_download",
+        lambda repo, allow_patterns, dry_run=False, **_: [] if dry_run else fetched.setdefault(repo, allow_patterns),
     )
     settings = Settings.from_env(
         {"PLAYGROUND_SENTIMENT_MODEL": str(tmp_path), "PLAYGROUND_GENERATION_MODEL": "/x/model.gguf"}
     )
-    download.download(settings)
+    download.download(download.plan(settings))
     expected = [DEFAULT_MODELS["zero_shot"], DEFAULT_MODELS["attention"], *DEFAULT_TRANSLATION_MODELS.values()]
     assert list(fetched) == expected
     assert "model*.safetensors" in fetched[DEFAULT_MODELS["zero_shot"]]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from services import models
+from services import hub, models
 from services.errors import ModelLoadError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -113,7 +113,7 @@ def test_gguf_generation_model_loads_with_gguf_file(smollm2_gguf_path):
     loaded = models.MODELS.get("causal-lm", str(smollm2_gguf_path))  # shared: the generation tests reuse it
     assert loaded.model.config.model_type == "llama"
     assert loaded.model.config._attn_implementation == "eager"
-    assert models.describe_size(str(smollm2_gguf_path)).endswith("MB")
+    assert hub.describe_size(str(smollm2_gguf_path)).endswith("MB")
 
 
 def test_running_out_of_memory_while_loading_says_so(monkeypatch, tiny_models):
