@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import html
 import math
+import re
+import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -23,6 +25,7 @@ SECOND_COLOR = "#5ec962"
 HIGHLIGHT_COLOR = "#ff4d4d"
 OUTLINE = "#111111"
 TOP = 80  # px above the plot: the title
+TITLE_WIDTH_PX = 480  # a title fits the narrower column of the page: the explorer's charts beside its heatmap
 ASSUMED_WIDTH = 900  # px; Gradio sizes plots to their column, so x-axis tick thinning assumes this width
 
 
@@ -134,15 +137,28 @@ def colorbar(style: Style, **placement: object) -> dict:
     }
 
 
+def wrapped_title(title: str, style: Style) -> str:
+    """The title escaped and wrapped onto lines (Plotly clips a title wider than its figure, it never wraps)."""
+    width = max(24, int(TITLE_WIDTH_PX / (0.55 * 1.3 * style.font_size)))
+    glued = re.sub(r"\b(layer|head|Layer|Head|Step) (?=\d)", "\\1\u00a0", str(title))  # "layer 6" stays on one line
+    lines = textwrap.wrap(glued, width=width, break_on_hyphens=False) or [glued]
+    return "<br>".join(escape(line.replace("\u00a0", " ")) for line in lines)
+
+
 def base_layout(style: Style, *, title: str, height: int, margin: Mapping[str, int]) -> dict:
-    """Layout keys every figure shares: escaped title, fonts from the style, compact template."""
+    """Layout keys every figure shares: escaped, wrapped title, fonts from the style, compact template.
+
+    Each extra line of title adds its height to the top margin and to the figure.
+    """
+    text = wrapped_title(title, style)
+    extra = text.count("<br>") * int(1.6 * style.font_size)
     return {
-        "title": {"text": escape(title), "font": {"size": int(style.font_size * 1.3)}},
+        "title": {"text": text, "font": {"size": int(style.font_size * 1.3)}},
         "template": "none",
         "font": {"size": style.font_size},
         "hoverlabel": {"font": {"size": style.font_size}},
-        "height": int(height),
-        "margin": dict(margin),
+        "height": int(height) + extra,
+        "margin": dict(margin) | {"t": margin.get("t", TOP) + extra},
     }
 
 

@@ -27,23 +27,29 @@ EXAMPLES = [
 
 def build(settings: Settings, page: Page) -> None:
     gr.Markdown(INTRO)
-    with gr.Row():
-        with gr.Column():
-            text = gr.Textbox(label="Text", lines=3, placeholder="History isn't really a fun class")
-            labels = gr.Textbox(label="Candidate labels, comma-separated", placeholder="education, politics, business")
-            multi_label = gr.Checkbox(label="Multi-label: score each label on its own", value=False)
-            template = gr.Textbox(label="Hypothesis template ({} is the label)", value=inputs.DEFAULT_TEMPLATE)
+    first = EXAMPLES[0]
+    with gr.Row(equal_height=False, elem_id="zero-shot-answer"):
+        with gr.Column(scale=2, min_width=320):
+            text = gr.Textbox(label="Text", lines=2, value=first[0])
+            labels = gr.Textbox(label="Candidate labels, comma-separated", value=first[1])
+            with gr.Row():
+                multi_label = gr.Checkbox(label="Multi-label: score each label on its own", value=first[2])
+                template = gr.Textbox(label="Hypothesis template ({} is the label)", value=first[3])
             button = gr.Button("Classify", variant="primary")
-            gr.Examples(
+            examples = gr.Examples(
                 EXAMPLES,
                 inputs=[text, labels, multi_label, template],
                 example_labels=[f"{e[0]} → {e[1]}" + (" (multi-label)" if e[2] else "") for e in EXAMPLES],
             )
-        with gr.Column():
+        with gr.Column(scale=3, min_width=320):
             note = gr.Markdown()
             bars = gr.Plot(label="Score of each label")
-            nli = gr.Plot(label="What the NLI model thought of each pair")
-            raw = gr.JSON(label="Raw output, as transformers' zero-shot-classification pipeline returns it")
+            with gr.Accordion(
+                "What the NLI model thought of each pair: entailment, neutral, contradiction", open=False
+            ):
+                nli = gr.Plot(show_label=False)
+            with gr.Accordion("Raw output, as transformers' zero-shot-classification pipeline returns it", open=False):
+                raw = gr.JSON(show_label=False)
     explorer = AttentionExplorer(
         "Attention over premise and hypothesis",
         api_name="zero_shot_attention",
@@ -95,12 +101,11 @@ def build(settings: Settings, page: Page) -> None:
             raw: result.as_pipeline_output(),
         } | explorer.show(runs, names, presenter=presenter, **controls)
 
-    gr.on(
-        [button.click, text.submit, labels.submit],
-        classify,
-        inputs=[text, labels, multi_label, template],
-        inputs_kwargs=explorer.kwargs | {"fast": page.fast},
-        **page.model_event,
-        outputs=[note, bars, nli, raw, *explorer.outputs],
-        api_name="zero_shot",
-    )
+    run = {
+        "fn": classify,
+        "inputs": [text, labels, multi_label, template],
+        "inputs_kwargs": explorer.kwargs | {"fast": page.fast},
+        "outputs": [note, bars, nli, raw, *explorer.outputs],
+    }
+    triggers = [button.click, text.submit, labels.submit]
+    page.run(triggers, examples, answer="zero-shot-answer", api_name="zero_shot", **run)

@@ -55,7 +55,7 @@ def attention_answer(panel: Locator) -> None:
 
 
 SENTIMENT = Tab(
-    name="Sentiment",
+    name="Sentiment · encoder-only",
     example="I'm so hungry man.",
     input="Texts, one per line",
     filled="I'm so hungry man.",
@@ -64,7 +64,7 @@ SENTIMENT = Tab(
     answer=sentiment_answer,
 )
 ZERO_SHOT = Tab(
-    name="Zero-shot classification",
+    name="Zero-shot · encoder-decoder",
     example=re.compile(r"^History isn't really a fun class → education"),  # Gradio cuts long example labels
     input="Text",
     filled="History isn't really a fun class",
@@ -73,7 +73,7 @@ ZERO_SHOT = Tab(
     answer=zero_shot_answer,
 )
 GENERATION = Tab(
-    name="Text generation",
+    name="Generation · decoder-only",
     example="So today, I just feel like",
     input="Prompt",
     filled="So today, I just feel like",
@@ -82,7 +82,7 @@ GENERATION = Tab(
     answer=generation_answer,
 )
 TRANSLATION = Tab(
-    name="Translation",
+    name="Translation · encoder-decoder",
     example="You like this house → French",
     input="English text",
     filled="You like this house",
@@ -91,7 +91,7 @@ TRANSLATION = Tab(
     answer=translation_answer,
 )
 ATTENTION = Tab(
-    name="Attention heatmap",
+    name="Attention heatmap · any model",
     example="The animal didn't cross the street because it was too tired",
     input="Text",
     filled="The animal didn't cross the street because it was too tired",

@@ -79,7 +79,8 @@ def app_page(context: BrowserContext, client) -> Iterator[Page]:
     page = context.new_page()
     page.set_default_timeout(UI_MS)
     page.goto(client.src)
-    expect(page.get_by_role("tab", name="Sentiment"), "The app's tabs never appeared").to_be_visible(timeout=MODEL_MS)
+    first_tab = page.get_by_role("tab", name=SENTIMENT.name)
+    expect(first_tab, "The app's tabs never appeared").to_be_visible(timeout=MODEL_MS)
     yield page
     page.close()
 

@@ -60,14 +60,20 @@ class AttentionExplorer:
         self.presenter = presenter
         # The session holds the key of its run; the arrays stay in the server's bounded store.
         self.run_key = gr.State(None, time_to_live=RUNS.time_to_live, delete_callback=forget_run)
-        with gr.Group():
-            with gr.Row():
+        with gr.Group(elem_classes="explorer"):
+            with gr.Row(equal_height=True):
+                self.view = gr.Radio(
+                    [(name, key) for key, name in MODES.items()], value="heatmap", label="View", scale=3
+                )
                 # Initial values make every control an optional API parameter ("" = the default).
-                self.item = gr.Dropdown(label=item_label, choices=[("", 0)], value=0, visible=False, interactive=True)
-                self.view = gr.Radio([(name, key) for key, name in MODES.items()], value="heatmap", label="View")
-                self.layer = gr.Dropdown(label="Layer", choices=[], value="", allow_custom_value=True, interactive=True)
+                self.layer = gr.Dropdown(
+                    label="Layer", choices=[], value="", allow_custom_value=True, interactive=True, scale=1
+                )
                 self.head = gr.Dropdown(
-                    label="Head", choices=[], value="mean", allow_custom_value=True, interactive=True
+                    label="Head", choices=_head_choices(0), value="mean", allow_custom_value=True, scale=1
+                )
+                self.item = gr.Dropdown(
+                    label=item_label, choices=[("", 0)], value=0, visible=False, interactive=True, scale=2
                 )
             with gr.Row():
                 self.merge_words = gr.Checkbox(
@@ -80,17 +86,25 @@ class AttentionExplorer:
                     info="Heads with nothing to do park attention on [CLS], [SEP] or </s>: a sink, not meaning.",
                     value=False,
                 )
-            svg = gr.Button("SVG", size="sm", render=False)
-            self.plot = gr.Plot(label=label, elem_id=elem_id, buttons=[svg])
-            svg.click(None, js=svg_download_js(elem_id))
+            # Above both sides: the replay moves the heatmap's row and the charts beside it together.
+            self.step = gr.Slider(
+                1, 2, value=1, step=1, label="Decoding step (arrow keys step through)", visible=False, interactive=True
+            )
+            with gr.Row(equal_height=False):
+                with gr.Column(scale=3, min_width=420):
+                    self.plot = gr.Plot(label=label, elem_id=elem_id)
+                with gr.Column(scale=2, min_width=300):
+                    self.focus = gr.Dropdown(
+                        label="Query token in focus", choices=[], value="", allow_custom_value=True, interactive=True
+                    )
+                    self.sentence = gr.Textbox(label="In one sentence", interactive=False, lines=2)
+                    self.focus_plot = gr.Plot(label="Where the token in focus attends")
+                    self.top_plot = gr.Plot(label="Next-token probabilities at this step", visible=False)
             with gr.Row():
-                self.focus = gr.Dropdown(
-                    label="Query token in focus", choices=[], value="", allow_custom_value=True, interactive=True
-                )
-                self.step = gr.Slider(1, 2, value=1, step=1, label="Decoding step", visible=False, interactive=True)
-            self.sentence = gr.Textbox(label="In one sentence", interactive=False, lines=1)
-            self.focus_plot = gr.Plot(label="Where the token in focus attends")
-            self.top_plot = gr.Plot(label="Next-token probabilities at this step", visible=False)
+                svg = gr.Button("Download the heatmap as SVG", size="sm")
+                export = gr.Button("Export this matrix: CSV, JSON and interactive HTML", size="sm")
+            svg.click(None, js=svg_download_js(elem_id))
+            self.files = gr.File(label="Downloads", file_count="multiple", interactive=False, visible=False)
             with gr.Accordion("About the switches", open=False):
                 gr.Markdown(SWITCHES_NOTE)
             with gr.Accordion("Head summaries: every head in one number", open=False) as summaries:
@@ -100,9 +114,6 @@ class AttentionExplorer:
             with gr.Accordion("What is inside: tokens, ids, special tokens, mask, architecture", open=False):
                 self.inside = gr.Markdown()
                 self.tokens = gr.Dataframe(headers=TOKEN_HEADERS, interactive=False, max_height=400)
-            with gr.Row():
-                export = gr.Button("Export this matrix: CSV, JSON and interactive HTML", size="sm")
-            self.files = gr.File(label="Downloads", file_count="multiple", interactive=False, visible=False)
         self._wire(export, summaries)
 
     @property
@@ -228,7 +239,11 @@ class AttentionExplorer:
         gr.on(controls, user_errors(redraw), outputs=redrawn, api_name=self.api_name, **common)
         self.presenter.input(user_errors(restyle), outputs=whole, api_visibility="private", **common)
         self.item.input(user_errors(change_item), outputs=whole, api_name=f"{self.api_name}_item", **common)
+        # Released, or moved by the arrow keys or the number box: only the last of a quick series redraws.
         self.step.release(user_errors(move_step), outputs=redrawn, api_name=f"{self.api_name}_step", **common)
+        self.step.input(
+            user_errors(move_step), outputs=redrawn, api_visibility="private", trigger_mode="always_last", **common
+        )
         export.click(user_errors(export_files), outputs=self.files, api_name=f"{self.api_name}_export", **common)
         summaries.expand(
             user_errors(open_summaries),
@@ -240,4 +255,5 @@ class AttentionExplorer:
 
 
 def _head_choices(heads: int) -> list[tuple[str, str]]:
+    """The head dropdown's choices; before a run (no heads yet) only the combinations."""
     return [("mean of heads", "mean"), ("max of heads", "max")] + [(f"Head {n}", str(n)) for n in range(1, heads + 1)]
