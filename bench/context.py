@@ -30,7 +30,7 @@ class Context:
     repeats: int
     store: ModelStore
     min_seconds: float = 0.2
-    _servers: dict[tuple, Any] = field(default_factory=dict)
+    _servers: dict[int, Any] = field(default_factory=dict)
 
     def log(self, message: str, *args: object) -> None:
         logger.info(message, *args)
@@ -39,23 +39,14 @@ class Context:
         """`quick` in a quick run, else `full`."""
         return quick if self.quick else full
 
-    def server(self, translation_tokens: int = 32, **settings: Any) -> Any:
-        """The app, launched in this process on the bench models; one per distinct configuration.
-
-        `settings` are extra `services.config.Settings` fields, e.g. `workers=2`.
-        """
-        key = (translation_tokens, *sorted(settings.items()))
-        if key not in self._servers:
+    def server(self, translation_tokens: int = 32) -> Any:
+        """The app, launched in this process on the bench models; one per translation limit."""
+        if translation_tokens not in self._servers:
             from bench.server import BenchServer
 
-            described = ", ".join(f"{k}={v}" for k, v in settings.items())
-            self.log(
-                "launching the app in-process (translation limit %d tokens%s)",
-                translation_tokens,
-                f", {described}" if described else "",
-            )
-            self._servers[key] = BenchServer(self.store, translation_tokens=translation_tokens, **settings)
-        return self._servers[key]
+            self.log("launching the app in-process (translation limit %d tokens)", translation_tokens)
+            self._servers[translation_tokens] = BenchServer(self.store, translation_tokens=translation_tokens)
+        return self._servers[translation_tokens]
 
     def close_servers(self) -> None:
         for server in self._servers.values():

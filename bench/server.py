@@ -8,7 +8,6 @@ gradio_client cost on this machine before any app code runs.
 
 from __future__ import annotations
 
-import dataclasses
 import socket
 from typing import Any
 
@@ -27,22 +26,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def settings_fields() -> set[str]:
-    """The fields `services.config.Settings` has in this version of the app."""
-    from services.config import Settings
-
-    return {f.name for f in dataclasses.fields(Settings)}
-
-
-def bench_settings(translation_tokens: int, **extra: Any) -> Any:
-    """Settings that name the bench models (sources such as "random/bart-large-mnli"), plus `extra`."""
+def bench_settings(translation_tokens: int) -> Any:
+    """Settings that name the bench models (sources such as "random/bart-large-mnli")."""
     from services.config import Limits, Settings
 
-    unknown = set(extra) - settings_fields()
-    if unknown:
-        raise ValueError(f"This version of the app's Settings has no {', '.join(sorted(unknown))}.")
     return Settings(
-        **extra,
         sentiment_model=SPECS["distilbert"].source,
         zero_shot_model=SPECS["bart"].source,
         generation_model=SPECS["smollm2"].source,
@@ -70,26 +58,15 @@ def launch(demo: gr.Blocks) -> Client:
 class BenchServer:
     """The app and the echo app, both listening on loopback ports of this process."""
 
-    def __init__(self, store: ModelStore, *, translation_tokens: int, **settings: Any) -> None:
+    def __init__(self, store: ModelStore, *, translation_tokens: int) -> None:
         import app
 
         for key in SPECS:
             store.get(key)
-        self.store = store
-        self.settings = bench_settings(translation_tokens, **settings)
-        self.demo = app.build_demo(self.settings)
+        self.demo = app.build_demo(bench_settings(translation_tokens))
         self.echo = echo_demo()
         self.client = launch(self.demo)
         self.echo_client = launch(self.echo)
-
-    @property
-    def url(self) -> str:
-        return self.demo.local_url
-
-    def endpoints(self) -> set[str]:
-        """The app's named API endpoints, e.g. {"/sentiment", "/zero_shot", …}."""
-        api = self.client.view_api(print_info=False, return_format="dict")
-        return set(api["named_endpoints"])
 
     def call_echo(self, text: str = "hello") -> Any:
         return self.echo_client.predict(text, api_name=ECHO)

@@ -49,7 +49,6 @@ def sections() -> list[Section]:
         Section("fast", measure_fast.fast_mode, ("distilbert", "bart")),
         Section("e2e", measure_server.end_to_end, ALL, server=True),
         Section("payload", measure_server.payload, ALL, server=True, timed=False),
-        Section("throughput", lambda ctx: [measure_server.sentiment_throughput(ctx)], ALL, server=True),
     ]
 
 
