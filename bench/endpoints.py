@@ -18,7 +18,7 @@ from bench.measure_overhead import PROMPT, forward
 from bench.measure_tasks import TRANSLATION_TOKENS
 from bench.models import ModelStore
 from services import attention, generation, sentiment, translation, zero_shot
-from services.zero_shot import DEFAULT_TEMPLATE
+from services.inputs import DEFAULT_TEMPLATE
 
 GENERATION_TOKENS = 16
 

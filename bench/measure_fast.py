@@ -1,4 +1,4 @@
-"""9. Fast mode: int8 dynamic quantization and bf16 against fp32, on the same weights.
+"""Fast mode: int8 dynamic quantization and bf16 against fp32, on the same weights.
 
 For DistilBERT sentiment and BART zero-shot: latency / fp32 latency of the app's forward pass
 (eager, with attentions), top-label agreement with fp32 over the fixed sentences, and whether
@@ -26,18 +26,17 @@ from bench.measure_overhead import forward
 from bench.result import RATIO, Measurement, Target
 from bench.timing import median_ms, paired, summarize
 from services.attention_maps import self_attentions, stack_attentions
-from services.zero_shot import DEFAULT_TEMPLATE
+from services.inputs import DEFAULT_TEMPLATE
+from services.precision import convert, resolve
 
 PRECISIONS = ("int8", "bf16")
 ROW_TOLERANCE = {"int8": 1e-3, "bf16": 2e-2}  # bf16 keeps 8 bits of mantissa per weight
 BATCH = 10
 
 
-def convert(model: Any, precision: str) -> Any:
-    """A converted copy of `model`; the fp32 original is left as it was."""
-    if precision == "int8":
-        return torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
-    return copy.deepcopy(model).to(torch.bfloat16)
+def fast_copy(model: Any, precision: str) -> Any:
+    """The app's own conversion, on a copy: it changes a bf16 model in place, and fp32 is the reference."""
+    return convert(copy.deepcopy(model), precision)
 
 
 def batches(items: Sequence[str], size: int) -> list[list[str]]:
@@ -84,7 +83,7 @@ def compare(ctx: Context, key: str, label: str, inputs: dict, labels_of: Any, se
     reference = labels_of(fp32, loaded.tokenizer, sentences)
     rows = []
     for precision in PRECISIONS:
-        fast = convert(fp32, precision)
+        fast = fast_copy(fp32, precision)
         timed = paired(
             lambda fast=fast: forward(fast, inputs, attentions=True),
             lambda: forward(fp32, inputs, attentions=True),
@@ -139,7 +138,7 @@ def minilm_cosine(ctx: Context) -> list[Measurement]:
     reference = embed(model)
     rows = []
     for precision in PRECISIONS:
-        cosine = torch.nn.functional.cosine_similarity(embed(convert(model, precision)), reference, dim=-1)
+        cosine = torch.nn.functional.cosine_similarity(embed(fast_copy(model, precision)), reference, dim=-1)
         rows.append(
             Measurement(
                 f"fast {precision}: real MiniLM embedding cosine to fp32 (per sentence, {len(sentences)})",
@@ -194,4 +193,7 @@ def _winner(rows: list[Measurement], model: str) -> str:
         candidates.append((summarize(latency.values).median, agreement.median or 0, precision))
     kept = [c for c in candidates if c[1] >= 99.0] or candidates
     best = min(kept)
-    return f"Winner for {model}: {best[2]} ({best[0]:.2f}× fp32 latency, {best[1]:.0f}% agreement)."
+    return (
+        f"Winner for {model}: {best[2]} ({best[0]:.2f}× fp32 latency, {best[1]:.0f}% agreement); "
+        f"the app's fast mode (auto) picks {resolve('auto')} on this CPU."
+    )

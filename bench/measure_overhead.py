@@ -19,6 +19,7 @@ from bench.corpus import LABELS, SHORT_TEXT, count_tokens, text_of_tokens
 from bench.result import RATIO, Measurement, Target
 from bench.timing import median_ms, paired, summarize
 from services import generation, sentiment, zero_shot
+from services.inputs import DEFAULT_TEMPLATE
 
 OVERHEAD_TARGET = Target("<=", 1.05)
 ATTENTION_TARGET = Target("<=", 1.15)
@@ -76,7 +77,7 @@ def zero_shot_overhead(ctx: Context) -> Measurement:
         min_seconds=ctx.min_seconds,
     )
     pairs = loaded.tokenizer(
-        [SHORT_TEXT] * len(labels), [zero_shot.DEFAULT_TEMPLATE.format(x) for x in labels], return_tensors="pt"
+        [SHORT_TEXT] * len(labels), [DEFAULT_TEMPLATE.format(x) for x in labels], return_tensors="pt"
     )
     return overhead_row(
         "handler overhead: zero-shot (BART-large, 3 labels) / pipeline",

@@ -21,19 +21,11 @@ from transformers.utils import logging as hf_logging
 
 from bench import vocab
 from bench.configs import SPECS, ModelSpec
-from services.models import MODELS, LoadedModel
+from services.models import MODEL_CLASSES, MODELS, LoadedModel
 
 logger = logging.getLogger(__name__)
 
 SPEC_FILE = "bench-spec.json"
-
-# The app's model kinds -> the Auto class it loads them with (as services.models.MODEL_CLASSES).
-AUTO_CLASSES = {
-    "encoder": "AutoModel",
-    "sequence-classification": "AutoModelForSequenceClassification",
-    "causal-lm": "AutoModelForCausalLM",
-    "seq2seq-lm": "AutoModelForSeq2SeqLM",
-}
 
 
 def build_model(spec: ModelSpec) -> Any:
@@ -41,7 +33,7 @@ def build_model(spec: ModelSpec) -> Any:
     fields = dict(spec.config)
     config = AutoConfig.for_model(fields.pop("model_type"), **fields)
     torch.manual_seed(0)
-    model = getattr(transformers, AUTO_CLASSES[spec.kind]).from_config(config, attn_implementation="eager")
+    model = getattr(transformers, MODEL_CLASSES[spec.kind]).from_config(config, attn_implementation="eager")
     if spec.generation is not None:
         model.generation_config = GenerationConfig(**spec.generation)
     return model.eval()
