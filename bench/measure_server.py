@@ -8,15 +8,13 @@ of each endpoint's outputs (json.dumps of what gradio_client returns), which a v
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from functools import partial
-from typing import Any
 
 from bench.context import Context
 from bench.endpoints import CASES
 from bench.measure_tasks import TRANSLATION_TOKENS
 from bench.result import Measurement, Target
-from bench.timing import DEADLINE, GATE, calls_per_sample, clock, median_ms, sample
+from bench.timing import interleaved, median_ms
 
 PAYLOAD_TOKENS = (32, 128)
 E2E_SAMPLE_S = 0.6
@@ -38,7 +36,7 @@ def end_to_end(ctx: Context) -> list[Measurement]:
         round_trip = partial(server.client.predict, **case.kwargs, api_name=case.api_name)
         # Round trips vary by tens of ms: longer samples than elsewhere, to see a 10 ms target at all.
         calls = [round_trip, case.raw, server.call_echo, case.service]
-        times = _rotated(calls, ctx.repeats, max(ctx.min_seconds, E2E_SAMPLE_S))
+        times = interleaved(calls, repeats=ctx.repeats, min_seconds=max(ctx.min_seconds, E2E_SAMPLE_S))
         echo_ms += [t * 1000 for t in times[2]]
         overhead = tuple((e - r - o) * 1000 for e, r, o in zip(*times[:3], strict=True))
         trip, raw, echo, service = (median_ms(t) for t in times)
@@ -63,20 +61,6 @@ def end_to_end(ctx: Context) -> list[Measurement]:
         )
     )
     return rows
-
-
-def _rotated(calls: list[Callable[[], Any]], repeats: int, min_seconds: float) -> list[list[float]]:
-    """Seconds per call of each call, repeat by repeat, starting each repeat with the next one."""
-    counts = [calls_per_sample(clock(call), min_seconds) for call in calls]  # warm-up, and sizing
-    times: list[list[float]] = [[] for _ in calls]
-    for index in range(repeats):
-        if index and DEADLINE.passed():
-            break
-        order = [(index + offset) % len(calls) for offset in range(len(calls))]
-        timed = GATE.run(lambda order=order: {i: sample(calls[i], counts[i]) for i in order})
-        for which, seconds in timed.items():
-            times[which].append(seconds)
-    return times
 
 
 def payload(ctx: Context) -> list[Measurement]:

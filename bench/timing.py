@@ -81,25 +81,32 @@ class Paired:
         return [x / y for x, y in zip(self.a, self.b, strict=True)]
 
 
-def paired(a: Call, b: Call, *, repeats: int, min_seconds: float = 0.2, warmup: int = 1) -> Paired:
-    """Time A and B alternately `repeats` times, after `warmup` calls of each.
+def interleaved(calls: Sequence[Call], *, repeats: int, min_seconds: float = 0.2, warmup: int = 1) -> list[list[float]]:
+    """Seconds per call of each of `calls`, repeat by repeat, each repeat starting with the next call.
 
     The first call of a path pays for kernel selection and allocation (several seconds for a
-    360M-parameter `generate`), so it is never timed: at least one warm-up call is made. Even
-    repeats run A first, odd ones B first, so a slow drift of the machine weighs on both alike.
+    360M-parameter `generate`), so it is never timed: at least one warm-up call each. Rotating the
+    order (A B, then B A) makes a slow drift of the machine weigh on every call alike.
     """
-    once_a = once_b = 0.0
-    for _ in range(max(1, warmup)):  # the last warm-up call also sizes the samples
-        once_a, once_b = clock(a), clock(b)
-    calls_a, calls_b = calls_per_sample(once_a, min_seconds), calls_per_sample(once_b, min_seconds)
-    pairs = []
+    for _ in range(max(1, warmup) - 1):
+        for call in calls:
+            call()
+    counts = [calls_per_sample(clock(call), min_seconds) for call in calls]  # the last warm-up sizes the samples
+    times: list[list[float]] = [[] for _ in calls]
     for index in range(repeats):
         if index and DEADLINE.passed():
             break
-        order = [(a, calls_a), (b, calls_b)] if index % 2 == 0 else [(b, calls_b), (a, calls_a)]
-        timed = GATE.run(lambda order=order: [sample(call, calls) for call, calls in order])
-        pairs.append(timed if index % 2 == 0 else timed[::-1])
-    return Paired(a=tuple(p[0] for p in pairs), b=tuple(p[1] for p in pairs))
+        order = [(index + offset) % len(calls) for offset in range(len(calls))]
+        timed = GATE.run(lambda order=order: {i: sample(calls[i], counts[i]) for i in order})
+        for which, seconds in timed.items():
+            times[which].append(seconds)
+    return times
+
+
+def paired(a: Call, b: Call, *, repeats: int, min_seconds: float = 0.2, warmup: int = 1) -> Paired:
+    """Time A and B alternately `repeats` times, after `warmup` calls of each."""
+    times_a, times_b = interleaved((a, b), repeats=repeats, min_seconds=min_seconds, warmup=warmup)
+    return Paired(a=tuple(times_a), b=tuple(times_b))
 
 
 def rss_bytes(pid: int | None = None) -> int:
