@@ -14,7 +14,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from bench.context import Context
 from bench.corpus import count_tokens, text_of_tokens
-from bench.measure_overhead import forward
+from bench.endpoints import forward
 from bench.result import RATIO, Measurement, Target
 from bench.timing import calls_per_sample, clock, paired, sample, summarize
 

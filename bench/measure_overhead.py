@@ -1,9 +1,9 @@
 """What the app's services cost over plain transformers, and what asking for attention costs.
 
-1. Handler overhead: a service call / the raw `pipeline()` (or raw `generate`) on the same model
-   object and the same input. The service also returns every attention matrix, so each row says
-   what the attention part alone costs (eager forward with `output_attentions=True` / without).
-3. Attention cost: eager with `output_attentions=True` / sdpa without, same weights.
+Handler overhead: a service call / the raw `pipeline()` (or raw `generate`) on the same model object
+and the same input. The service also returns every attention matrix, so each row says what the
+attention part alone costs (eager forward with `output_attentions=True` / without).
+Attention cost: eager with `output_attentions=True` / sdpa without, same weights.
 """
 
 from __future__ import annotations
@@ -16,19 +16,13 @@ from transformers import pipeline
 
 from bench.context import Context
 from bench.corpus import LABELS, SHORT_TEXT, count_tokens, text_of_tokens
-from bench.result import RATIO, Measurement, Target
+from bench.endpoints import encoded, forward, generate_case, nli_pairs, sentiment_case
+from bench.result import Measurement, Target, ratio_row
 from bench.timing import median_ms, paired, summarize
-from services import generation, sentiment, zero_shot
-from services.inputs import DEFAULT_TEMPLATE
+from services import zero_shot
 
 OVERHEAD_TARGET = Target("<=", 1.05)
 ATTENTION_TARGET = Target("<=", 1.15)
-PROMPT = "So today, I just feel like"
-
-
-def forward(model: Any, inputs: dict[str, torch.Tensor], *, attentions: bool) -> Any:
-    with torch.inference_mode():
-        return model(**inputs, output_attentions=attentions) if attentions else model(**inputs)
 
 
 def attention_share(ctx: Context, loaded: Any, inputs: dict[str, torch.Tensor]) -> float:
@@ -43,27 +37,20 @@ def attention_share(ctx: Context, loaded: Any, inputs: dict[str, torch.Tensor]) 
 
 
 def overhead_row(name: str, timed: Any, *, attention: float | None, extra: str = "") -> Measurement:
-    details: dict[str, Any] = {"service_ms": median_ms(timed.a), "raw_ms": median_ms(timed.b)}
+    details: dict[str, Any] = {}
     note = extra
     if attention is not None:
         details["forward_with_attentions_over_without"] = round(attention, 3)
         note = f"Asking the forward pass for attentions alone costs {attention:.2f}×. {extra}".strip()
-    return Measurement(name, RATIO, tuple(timed.ratios()), OVERHEAD_TARGET, note=note, details=details)
+    return ratio_row(name, timed, OVERHEAD_TARGET, ("service", "raw"), note=note, **details)
 
 
 def sentiment_overhead(ctx: Context) -> Measurement:
+    case = sentiment_case(ctx.store)
+    timed = paired(case.service, case.raw, repeats=ctx.repeats, min_seconds=ctx.min_seconds)
     loaded = ctx.store.get("distilbert")
-    raw = pipeline("text-classification", model=loaded.model, tokenizer=loaded.tokenizer)
-    timed = paired(
-        lambda: sentiment.classify([SHORT_TEXT], model=loaded.source),
-        lambda: raw(SHORT_TEXT),
-        repeats=ctx.repeats,
-        min_seconds=ctx.min_seconds,
-    )
-    inputs = dict(loaded.tokenizer(SHORT_TEXT, return_tensors="pt"))
-    return overhead_row(
-        "handler overhead: sentiment (DistilBERT) / pipeline", timed, attention=attention_share(ctx, loaded, inputs)
-    )
+    share = attention_share(ctx, loaded, encoded(loaded.tokenizer, SHORT_TEXT))
+    return overhead_row("handler overhead: sentiment (DistilBERT) / pipeline", timed, attention=share)
 
 
 def zero_shot_overhead(ctx: Context) -> Measurement:
@@ -76,34 +63,18 @@ def zero_shot_overhead(ctx: Context) -> Measurement:
         repeats=ctx.repeats,
         min_seconds=ctx.min_seconds,
     )
-    pairs = loaded.tokenizer(
-        [SHORT_TEXT] * len(labels), [DEFAULT_TEMPLATE.format(x) for x in labels], return_tensors="pt"
-    )
     return overhead_row(
         "handler overhead: zero-shot (BART-large, 3 labels) / pipeline",
         timed,
-        attention=attention_share(ctx, loaded, dict(pairs)),
+        attention=attention_share(ctx, loaded, nli_pairs(loaded.tokenizer, SHORT_TEXT)),
         extra="The pipeline runs one forward per label (batch_size=1); the service batches the labels.",
     )
 
 
 def generation_overhead(ctx: Context) -> Measurement:
-    loaded = ctx.store.get("smollm2")
     tokens = ctx.pick(16, 64)
-    inputs = dict(loaded.tokenizer(PROMPT, return_tensors="pt"))
-    pad = loaded.tokenizer.pad_token_id
-
-    def raw() -> Any:
-        with torch.inference_mode():
-            return loaded.model.generate(**inputs, max_new_tokens=tokens, do_sample=False, pad_token_id=pad)
-
-    options = generation.GenerationOptions(max_new_tokens=tokens)
-    timed = paired(
-        lambda: generation.generate(PROMPT, options, model=loaded.source),
-        raw,
-        repeats=ctx.repeats,
-        min_seconds=0,
-    )
+    case = generate_case(ctx.store, new_tokens=tokens)
+    timed = paired(case.service, case.raw, repeats=ctx.repeats, min_seconds=0)
     return overhead_row(
         f"handler overhead: generation (SmolLM2-360M, {tokens} tokens) / generate",
         timed,
@@ -125,23 +96,15 @@ def attention_cost(ctx: Context) -> list[Measurement]:
         loaded = ctx.store.get(key)
         sdpa = copy.deepcopy(loaded.model)  # the same weights, the other attention kernel
         sdpa.set_attn_implementation("sdpa")
-        rows += [attention_row(ctx, loaded, sdpa, label, tokens) for tokens in ctx.pick((128,), (32, 128))]
+        for tokens in ctx.pick((128,), (32, 128)):
+            text = text_of_tokens(loaded.tokenizer, tokens)
+            inputs = encoded(loaded.tokenizer, text)
+            timed = paired(
+                lambda model=loaded.model, inputs=inputs: forward(model, inputs, attentions=True),
+                lambda sdpa=sdpa, inputs=inputs: forward(sdpa, inputs, attentions=False),
+                repeats=ctx.repeats,
+                min_seconds=ctx.min_seconds,
+            )
+            name = f"attention cost: {label} eager+attentions / sdpa, {count_tokens(loaded.tokenizer, text)} tokens"
+            rows.append(ratio_row(name, timed, ATTENTION_TARGET, ("eager", "sdpa")))
     return rows
-
-
-def attention_row(ctx: Context, loaded: Any, sdpa: Any, label: str, tokens: int) -> Measurement:
-    text = text_of_tokens(loaded.tokenizer, tokens)
-    inputs = dict(loaded.tokenizer(text, return_tensors="pt"))
-    timed = paired(
-        lambda: forward(loaded.model, inputs, attentions=True),
-        lambda: forward(sdpa, inputs, attentions=False),
-        repeats=ctx.repeats,
-        min_seconds=ctx.min_seconds,
-    )
-    return Measurement(
-        f"attention cost: {label} eager+attentions / sdpa, {count_tokens(loaded.tokenizer, text)} tokens",
-        RATIO,
-        tuple(timed.ratios()),
-        ATTENTION_TARGET,
-        details={"eager_ms": median_ms(timed.a), "sdpa_ms": median_ms(timed.b)},
-    )

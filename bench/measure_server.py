@@ -11,8 +11,7 @@ import json
 from functools import partial
 
 from bench.context import Context
-from bench.endpoints import CASES
-from bench.measure_tasks import TRANSLATION_TOKENS
+from bench.endpoints import CASES, TRANSLATION_TOKENS
 from bench.result import Measurement, Target
 from bench.timing import interleaved, median_ms
 
