@@ -1,8 +1,8 @@
 """How close the forward passes come to this CPU's matrix-multiply speed.
 
-8. Roofline: GFLOP/s of the DistilBERT and BART forward passes (the app's path: eager, with
-   attentions; FLOPs from `torch.utils.flop_counter.FlopCounterMode`) / the GFLOP/s of a plain
-   fp32 `torch.mm`, timed alternately in the same run.
+Roofline: GFLOP/s of the DistilBERT and BART forward passes (the app's path: eager, with
+attentions; FLOPs from `torch.utils.flop_counter.FlopCounterMode`) / the GFLOP/s of a plain
+fp32 `torch.mm`, timed alternately in the same run.
 """
 
 from __future__ import annotations

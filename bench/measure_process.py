@@ -1,11 +1,11 @@
 """Measurements that need a fresh process: cold start and memory.
 
-10. Cold start: `python app.py` in a subprocess until the server answers HTTP, no model loaded;
-    then the first request of each model (loading it from a folder saved under bench/.cache/).
-    The disk cache is warm after the first run, so this is a process cold start, not a disk one.
-11. Memory: RSS after loading each model (the app's `load_model`, from the folder saved under
-    bench/.cache/) and running it once, minus before, in a fresh process per model; and the process
-    RSS of the app with all five defaults loaded and run, in fp32.
+Cold start: `python app.py` in a subprocess until the server answers HTTP, no model loaded; then
+the first request of each model (loading it from a folder saved under bench/.cache/). The disk
+cache is warm after the first run, so this is a process cold start, not a disk one.
+Memory: RSS after loading each model (the app's `load_model`, from the folder saved under
+bench/.cache/) and running it once, minus before, in a fresh process per model; and the process
+RSS of the app with all five defaults loaded and run, in fp32.
 """
 
 from __future__ import annotations

@@ -81,3 +81,15 @@ def marian() -> Any:
     return marian_tokenizer(
         source, target, vocab, source_lang="en", target_lang="fr", model_max_length=MAX_LENGTH["marian"]
     )
+
+
+def build(key: str, cache: Path) -> Any:
+    """The stand-in tokenizer of the bench model `key`."""
+    builders = {
+        "distilbert": lambda: wordpiece("distilbert"),
+        "bert": lambda: wordpiece("bert"),
+        "smollm2": lambda: smollm2(cache),
+        "bart": lambda: bart(cache),
+        "marian": marian,
+    }
+    return builders[key]()
