@@ -42,7 +42,7 @@ class Context:
     def server(self, translation_tokens: int = 32) -> Any:
         """The app, launched in this process on the bench models; one per translation limit."""
         if translation_tokens not in self._servers:
-            from bench.server import BenchServer
+            from bench.measure_server import BenchServer
 
             self.log("launching the app in-process (translation limit %d tokens)", translation_tokens)
             self._servers[translation_tokens] = BenchServer(self.store, translation_tokens=translation_tokens)

@@ -23,11 +23,11 @@ from typing import Any
 
 from gradio_client import Client
 
-from bench.configs import SPECS
+from bench.configs import SPECS, deployment_env
 from bench.context import ROOT, Context
 from bench.corpus import SHORT_TEXT
+from bench.measure_server import free_port
 from bench.result import Measurement, Target
-from bench.server import free_port
 from bench.timing import summarize
 
 GB = 1e9
@@ -41,24 +41,12 @@ FIRST_REQUEST = {
 FIRST_REQUEST_NOTES = {
     "marian": "Both requests translate to the app's 256-token limit: the random decoder never writes </s>.",
 }
-ENV_OF = {
-    "distilbert": "PLAYGROUND_SENTIMENT_MODEL",
-    "bart": "PLAYGROUND_ZERO_SHOT_MODEL",
-    "smollm2": "PLAYGROUND_GENERATION_MODEL",
-    "bert": "PLAYGROUND_ATTENTION_MODEL",
-}
 
 
 def app_env(folders: dict[str, Path], port: int) -> dict[str, str]:
     """The environment of a deployment whose models are the saved bench folders."""
-    env = dict(os.environ, HF_HUB_OFFLINE="1", GRADIO_SERVER_NAME="127.0.0.1", GRADIO_SERVER_PORT=str(port))
-    env["PYTHONPATH"] = str(ROOT)
-    for key, folder in folders.items():
-        if key == "marian":
-            env["PLAYGROUND_TRANSLATION_MODELS"] = json.dumps({"French": str(folder)})
-        else:
-            env[ENV_OF[key]] = str(folder)
-    return env
+    server = {"GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port), "PYTHONPATH": str(ROOT)}
+    return dict(os.environ, HF_HUB_OFFLINE="1", **server, **deployment_env(folders))
 
 
 def wait_for_http(url: str, process: subprocess.Popen, start: float, timeout: float = 180.0) -> float:

@@ -1,5 +1,10 @@
 """Through the running server, with gradio_client, as a visitor's browser or a script would call it.
 
+The app is `app.build_demo(settings)` with every model setting naming a bench model that is already
+in the app's model cache, so the endpoints run the app's real code on full-size models. An echo app
+with one queued event that returns its input costs what Gradio and gradio_client cost before any
+app code runs.
+
 End to end: an endpoint's round trip minus the raw model call, minus an echo endpoint's round trip,
 all timed in the same run: what the app's own code (explorer, plots, JSON) adds. Payload: the bytes
 of each endpoint's outputs (json.dumps of what gradio_client returns), which a visitor downloads.
@@ -7,14 +12,22 @@ of each endpoint's outputs (json.dumps of what gradio_client returns), which a v
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import socket
 from functools import partial
+from typing import Any
 
+import gradio as gr
+from gradio_client import Client
+
+from bench.configs import SPECS, deployment_env
 from bench.context import Context
 from bench.endpoints import CASES, TRANSLATION_TOKENS
 from bench.result import Measurement, Target
 from bench.timing import interleaved, median_ms
 
+ECHO = "/echo"
 PAYLOAD_TOKENS = (32, 128)
 E2E_SAMPLE_S = 0.6
 PAYLOAD_NOTES = {
@@ -81,3 +94,53 @@ def payload(ctx: Context) -> list[Measurement]:
                 )
             )
     return rows
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def bench_settings(translation_tokens: int) -> Any:
+    """The app's settings with the bench models (sources such as "random/bart-large-mnli") as defaults."""
+    from services.config import Limits, Settings
+
+    settings = Settings.from_env(deployment_env({key: spec.source for key, spec in SPECS.items()}))
+    return dataclasses.replace(settings, limits=Limits(max_translation_tokens=translation_tokens))
+
+
+def echo_demo() -> gr.Blocks:
+    """One queued text-in, text-out event, queued like the app's events."""
+    with gr.Blocks() as demo:
+        text = gr.Textbox()
+        out = gr.Textbox()
+        text.submit(lambda value: value, inputs=text, outputs=out, api_name=ECHO.lstrip("/"))
+    demo.queue(default_concurrency_limit=1, max_size=64)
+    return demo
+
+
+def launch(demo: gr.Blocks) -> Client:
+    demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=free_port(), quiet=True)
+    return Client(demo.local_url, verbose=False)
+
+
+class BenchServer:
+    """The app and the echo app, both listening on loopback ports of this process."""
+
+    def __init__(self, store: Any, *, translation_tokens: int) -> None:
+        import app
+
+        for key in SPECS:
+            store.get(key)
+        self.demo = app.build_demo(bench_settings(translation_tokens))
+        self.echo = echo_demo()
+        self.client = launch(self.demo)
+        self.echo_client = launch(self.echo)
+
+    def call_echo(self, text: str = "hello") -> Any:
+        return self.echo_client.predict(text, api_name=ECHO)
+
+    def close(self) -> None:
+        for demo in (self.demo, self.echo):
+            demo.close(verbose=False)
