@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from bench.models import ModelStore
-from bench.timing import DEADLINE
 
 logger = logging.getLogger("bench")
 
@@ -32,9 +30,6 @@ class Context:
     min_seconds: float = 0.2
     _servers: dict[int, Any] = field(default_factory=dict)
 
-    def log(self, message: str, *args: object) -> None:
-        logger.info(message, *args)
-
     def pick(self, quick: Any, full: Any) -> Any:
         """`quick` in a quick run, else `full`."""
         return quick if self.quick else full
@@ -44,7 +39,7 @@ class Context:
         if translation_tokens not in self._servers:
             from bench.measure_server import BenchServer
 
-            self.log("launching the app in-process (translation limit %d tokens)", translation_tokens)
+            logger.info("launching the app in-process (translation limit %d tokens)", translation_tokens)
             self._servers[translation_tokens] = BenchServer(self.store, translation_tokens=translation_tokens)
         return self._servers[translation_tokens]
 
@@ -52,11 +47,3 @@ class Context:
         for server in self._servers.values():
             server.close()
         self._servers.clear()
-
-
-def repeats(ctx: Context) -> Iterator[int]:
-    """0, 1, … ctx.repeats - 1, stopping early (after the first) once the run's deadline has passed."""
-    for index in range(ctx.repeats):
-        if index and DEADLINE.passed():
-            return
-        yield index

@@ -16,7 +16,7 @@ from bench.context import Context
 from bench.corpus import count_tokens, text_of_tokens
 from bench.endpoints import forward
 from bench.result import RATIO, Measurement, Target
-from bench.timing import calls_per_sample, clock, paired, sample, summarize
+from bench.timing import calls_per_sample, paired, sample, summarize
 
 GEMM_SIZE = 1024
 ROOFLINE_TOKENS = 128
@@ -40,7 +40,7 @@ def gemm(m: int, k: int, n: int) -> tuple[Any, int]:
 def gflops(call: Any, flops: int, min_seconds: float) -> float:
     """GFLOP/s of `call`, its best of three samples (for the details, not a ratio)."""
     call()  # warm-up
-    calls = calls_per_sample(clock(call), min_seconds)
+    calls = calls_per_sample(sample(call, 1), min_seconds)
     return flops / min(sample(call, calls) for _ in range(3)) / 1e9
 
 

@@ -11,6 +11,7 @@ RSS of the app with all five defaults loaded and run, in fp32.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -29,6 +30,8 @@ from bench.corpus import SHORT_TEXT
 from bench.measure_server import free_port
 from bench.result import Measurement, Target
 from bench.timing import summarize
+
+logger = logging.getLogger("bench")
 
 GB = 1e9
 FIRST_REQUEST = {
@@ -93,7 +96,7 @@ def cold_start(ctx: Context) -> list[Measurement]:
     runs = []
     with tempfile.TemporaryFile("w+") as log:
         for index in range(ctx.pick(min(ctx.repeats, 2), ctx.repeats)):
-            ctx.log("cold start %d: python app.py", index + 1)
+            logger.info("cold start %d: python app.py", index + 1)
             runs.append(one_cold_start(folders, log))
     rows = [
         Measurement(

@@ -15,11 +15,11 @@ from typing import Any
 
 import torch
 
-from bench.context import Context, repeats
+from bench.context import Context
 from bench.corpus import SHORT_TEXT, TEN_LABELS, count_tokens
 from bench.endpoints import PROMPT, TRANSLATION_TOKENS, encoded, raw_generate
 from bench.result import RATIO, Measurement, Target, ratio_row
-from bench.timing import GATE, median_ms, paired
+from bench.timing import GATE, median_ms, paired, rounds
 from services import generation, translation, zero_shot
 from services.attention_maps import stack_attentions
 
@@ -92,7 +92,7 @@ def generation_streaming(ctx: Context) -> list[Measurement]:
     raw(4)
     streams: list[StreamTimes] = []
     raws: list[tuple[float, int]] = []
-    for index in repeats(ctx):
+    for index in rounds(ctx.repeats):
         if index % 2:
             timed_raw, timed_stream = GATE.run(lambda: (raw(tokens), time_stream(loaded.source, tokens)))
         else:
