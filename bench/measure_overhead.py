@@ -1,9 +1,12 @@
-"""What the app's services cost over plain transformers, and what asking for attention costs.
+"""The forward pass's costs: against this CPU's matrix-multiply speed, for attention, under the services.
 
+Roofline: GFLOP/s of the DistilBERT and BART forward passes (the app's path: eager, with attentions;
+FLOPs from `torch.utils.flop_counter.FlopCounterMode`) / the GFLOP/s of a plain fp32 `torch.mm`,
+timed alternately in the same run.
+Attention cost: eager with `output_attentions=True` / sdpa without, same weights.
 Handler overhead: a service call / the raw `pipeline()` (or raw `generate`) on the same model object
 and the same input. The service also returns every attention matrix, so each row says what the
 attention part alone costs (eager forward with `output_attentions=True` / without).
-Attention cost: eager with `output_attentions=True` / sdpa without, same weights.
 """
 
 from __future__ import annotations
@@ -12,17 +15,78 @@ import copy
 from typing import Any
 
 import torch
+from torch.utils.flop_counter import FlopCounterMode
 from transformers import pipeline
 
 from bench.context import Context
 from bench.corpus import LABELS, SHORT_TEXT, count_tokens, text_of_tokens
 from bench.endpoints import encoded, forward, generate_case, nli_pairs, sentiment_case
-from bench.result import Measurement, Target, ratio_row
-from bench.timing import median_ms, paired, summarize
+from bench.result import RATIO, Measurement, Target, ratio_row
+from bench.timing import calls_per_sample, median_ms, paired, sample, summarize
 from services import zero_shot
 
 OVERHEAD_TARGET = Target("<=", 1.05)
 ATTENTION_TARGET = Target("<=", 1.15)
+GEMM_SIZE = 1024
+ROOFLINE_TOKENS = 128
+
+
+def count_flops(model: Any, inputs: dict[str, torch.Tensor]) -> int:
+    """FLOPs of one forward pass with attentions (matrix products; the elementwise rest is left out)."""
+    with FlopCounterMode(display=False) as counter:
+        forward(model, inputs, attentions=True)
+    return int(counter.get_total_flops())
+
+
+def gemm(m: int, k: int, n: int) -> tuple[Any, int]:
+    """A fp32 [m, k] @ [k, n] product to time, and its FLOPs."""
+    generator = torch.Generator().manual_seed(0)
+    left = torch.randn(m, k, generator=generator)
+    right = torch.randn(k, n, generator=generator)
+    return (lambda: torch.mm(left, right)), 2 * m * k * n
+
+
+def gflops(call: Any, flops: int, min_seconds: float) -> float:
+    """GFLOP/s of `call`, its best of three samples (for the details, not a ratio)."""
+    call()  # warm-up
+    calls = calls_per_sample(sample(call, 1), min_seconds)
+    return flops / min(sample(call, calls) for _ in range(3)) / 1e9
+
+
+def roofline(ctx: Context) -> list[Measurement]:
+    square, square_flops = gemm(GEMM_SIZE, GEMM_SIZE, GEMM_SIZE)
+    rows = []
+    for key, label in (("distilbert", "DistilBERT"), ("bart", "BART-large")):
+        loaded = ctx.store.get(key)
+        text = text_of_tokens(loaded.tokenizer, ROOFLINE_TOKENS)
+        inputs = dict(loaded.tokenizer(text, return_tensors="pt"))
+        flops = count_flops(loaded.model, inputs)
+        timed = paired(
+            lambda model=loaded.model, inputs=inputs: forward(model, inputs, attentions=True),
+            square,
+            repeats=ctx.repeats,
+            min_seconds=ctx.min_seconds,
+        )
+        ratios = tuple((flops / a) / (square_flops / b) for a, b in zip(timed.a, timed.b, strict=True))
+        hidden = loaded.model.config.hidden_size
+        shaped, shaped_flops = gemm(ROOFLINE_TOKENS, hidden, 4 * hidden)
+        rows.append(
+            Measurement(
+                f"roofline: {label} forward GFLOP/s / fp32 GEMM GFLOP/s, {count_tokens(loaded.tokenizer, text)} tokens",
+                RATIO,
+                ratios,
+                Target(">=", 0.5),
+                details={
+                    "forward_gflop": round(flops / 1e9, 2),
+                    "forward_gflops": round(flops / summarize(timed.a).median / 1e9, 1),
+                    "gemm_1024_gflops": round(square_flops / summarize(timed.b).median / 1e9, 1),
+                    f"gemm_{ROOFLINE_TOKENS}x{hidden}x{4 * hidden}_gflops": round(
+                        gflops(shaped, shaped_flops, ctx.min_seconds), 1
+                    ),
+                },
+            )
+        )
+    return rows
 
 
 def attention_share(ctx: Context, loaded: Any, inputs: dict[str, torch.Tensor]) -> float:
