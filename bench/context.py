@@ -1,4 +1,4 @@
-"""What every measurement gets: the mode, the repeat count, the models, the servers and a logger."""
+"""What every measurement gets: the mode, the repeat count, the models and the in-process servers."""
 
 from __future__ import annotations
 
