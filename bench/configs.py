@@ -3,11 +3,13 @@
 The Hugging Face Hub is unreachable here, so these values are written out from the checkpoints'
 published `config.json` (and Marian's `generation_config.json`). Latency and memory depend on the
 shapes, not on the weight values, so random weights of these shapes time like the real models.
-Only fields that change the computation or the special ids are kept; dropout is off in eval mode.
+Only fields that transformers reads and that change the computation or the special ids are kept
+(not `architectures`, which saving rewrites); dropout is off in eval mode.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +22,7 @@ class ModelSpec:
     label: str  # short, for the report
     hub_id: str
     kind: str  # a services.models.MODEL_CLASSES kind
+    task: str  # the services.config task it is the default of
     config: dict[str, Any]
     generation: dict[str, Any] | None = None
 
@@ -34,9 +37,9 @@ DISTILBERT_SST2 = ModelSpec(
     label="DistilBERT-SST-2",
     hub_id="distilbert/distilbert-base-uncased-finetuned-sst-2-english",
     kind="sequence-classification",
+    task="sentiment",
     config={
         "model_type": "distilbert",
-        "architectures": ["DistilBertForSequenceClassification"],
         "activation": "gelu",
         "dim": 768,
         "hidden_dim": 3072,
@@ -48,7 +51,6 @@ DISTILBERT_SST2 = ModelSpec(
         "pad_token_id": 0,
         "id2label": {0: "NEGATIVE", 1: "POSITIVE"},
         "label2id": {"NEGATIVE": 0, "POSITIVE": 1},
-        "finetuning_task": "sst-2",
     },
 )
 
@@ -57,9 +59,9 @@ BART_LARGE_MNLI = ModelSpec(
     label="BART-large-MNLI",
     hub_id="facebook/bart-large-mnli",
     kind="sequence-classification",
+    task="zero_shot",
     config={
         "model_type": "bart",
-        "architectures": ["BartForSequenceClassification"],
         "activation_function": "gelu",
         "d_model": 1024,
         "encoder_layers": 12,
@@ -71,8 +73,6 @@ BART_LARGE_MNLI = ModelSpec(
         "max_position_embeddings": 1024,
         "vocab_size": 50265,
         "scale_embedding": False,
-        "normalize_embedding": True,
-        "add_final_layer_norm": False,
         "bos_token_id": 0,
         "pad_token_id": 1,
         "eos_token_id": 2,
@@ -88,9 +88,9 @@ SMOLLM2_360M = ModelSpec(
     label="SmolLM2-360M",
     hub_id="HuggingFaceTB/SmolLM2-360M",
     kind="causal-lm",
+    task="generation",
     config={
         "model_type": "llama",
-        "architectures": ["LlamaForCausalLM"],
         "hidden_act": "silu",
         "hidden_size": 960,
         "intermediate_size": 2560,
@@ -114,9 +114,9 @@ OPUS_MT_EN_FR = ModelSpec(
     label="opus-mt-en-fr",
     hub_id="Helsinki-NLP/opus-mt-en-fr",
     kind="seq2seq-lm",
+    task="translation",
     config={
         "model_type": "marian",
-        "architectures": ["MarianMTModel"],
         "activation_function": "swish",
         "d_model": 512,
         "encoder_layers": 6,
@@ -130,8 +130,6 @@ OPUS_MT_EN_FR = ModelSpec(
         "decoder_vocab_size": 59514,
         "share_encoder_decoder_embeddings": True,
         "scale_embedding": True,
-        "static_position_embeddings": True,
-        "normalize_embedding": False,
         "bos_token_id": 0,
         "eos_token_id": 0,
         "forced_eos_token_id": 0,
@@ -156,9 +154,9 @@ BERT_BASE = ModelSpec(
     label="BERT-base",
     hub_id="bert-base-uncased",
     kind="encoder",
+    task="attention",
     config={
         "model_type": "bert",
-        "architectures": ["BertModel"],
         "hidden_act": "gelu",
         "hidden_size": 768,
         "intermediate_size": 3072,
@@ -175,3 +173,15 @@ BERT_BASE = ModelSpec(
 SPECS: dict[str, ModelSpec] = {
     spec.key: spec for spec in (DISTILBERT_SST2, BART_LARGE_MNLI, SMOLLM2_360M, OPUS_MT_EN_FR, BERT_BASE)
 }
+
+
+def deployment_env(sources: dict[str, Any]) -> dict[str, str]:
+    """The app's PLAYGROUND_* model variables for a deployment whose models are `sources` (key -> id or folder)."""
+    env = {}
+    for key, source in sources.items():
+        task = SPECS[key].task
+        if task == "translation":
+            env["PLAYGROUND_TRANSLATION_MODELS"] = json.dumps({"French": str(source)})
+        else:
+            env[f"PLAYGROUND_{task.upper()}_MODEL"] = str(source)
+    return env

@@ -1,15 +1,13 @@
-"""What every measurement gets: the mode, the repeat count, the models, the servers and a logger."""
+"""What every measurement gets: the mode, the repeat count, the models and the in-process servers."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from bench.models import ModelStore
-from bench.timing import DEADLINE
 
 logger = logging.getLogger("bench")
 
@@ -30,42 +28,22 @@ class Context:
     repeats: int
     store: ModelStore
     min_seconds: float = 0.2
-    _servers: dict[tuple, Any] = field(default_factory=dict)
-
-    def log(self, message: str, *args: object) -> None:
-        logger.info(message, *args)
+    _servers: dict[int, Any] = field(default_factory=dict)
 
     def pick(self, quick: Any, full: Any) -> Any:
         """`quick` in a quick run, else `full`."""
         return quick if self.quick else full
 
-    def server(self, translation_tokens: int = 32, **settings: Any) -> Any:
-        """The app, launched in this process on the bench models; one per distinct configuration.
+    def server(self, translation_tokens: int = 32) -> Any:
+        """The app, launched in this process on the bench models; one per translation limit."""
+        if translation_tokens not in self._servers:
+            from bench.measure_server import BenchServer
 
-        `settings` are extra `services.config.Settings` fields, e.g. `workers=2`.
-        """
-        key = (translation_tokens, *sorted(settings.items()))
-        if key not in self._servers:
-            from bench.server import BenchServer
-
-            described = ", ".join(f"{k}={v}" for k, v in settings.items())
-            self.log(
-                "launching the app in-process (translation limit %d tokens%s)",
-                translation_tokens,
-                f", {described}" if described else "",
-            )
-            self._servers[key] = BenchServer(self.store, translation_tokens=translation_tokens, **settings)
-        return self._servers[key]
+            logger.info("launching the app in-process (translation limit %d tokens)", translation_tokens)
+            self._servers[translation_tokens] = BenchServer(self.store, translation_tokens=translation_tokens)
+        return self._servers[translation_tokens]
 
     def close_servers(self) -> None:
         for server in self._servers.values():
             server.close()
         self._servers.clear()
-
-
-def repeats(ctx: Context) -> Iterator[int]:
-    """0, 1, … ctx.repeats - 1, stopping early (after the first) once the run's deadline has passed."""
-    for index in range(ctx.repeats):
-        if index and DEADLINE.passed():
-            return
-        yield index

@@ -124,18 +124,7 @@ FRENCH_SENTENCES: tuple[str, ...] = (
 
 SHORT_TEXT = "The animal didn't cross the street because it was too tired"
 LABELS = ("education", "politics", "business")
-TEN_LABELS = (
-    "education",
-    "politics",
-    "business",
-    "sports",
-    "food",
-    "travel",
-    "technology",
-    "health",
-    "music",
-    "weather",
-)
+TEN_LABELS = (*LABELS, "sports", "food", "travel", "technology", "health", "music", "weather")
 
 
 def text_of_tokens(tokenizer: Any, tokens: int) -> str:

@@ -1,9 +1,12 @@
-"""What the app's services cost over plain transformers, and what asking for attention costs.
+"""The forward pass's costs: against this CPU's matrix-multiply speed, for attention, under the services.
 
-1. Handler overhead: a service call / the raw `pipeline()` (or raw `generate`) on the same model
-   object and the same input. The service also returns every attention matrix, so each row says
-   what the attention part alone costs (eager forward with `output_attentions=True` / without).
-3. Attention cost: eager with `output_attentions=True` / sdpa without, same weights.
+Roofline: GFLOP/s of the DistilBERT and BART forward passes (the app's path: eager, with attentions;
+FLOPs from `torch.utils.flop_counter.FlopCounterMode`) / the GFLOP/s of a plain fp32 `torch.mm`,
+timed alternately in the same run.
+Attention cost: eager with `output_attentions=True` / sdpa without, same weights.
+Handler overhead: a service call / the raw `pipeline()` (or raw `generate`) on the same model object
+and the same input. The service also returns every attention matrix, so each row says what the
+attention part alone costs (eager forward with `output_attentions=True` / without).
 """
 
 from __future__ import annotations
@@ -12,22 +15,78 @@ import copy
 from typing import Any
 
 import torch
+from torch.utils.flop_counter import FlopCounterMode
 from transformers import pipeline
 
 from bench.context import Context
 from bench.corpus import LABELS, SHORT_TEXT, count_tokens, text_of_tokens
-from bench.result import RATIO, Measurement, Target
-from bench.timing import median_ms, paired, summarize
-from services import generation, sentiment, zero_shot
+from bench.endpoints import encoded, forward, generate_case, nli_pairs, sentiment_case
+from bench.result import RATIO, Measurement, Target, ratio_row
+from bench.timing import calls_per_sample, median_ms, paired, sample, summarize
+from services import zero_shot
 
 OVERHEAD_TARGET = Target("<=", 1.05)
 ATTENTION_TARGET = Target("<=", 1.15)
-PROMPT = "So today, I just feel like"
+GEMM_SIZE = 1024
+ROOFLINE_TOKENS = 128
 
 
-def forward(model: Any, inputs: dict[str, torch.Tensor], *, attentions: bool) -> Any:
-    with torch.inference_mode():
-        return model(**inputs, output_attentions=attentions) if attentions else model(**inputs)
+def count_flops(model: Any, inputs: dict[str, torch.Tensor]) -> int:
+    """FLOPs of one forward pass with attentions (matrix products; the elementwise rest is left out)."""
+    with FlopCounterMode(display=False) as counter:
+        forward(model, inputs, attentions=True)
+    return int(counter.get_total_flops())
+
+
+def gemm(m: int, k: int, n: int) -> tuple[Any, int]:
+    """A fp32 [m, k] @ [k, n] product to time, and its FLOPs."""
+    generator = torch.Generator().manual_seed(0)
+    left = torch.randn(m, k, generator=generator)
+    right = torch.randn(k, n, generator=generator)
+    return (lambda: torch.mm(left, right)), 2 * m * k * n
+
+
+def gflops(call: Any, flops: int, min_seconds: float) -> float:
+    """GFLOP/s of `call`, its best of three samples (for the details, not a ratio)."""
+    call()  # warm-up
+    calls = calls_per_sample(sample(call, 1), min_seconds)
+    return flops / min(sample(call, calls) for _ in range(3)) / 1e9
+
+
+def roofline(ctx: Context) -> list[Measurement]:
+    square, square_flops = gemm(GEMM_SIZE, GEMM_SIZE, GEMM_SIZE)
+    rows = []
+    for key, label in (("distilbert", "DistilBERT"), ("bart", "BART-large")):
+        loaded = ctx.store.get(key)
+        text = text_of_tokens(loaded.tokenizer, ROOFLINE_TOKENS)
+        inputs = dict(loaded.tokenizer(text, return_tensors="pt"))
+        flops = count_flops(loaded.model, inputs)
+        timed = paired(
+            lambda model=loaded.model, inputs=inputs: forward(model, inputs, attentions=True),
+            square,
+            repeats=ctx.repeats,
+            min_seconds=ctx.min_seconds,
+        )
+        ratios = tuple((flops / a) / (square_flops / b) for a, b in zip(timed.a, timed.b, strict=True))
+        hidden = loaded.model.config.hidden_size
+        shaped, shaped_flops = gemm(ROOFLINE_TOKENS, hidden, 4 * hidden)
+        rows.append(
+            Measurement(
+                f"roofline: {label} forward GFLOP/s / fp32 GEMM GFLOP/s, {count_tokens(loaded.tokenizer, text)} tokens",
+                RATIO,
+                ratios,
+                Target(">=", 0.5),
+                details={
+                    "forward_gflop": round(flops / 1e9, 2),
+                    "forward_gflops": round(flops / summarize(timed.a).median / 1e9, 1),
+                    "gemm_1024_gflops": round(square_flops / summarize(timed.b).median / 1e9, 1),
+                    f"gemm_{ROOFLINE_TOKENS}x{hidden}x{4 * hidden}_gflops": round(
+                        gflops(shaped, shaped_flops, ctx.min_seconds), 1
+                    ),
+                },
+            )
+        )
+    return rows
 
 
 def attention_share(ctx: Context, loaded: Any, inputs: dict[str, torch.Tensor]) -> float:
@@ -42,27 +101,20 @@ def attention_share(ctx: Context, loaded: Any, inputs: dict[str, torch.Tensor]) 
 
 
 def overhead_row(name: str, timed: Any, *, attention: float | None, extra: str = "") -> Measurement:
-    details: dict[str, Any] = {"service_ms": median_ms(timed.a), "raw_ms": median_ms(timed.b)}
+    details: dict[str, Any] = {}
     note = extra
     if attention is not None:
         details["forward_with_attentions_over_without"] = round(attention, 3)
         note = f"Asking the forward pass for attentions alone costs {attention:.2f}×. {extra}".strip()
-    return Measurement(name, RATIO, tuple(timed.ratios()), OVERHEAD_TARGET, note=note, details=details)
+    return ratio_row(name, timed, OVERHEAD_TARGET, ("service", "raw"), note=note, **details)
 
 
 def sentiment_overhead(ctx: Context) -> Measurement:
+    case = sentiment_case(ctx.store)
+    timed = paired(case.service, case.raw, repeats=ctx.repeats, min_seconds=ctx.min_seconds)
     loaded = ctx.store.get("distilbert")
-    raw = pipeline("text-classification", model=loaded.model, tokenizer=loaded.tokenizer)
-    timed = paired(
-        lambda: sentiment.classify([SHORT_TEXT], model=loaded.source),
-        lambda: raw(SHORT_TEXT),
-        repeats=ctx.repeats,
-        min_seconds=ctx.min_seconds,
-    )
-    inputs = dict(loaded.tokenizer(SHORT_TEXT, return_tensors="pt"))
-    return overhead_row(
-        "handler overhead: sentiment (DistilBERT) / pipeline", timed, attention=attention_share(ctx, loaded, inputs)
-    )
+    share = attention_share(ctx, loaded, encoded(loaded.tokenizer, SHORT_TEXT))
+    return overhead_row("handler overhead: sentiment (DistilBERT) / pipeline", timed, attention=share)
 
 
 def zero_shot_overhead(ctx: Context) -> Measurement:
@@ -75,34 +127,18 @@ def zero_shot_overhead(ctx: Context) -> Measurement:
         repeats=ctx.repeats,
         min_seconds=ctx.min_seconds,
     )
-    pairs = loaded.tokenizer(
-        [SHORT_TEXT] * len(labels), [zero_shot.DEFAULT_TEMPLATE.format(x) for x in labels], return_tensors="pt"
-    )
     return overhead_row(
         "handler overhead: zero-shot (BART-large, 3 labels) / pipeline",
         timed,
-        attention=attention_share(ctx, loaded, dict(pairs)),
+        attention=attention_share(ctx, loaded, nli_pairs(loaded.tokenizer, SHORT_TEXT)),
         extra="The pipeline runs one forward per label (batch_size=1); the service batches the labels.",
     )
 
 
 def generation_overhead(ctx: Context) -> Measurement:
-    loaded = ctx.store.get("smollm2")
     tokens = ctx.pick(16, 64)
-    inputs = dict(loaded.tokenizer(PROMPT, return_tensors="pt"))
-    pad = loaded.tokenizer.pad_token_id
-
-    def raw() -> Any:
-        with torch.inference_mode():
-            return loaded.model.generate(**inputs, max_new_tokens=tokens, do_sample=False, pad_token_id=pad)
-
-    options = generation.GenerationOptions(max_new_tokens=tokens)
-    timed = paired(
-        lambda: generation.generate(PROMPT, options, model=loaded.source),
-        raw,
-        repeats=ctx.repeats,
-        min_seconds=0,
-    )
+    case = generate_case(ctx.store, new_tokens=tokens)
+    timed = paired(case.service, case.raw, repeats=ctx.repeats, min_seconds=0)
     return overhead_row(
         f"handler overhead: generation (SmolLM2-360M, {tokens} tokens) / generate",
         timed,
@@ -124,23 +160,15 @@ def attention_cost(ctx: Context) -> list[Measurement]:
         loaded = ctx.store.get(key)
         sdpa = copy.deepcopy(loaded.model)  # the same weights, the other attention kernel
         sdpa.set_attn_implementation("sdpa")
-        rows += [attention_row(ctx, loaded, sdpa, label, tokens) for tokens in ctx.pick((128,), (32, 128))]
+        for tokens in ctx.pick((128,), (32, 128)):
+            text = text_of_tokens(loaded.tokenizer, tokens)
+            inputs = encoded(loaded.tokenizer, text)
+            timed = paired(
+                lambda model=loaded.model, inputs=inputs: forward(model, inputs, attentions=True),
+                lambda sdpa=sdpa, inputs=inputs: forward(sdpa, inputs, attentions=False),
+                repeats=ctx.repeats,
+                min_seconds=ctx.min_seconds,
+            )
+            name = f"attention cost: {label} eager+attentions / sdpa, {count_tokens(loaded.tokenizer, text)} tokens"
+            rows.append(ratio_row(name, timed, ATTENTION_TARGET, ("eager", "sdpa")))
     return rows
-
-
-def attention_row(ctx: Context, loaded: Any, sdpa: Any, label: str, tokens: int) -> Measurement:
-    text = text_of_tokens(loaded.tokenizer, tokens)
-    inputs = dict(loaded.tokenizer(text, return_tensors="pt"))
-    timed = paired(
-        lambda: forward(loaded.model, inputs, attentions=True),
-        lambda: forward(sdpa, inputs, attentions=False),
-        repeats=ctx.repeats,
-        min_seconds=ctx.min_seconds,
-    )
-    return Measurement(
-        f"attention cost: {label} eager+attentions / sdpa, {count_tokens(loaded.tokenizer, text)} tokens",
-        RATIO,
-        tuple(timed.ratios()),
-        ATTENTION_TARGET,
-        details={"eager_ms": median_ms(timed.a), "sdpa_ms": median_ms(timed.b)},
-    )

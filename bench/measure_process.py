@@ -1,16 +1,17 @@
 """Measurements that need a fresh process: cold start and memory.
 
-10. Cold start: `python app.py` in a subprocess until the server answers HTTP, no model loaded;
-    then the first request of each model (loading it from a folder saved under bench/.cache/).
-    The disk cache is warm after the first run, so this is a process cold start, not a disk one.
-11. Memory: RSS after loading each model (the app's `load_model`, from the folder saved under
-    bench/.cache/) and running it once, minus before, in a fresh process per model; and the process
-    RSS of the app with all five defaults loaded and run, in fp32.
+Cold start: `python app.py` in a subprocess until the server answers HTTP, no model loaded; then
+the first request of each model (loading it from a folder saved under bench/.cache/). The disk
+cache is warm after the first run, so this is a process cold start, not a disk one.
+Memory: RSS after loading each model (the app's `load_model`, from the folder saved under
+bench/.cache/) and running it once, minus before, in a fresh process per model; and the process
+RSS of the app with all five defaults loaded and run, in fp32.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -23,12 +24,14 @@ from typing import Any
 
 from gradio_client import Client
 
-from bench.configs import SPECS
+from bench.configs import SPECS, deployment_env
 from bench.context import ROOT, Context
 from bench.corpus import SHORT_TEXT
+from bench.measure_server import free_port
 from bench.result import Measurement, Target
-from bench.server import free_port
 from bench.timing import summarize
+
+logger = logging.getLogger("bench")
 
 GB = 1e9
 FIRST_REQUEST = {
@@ -41,24 +44,12 @@ FIRST_REQUEST = {
 FIRST_REQUEST_NOTES = {
     "marian": "Both requests translate to the app's 256-token limit: the random decoder never writes </s>.",
 }
-ENV_OF = {
-    "distilbert": "PLAYGROUND_SENTIMENT_MODEL",
-    "bart": "PLAYGROUND_ZERO_SHOT_MODEL",
-    "smollm2": "PLAYGROUND_GENERATION_MODEL",
-    "bert": "PLAYGROUND_ATTENTION_MODEL",
-}
 
 
 def app_env(folders: dict[str, Path], port: int) -> dict[str, str]:
     """The environment of a deployment whose models are the saved bench folders."""
-    env = dict(os.environ, HF_HUB_OFFLINE="1", GRADIO_SERVER_NAME="127.0.0.1", GRADIO_SERVER_PORT=str(port))
-    env["PYTHONPATH"] = str(ROOT)
-    for key, folder in folders.items():
-        if key == "marian":
-            env["PLAYGROUND_TRANSLATION_MODELS"] = json.dumps({"French": str(folder)})
-        else:
-            env[ENV_OF[key]] = str(folder)
-    return env
+    server = {"GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port), "PYTHONPATH": str(ROOT)}
+    return dict(os.environ, HF_HUB_OFFLINE="1", **server, **deployment_env(folders))
 
 
 def wait_for_http(url: str, process: subprocess.Popen, start: float, timeout: float = 180.0) -> float:
@@ -105,7 +96,7 @@ def cold_start(ctx: Context) -> list[Measurement]:
     runs = []
     with tempfile.TemporaryFile("w+") as log:
         for index in range(ctx.pick(min(ctx.repeats, 2), ctx.repeats)):
-            ctx.log("cold start %d: python app.py", index + 1)
+            logger.info("cold start %d: python app.py", index + 1)
             runs.append(one_cold_start(folders, log))
     rows = [
         Measurement(

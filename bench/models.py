@@ -17,23 +17,14 @@ from typing import Any
 import torch
 import transformers
 from transformers import AutoConfig, GenerationConfig
-from transformers.utils import logging as hf_logging
 
 from bench import vocab
 from bench.configs import SPECS, ModelSpec
-from services.models import MODELS, LoadedModel
+from services.models import MODEL_CLASSES, MODELS, LoadedModel
 
 logger = logging.getLogger(__name__)
 
 SPEC_FILE = "bench-spec.json"
-
-# The app's model kinds -> the Auto class it loads them with (as services.models.MODEL_CLASSES).
-AUTO_CLASSES = {
-    "encoder": "AutoModel",
-    "sequence-classification": "AutoModelForSequenceClassification",
-    "causal-lm": "AutoModelForCausalLM",
-    "seq2seq-lm": "AutoModelForSeq2SeqLM",
-}
 
 
 def build_model(spec: ModelSpec) -> Any:
@@ -41,22 +32,10 @@ def build_model(spec: ModelSpec) -> Any:
     fields = dict(spec.config)
     config = AutoConfig.for_model(fields.pop("model_type"), **fields)
     torch.manual_seed(0)
-    model = getattr(transformers, AUTO_CLASSES[spec.kind]).from_config(config, attn_implementation="eager")
+    model = getattr(transformers, MODEL_CLASSES[spec.kind]).from_config(config, attn_implementation="eager")
     if spec.generation is not None:
         model.generation_config = GenerationConfig(**spec.generation)
     return model.eval()
-
-
-def build_tokenizer(spec: ModelSpec, cache: Path) -> Any:
-    """The stand-in tokenizer of `spec` (see bench/vocab.py for what each one is)."""
-    builders = {
-        "distilbert": lambda: vocab.wordpiece("distilbert"),
-        "bert": lambda: vocab.wordpiece("bert"),
-        "smollm2": lambda: vocab.smollm2(cache),
-        "bart": lambda: vocab.bart(cache),
-        "marian": vocab.marian,
-    }
-    return builders[spec.key]()
 
 
 class ModelStore:
@@ -84,18 +63,15 @@ class ModelStore:
 
     def tokenizer(self, key: str) -> Any:
         if key not in self._tokenizers:
-            self._tokenizers[key] = build_tokenizer(SPECS[key], self.cache)
+            self._tokenizers[key] = vocab.build(key, self.cache)
         return self._tokenizers[key]
-
-    def held(self) -> list[str]:
-        return list(self._loaded)
 
     def keep_only(self, keys: Iterable[str]) -> None:
         """Free every model not in `keys` (del + gc), in this store and in the app's cache."""
         keep = set(keys)
         for key in [k for k in self._loaded if k not in keep]:
             loaded = self._loaded.pop(key)
-            forget(loaded)
+            MODELS.discard(loaded)  # the app's cache holds it too
             logger.info("freed %s", loaded.source)
             del loaded
         gc.collect()
@@ -115,14 +91,8 @@ class ModelStore:
         loaded = self.get(key)
         logger.info("saving %s to %s", spec.source, folder)
         folder.mkdir(parents=True, exist_ok=True)
-        bars_were_on = hf_logging.is_progress_bar_enabled()
-        hf_logging.disable_progress_bar()
-        try:
-            loaded.model.save_pretrained(folder)
-            loaded.tokenizer.save_pretrained(folder)
-        finally:
-            if bars_were_on:
-                hf_logging.enable_progress_bar()
+        loaded.model.save_pretrained(folder)
+        loaded.tokenizer.save_pretrained(folder)
         marker.write_text(stamp, encoding="utf-8")
         return folder
 
@@ -130,8 +100,3 @@ class ModelStore:
 def saved_folder(cache: Path, key: str) -> Path:
     """Where `ModelStore.saved` keeps the model `key`."""
     return cache / "models" / key
-
-
-def forget(loaded: LoadedModel) -> None:
-    """Drop a model from the app's cache, so freeing it frees its memory."""
-    MODELS.discard(loaded)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench.timing import Spread, summarize
+from bench.timing import Paired, Spread, median_ms, summarize
 
 RATIO = "×"
 
@@ -31,9 +31,10 @@ class Target:
 
 @dataclass(frozen=True)
 class Measurement:
-    """The repeats of one number the bench reports (a ratio, or ms/s/GB/MB where the issue asks so).
+    """The repeats of one number the bench reports: a ratio where two things can be timed side by side,
+    else ms, s, GB or MB.
 
-    `available` is False for a row that could not be measured (e.g. an endpoint the app lacks);
+    `available` is False for a row that could not be measured (its section failed or was skipped);
     `note` says why a target was missed, or what the number leaves out.
     """
 
@@ -100,6 +101,20 @@ class Measurement:
             "note": " ".join(part for part in (self.missed_text(), self.note) if part),
             "details": self.details,
         }
+
+
+def ratio_row(
+    name: str,
+    timed: Paired,
+    target: Target | None = None,
+    sides: tuple[str, str] = ("a", "b"),
+    *,
+    note: str = "",
+    **details,
+) -> Measurement:
+    """A / B of a paired timing, repeat by repeat; the details give each side's median as `<side>_ms`."""
+    medians = {f"{sides[0]}_ms": median_ms(timed.a), f"{sides[1]}_ms": median_ms(timed.b)}
+    return Measurement(name, RATIO, tuple(timed.ratios()), target, note=note, details={**medians, **details})
 
 
 def _suffix(unit: str) -> str:

@@ -13,7 +13,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from bench import measure_compute, measure_fast, measure_overhead, measure_process, measure_server, measure_tasks
+from bench import measure_fast, measure_overhead, measure_process, measure_server, measure_tasks
 from bench.configs import SPECS
 from bench.context import Context
 from bench.result import Measurement
@@ -37,10 +37,10 @@ class Section:
 def sections() -> list[Section]:
     return [
         # Sizes and subprocesses first: they build and save every model, and a busy machine
-        # does not change a size. Then the timed sections; the informational one last.
+        # does not change a size. Then the timed sections; payload, sizes again, last.
         Section("memory", measure_process.memory, ALL, timed=False),
         Section("cold_start", measure_process.cold_start),
-        Section("roofline", measure_compute.roofline, ("distilbert", "bart")),
+        Section("roofline", measure_overhead.roofline, ("distilbert", "bart")),
         Section("attention", measure_overhead.attention_cost, ("distilbert", "bert")),
         Section("overhead", measure_overhead.handler_overhead, ("distilbert", "bart", "smollm2")),
         Section("zero_shot", measure_tasks.zero_shot_labels, ("bart",)),
@@ -49,7 +49,6 @@ def sections() -> list[Section]:
         Section("fast", measure_fast.fast_mode, ("distilbert", "bart")),
         Section("e2e", measure_server.end_to_end, ALL, server=True),
         Section("payload", measure_server.payload, ALL, server=True, timed=False),
-        Section("throughput", lambda ctx: [measure_server.sentiment_throughput(ctx)], ALL, server=True),
     ]
 
 

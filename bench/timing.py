@@ -12,7 +12,7 @@ import math
 import os
 import statistics
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -47,17 +47,8 @@ def summarize(values: Sequence[float]) -> Spread:
     return Spread(median=median, low=ordered[0], high=ordered[-1], q1=q1, q3=q3, n=len(ordered))
 
 
-def clock(call: Call) -> float:
-    """Seconds one call takes."""
-    start = time.perf_counter()
-    call()
-    return time.perf_counter() - start
-
-
 def calls_per_sample(seconds_per_call: float, min_seconds: float) -> int:
     """How many calls make one sample last at least `min_seconds` (timer noise is ~1 ms here)."""
-    if min_seconds <= 0:
-        return 1
     return max(1, min(1000, math.ceil(min_seconds / max(seconds_per_call, 1e-6))))
 
 
@@ -81,30 +72,35 @@ class Paired:
         return [x / y for x, y in zip(self.a, self.b, strict=True)]
 
 
-def paired(a: Call, b: Call, *, repeats: int, min_seconds: float = 0.2, warmup: int = 1) -> Paired:
-    """Time A and B alternately `repeats` times, after `warmup` calls of each.
+def interleaved(calls: Sequence[Call], *, repeats: int, min_seconds: float = 0.2, warmup: int = 1) -> list[list[float]]:
+    """Seconds per call of each of `calls`, repeat by repeat, each repeat starting with the next call.
 
     The first call of a path pays for kernel selection and allocation (several seconds for a
-    360M-parameter `generate`), so it is never timed: at least one warm-up call is made. Even
-    repeats run A first, odd ones B first, so a slow drift of the machine weighs on both alike.
+    360M-parameter `generate`), so it is never timed: at least one warm-up call each. Rotating the
+    order (A B, then B A) makes a slow drift of the machine weigh on every call alike.
     """
-    once_a = once_b = 0.0
-    for _ in range(max(1, warmup)):  # the last warm-up call also sizes the samples
-        once_a, once_b = clock(a), clock(b)
-    calls_a, calls_b = calls_per_sample(once_a, min_seconds), calls_per_sample(once_b, min_seconds)
-    pairs = []
-    for index in range(repeats):
-        if index and DEADLINE.passed():
-            break
-        order = [(a, calls_a), (b, calls_b)] if index % 2 == 0 else [(b, calls_b), (a, calls_a)]
-        timed = GATE.run(lambda order=order: [sample(call, calls) for call, calls in order])
-        pairs.append(timed if index % 2 == 0 else timed[::-1])
-    return Paired(a=tuple(p[0] for p in pairs), b=tuple(p[1] for p in pairs))
+    for _ in range(max(1, warmup) - 1):
+        for call in calls:
+            call()
+    counts = [calls_per_sample(sample(call, 1), min_seconds) for call in calls]  # the last warm-up sizes samples
+    times: list[list[float]] = [[] for _ in calls]
+    for index in rounds(repeats):
+        order = [(index + offset) % len(calls) for offset in range(len(calls))]
+        timed = GATE.run(lambda order=order: {i: sample(calls[i], counts[i]) for i in order})
+        for which, seconds in timed.items():
+            times[which].append(seconds)
+    return times
 
 
-def rss_bytes(pid: int | None = None) -> int:
-    """Resident set size of a process (this one by default), from /proc."""
-    with open(f"/proc/{pid or os.getpid()}/statm", encoding="ascii") as statm:
+def paired(a: Call, b: Call, *, repeats: int, min_seconds: float = 0.2, warmup: int = 1) -> Paired:
+    """Time A and B alternately `repeats` times, after `warmup` calls of each."""
+    times_a, times_b = interleaved((a, b), repeats=repeats, min_seconds=min_seconds, warmup=warmup)
+    return Paired(a=tuple(times_a), b=tuple(times_b))
+
+
+def rss_bytes() -> int:
+    """Resident set size of this process, from /proc."""
+    with open("/proc/self/statm", encoding="ascii") as statm:
         resident_pages = int(statm.read().split()[1])
     return resident_pages * os.sysconf("SC_PAGE_SIZE")
 
@@ -195,6 +191,14 @@ class Deadline:
 
 
 DEADLINE = Deadline()
+
+
+def rounds(repeats: int) -> Iterator[int]:
+    """0, 1, … repeats - 1, stopping early (after the first) once the run's deadline has passed."""
+    for index in range(repeats):
+        if index and DEADLINE.passed():
+            return
+        yield index
 
 
 def wait_until_quiet(max_seconds: float, *, limit: float = 0.10, window: float = 2.0) -> float:

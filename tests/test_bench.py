@@ -85,17 +85,17 @@ def test_table_has_one_row_per_measurement_with_met_marks():
         Measurement("fast", RATIO, (0.3,), Target("<=", 0.35)),
         Measurement("slow", "ms", (20.0, 30.0), Target("<=", 10.0)),
         Measurement("info", "s", (1.0,)),
-        Measurement("batched", RATIO, (), note="not available: no endpoint", available=False),
+        Measurement("skipped", RATIO, (), note="not available: no endpoint", available=False),
     ]
     lines = report.table(rows).splitlines()
     assert lines[0] == "| measurement | result | target | met |"
     assert lines[2] == "| fast | 0.30× (n=1) | ≤ 0.35× | yes |"
     assert lines[3] == "| slow | 25.0 ms (20.0–30.0, n=2) | ≤ 10.0 ms | **no** |"
     assert lines[4] == "| info | 1.00 s (n=1) | — | — |"
-    assert lines[5] == "| batched | not available | — | — |"
+    assert lines[5] == "| skipped | not available | — | — |"
     notes = report.notes(rows)
     assert "**slow**: missed: 25.0 ms vs ≤ 10.0 ms (150% over)." in notes
-    assert "**batched**: not available: no endpoint" in notes
+    assert "**skipped**: not available: no endpoint" in notes
     assert "**fast**" not in notes
 
 
@@ -116,8 +116,8 @@ def test_readme_section_is_replaced_only_between_the_markers(tmp_path: Path):
 def test_sections_are_selected_by_name_in_run_order():
     sections = suite.sections()
     order = [s.name for s in sections]
-    names = [s.name for s in suite.select(sections, ["throughput", "roofline"])]
-    assert names == sorted(["throughput", "roofline"], key=order.index)
+    names = [s.name for s in suite.select(sections, ["payload", "roofline"])]
+    assert names == sorted(["payload", "roofline"], key=order.index)
     assert len(suite.select(sections, None)) == len(sections)
     with pytest.raises(ValueError, match="Unknown section"):
         suite.select(sections, ["nope"])

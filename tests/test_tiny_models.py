@@ -19,8 +19,8 @@ from transformers import (
     MarianTokenizer,
 )
 
+from testkit.tokenizers import COURSE_SENTENCES, train_wordpiece_vocab
 from tests.tiny_models import build_sentiment, build_translation
-from tests.tiny_tokenizers import COURSE_SENTENCES, train_wordpiece_vocab
 
 # MarianTokenizer warns when the optional `sacremoses` package is missing.
 pytestmark = pytest.mark.filterwarnings("ignore:Recommended. pip install sacremoses")
