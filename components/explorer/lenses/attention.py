@@ -12,8 +12,9 @@ import numpy as np
 import plotly.graph_objects as go
 
 from components.explorer import shaping
+from components.explorer.bars import focus_bars, top_tokens_bars
 from components.explorer.drawing import Drawing
-from components.explorer.figures import attention_heatmap, focus_bars, head_grid, top_tokens_bars
+from components.explorer.figures import attention_heatmap, head_grid
 from components.explorer.summary_figure import summary_figure
 from components.explorer.view import View
 from components.plots import Style, style_for
