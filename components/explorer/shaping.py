@@ -43,9 +43,10 @@ def groups(axis: TokenAxis, *, merge_words: bool, hide_special: bool) -> tuple[t
 
 
 def labels(axis: TokenAxis, positions: Sequence[Sequence[int]], *, merge_words: bool) -> tuple[str, ...]:
+    """What a visitor reads for each row or column: the word, or the token's readable text (never `Ġ`, `##`)."""
     if merge_words:
         return tuple(axis.words[axis.word_of[group[0]]] for group in positions)
-    return tuple(axis.tokens[group[0]] for group in positions)
+    return tuple(axis.texts[group[0]] for group in positions)
 
 
 def shape_columns(weights: np.ndarray, key: TokenAxis, *, merge_words: bool, hide_special: bool) -> np.ndarray:
@@ -219,10 +220,12 @@ def resolve_focus(maps: AttentionMaps, focus: str | int | None, rows: Sequence[S
                 return index
         raise InputError(f"Token position {position} is not shown; positions go from 0 to {len(maps.query) - 1}.")
     wanted = text.casefold()
+    query = maps.query
     for index, group in enumerate(rows):
-        word = maps.query.words[maps.query.word_of[group[0]]]
-        names = {maps.query.tokens[p].casefold() for p in group} | {word.casefold()}
-        # "today" finds the byte-level token "Ġtoday" and the word "today,".
+        word = query.words[query.word_of[group[0]]]
+        # A raw piece ("Ġtoday", "##va"), its readable text ("today", "va") or its word ("today,").
+        names = {query.tokens[p].casefold() for p in group} | {query.texts[p].casefold() for p in group}
+        names |= {word.casefold()}
         names |= {name.lstrip("Ġ▁#").rstrip(".,;:!?") for name in names}
         if wanted in names:
             return index

@@ -69,12 +69,12 @@ def _step_story(maps: AttentionMaps, step: int | None, sentence: str, style: Sty
     if step is None:
         return sentence, None
     chosen = maps.steps[step - 1]
-    sentence = f"Step {step} writes '{chosen.token}': {sentence}"
+    sentence = f"Step {step} writes '{chosen.text}': {sentence}"
     if chosen.top is None:
         return sentence, None
     top = chosen.top
     title = f"Step {step}: the next-token candidates"
-    return sentence, top_tokens_bars(top.tokens, top.before, top.after, top.chosen, title=title, style=style)
+    return sentence, top_tokens_bars(top.texts, top.before, top.after, top.chosen, title=title, style=style)
 
 
 def _focus_row(maps: AttentionMaps, position: int | None, shaped: shaping.Shaped) -> tuple[int, str]:
@@ -89,7 +89,7 @@ def _focus_row(maps: AttentionMaps, position: int | None, shaped: shaping.Shaped
         if position in group:
             return row, ""
     row = _nearest_row(shaped.rows, position)
-    hidden, shown = maps.query.tokens[position], shaped.row_labels[row]
+    hidden, shown = maps.query.texts[position], shaped.row_labels[row]
     return row, (
         f"'{hidden}' is a special token, hidden by 'Hide special tokens': showing '{shown}' instead; "
         f"untick it to see '{hidden}'."
