@@ -21,6 +21,11 @@ MODES = {
     "model": "Every layer and head (model view)",
 }
 HEAD_COMBINATIONS = ("mean", "max")
+COLOR_SCALES = {
+    "auto": "Auto",  # fit for a mean or max of heads and with special tokens hidden; else 0 to 1
+    "fixed": "0 to 1",
+    "fit": "Fit to the data",
+}
 
 
 @dataclass(frozen=True)
@@ -31,6 +36,7 @@ class View:
     layer: from 1. head: "mean", "max", or a head number from 1 as a string.
     focus: the query token position in focus; None picks the step's query, or the first plain token.
     step: the decoding step from 1; None when the run has no steps.
+    color_scale: "auto", "fixed" (0 to 1) or "fit" (the shown weights' own range).
     """
 
     item: int = 0
@@ -44,10 +50,20 @@ class View:
     head_summaries: bool = False
     presenter: bool = False
     lens: str = "attention"
+    color_scale: str = "auto"
 
     @property
     def switches(self) -> dict[str, bool]:
         return {"merge_words": self.merge_words, "hide_special": self.hide_special}
+
+    def fits_colors(self, *, combined: bool) -> bool:
+        """Whether the colour scale fits the data's range. `combined`: the picture is a mean or max of heads.
+
+        Auto fits where 0 to 1 washes out: a mean or max of heads, and rows renormalised without their sinks.
+        """
+        if self.color_scale != "auto":
+            return self.color_scale == "fit"
+        return self.hide_special or (combined and self.head in HEAD_COMBINATIONS)
 
 
 def parse_view(
@@ -83,6 +99,7 @@ def parse_view(
         hide_special=bool(controls.get("hide_special")),
         head_summaries=bool(controls.get("head_summaries")),
         presenter=bool(presenter),
+        color_scale=_color_scale(controls.get("color_scale")),
     )
     try:
         step = _step(controls.get("step"), maps)
@@ -132,6 +149,15 @@ def _head(value: Any, heads: int) -> str:
     if not 1 <= number <= heads:
         raise InputError(f"Head {echo(number)} does not exist; this model has heads 1 to {heads}.")
     return str(number)
+
+
+def _color_scale(value: Any) -> str:
+    """ "auto", "fixed" or "fit"; blank means "auto"."""
+    if blank(value):
+        return "auto"
+    if isinstance(value, str) and value.strip().lower() in COLOR_SCALES:
+        return value.strip().lower()
+    raise InputError(f"Colour scale must be one of {', '.join(COLOR_SCALES)}, not {echo(value)}.")
 
 
 def _step(value: Any, maps: AttentionMaps) -> int | None:

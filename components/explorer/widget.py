@@ -20,12 +20,23 @@ from components.explorer.export import plot_payload, svg_download_js, write_expo
 from components.explorer.inside import TOKEN_HEADERS, inside_markdown, token_rows
 from components.explorer.run_store import RUNS, forget_run
 from components.explorer.summary_figure import summary_figure
-from components.explorer.view import MODES, View, parse_view
+from components.explorer.view import COLOR_SCALES, MODES, View, parse_view
 from components.plots import style_for
 from services.attention_maps import AttentionMaps
 
 # The explorer's own controls, by API name; a tab with two explorers prefixes the second's.
-CONTROLS = ("item", "view", "layer", "head", "focus", "step", "merge_words", "hide_special", "head_summaries")
+CONTROLS = (
+    "item",
+    "view",
+    "layer",
+    "head",
+    "focus",
+    "step",
+    "merge_words",
+    "hide_special",
+    "head_summaries",
+    "color_scale",
+)
 # What a main event returns for the explorer, in the order of the API's outputs (the run key is not sent):
 RUN_OUTPUTS = ("item", "layer", "head")  # the run's own choices
 VIEW_OUTPUTS = ("focus", "step", "plot", "sentence", "focus_plot", "top_plot", "files")  # what a redraw changes
@@ -85,6 +96,13 @@ class AttentionExplorer:
                     label="Hide special tokens and renormalise rows",
                     info="Heads with nothing to do park attention on [CLS], [SEP] or </s>: a sink, not meaning.",
                     value=False,
+                )
+                self.color_scale = gr.Radio(
+                    [(name, key) for key, name in COLOR_SCALES.items()],
+                    value="auto",
+                    label="Colour scale",
+                    info="Auto fits the colours to the weights for a mean or max of heads, or with special tokens "
+                    "hidden; the colour bar states the range.",
                 )
             # Above both sides: the replay moves the heatmap's row and the charts beside it together.
             self.step = gr.Slider(
@@ -232,7 +250,7 @@ class AttentionExplorer:
         redrawn = self._components(VIEW_OUTPUTS)
         whole = self._components((*VIEW_OUTPUTS, *PANEL_OUTPUTS))
         controls = [self.view.input, self.layer.input, self.head.input, self.focus.input]
-        controls += [self.merge_words.input, self.hide_special.input]
+        controls += [self.merge_words.input, self.hide_special.input, self.color_scale.input]
         # Unprocessed: Gradio's own check of a choice quotes the whole value back and names no control;
         # `parse_view` checks every control itself, with a short message.
         common = {"inputs": [self.run_key], "inputs_kwargs": self.kwargs, "preprocess": False}

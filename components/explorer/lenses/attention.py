@@ -129,27 +129,35 @@ def _main_figure(maps: AttentionMaps, view: View, shaped: shaping.Shaped, matrix
             style=style,
             row_start=rows.start,
             highlight_row=row,
-            zmax=_zmax(matrix, view.head),
+            **_color_range(matrix, view.fits_colors(combined=True)),
         )
     if view.mode == "heads":
         titles = [f"Head {h + 1}" for h in range(maps.num_heads)]
-        return _grid(shaped.weights, shaped, titles, 4, f"Layer {view.layer}: every head", style)
+        title = f"Layer {view.layer}: every head"
+        return _grid(shaped.weights, shaped, titles, 4, title, style, fitted=view.fits_colors(combined=False))
     return _model_view(maps, view, style)
 
 
-def _zmax(matrix: np.ndarray, head: str) -> float:
-    """Rows of one head or the mean sum to 1, so 0..1 compares heads; the max of heads needs its own top."""
-    return 1.0 if head != "max" else float(max(1e-6, matrix.max()))
+def _color_range(weights: np.ndarray, fitted: bool) -> dict:
+    """zmin, zmax and `fitted` for a figure: the weights' own range when fitted, else 0 to 1 (every weight,
+    a max of heads included, lies in it, so pictures compare)."""
+    if not fitted or not weights.size:
+        return {"zmin": 0.0, "zmax": 1.0, "fitted": False}
+    low, high = float(np.nanmin(weights)), float(np.nanmax(weights))
+    return {"zmin": low, "zmax": high if high > low else low + 1e-6, "fitted": True}
 
 
-def _grid(panels: np.ndarray, shaped: shaping.Shaped, titles: list[str], columns: int, title: str, style) -> go.Figure:
+def _grid(
+    panels: np.ndarray, shaped: shaping.Shaped, titles: list[str], columns: int, title: str, style, *, fitted: bool
+) -> go.Figure:
     side = max(1, int(np.sqrt(MAX_CELLS / len(panels))))
     small, block = shaping.downsample(panels, side)
     rows, cols = shaped.row_labels, shaped.col_labels
     if block > 1:
         title += f" (each cell averages {block}×{block} tokens)"
         rows, cols = rows[::block], cols[::block]
-    return head_grid(small, rows, cols, panel_titles=titles, title=title, style=style, columns=columns)
+    colors = _color_range(small, fitted)
+    return head_grid(small, rows, cols, panel_titles=titles, title=title, style=style, columns=columns, **colors)
 
 
 def _model_view(maps: AttentionMaps, view: View, style: Style) -> go.Figure:
@@ -162,4 +170,5 @@ def _model_view(maps: AttentionMaps, view: View, style: Style) -> go.Figure:
     every = shaping.shape(maps, maps.weights, **view.switches)
     panels = every.weights.reshape(-1, *every.weights.shape[-2:])
     titles = [f"L{layer + 1} H{head + 1}" for layer in range(maps.num_layers) for head in range(maps.num_heads)]
-    return _grid(panels, every, titles, maps.num_heads, "Model view: every layer (rows) and head (columns)", style)
+    title = "Model view: every layer (rows) and head (columns)"
+    return _grid(panels, every, titles, maps.num_heads, title, style, fitted=view.fits_colors(combined=False))
