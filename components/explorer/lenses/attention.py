@@ -38,7 +38,10 @@ class AttentionLens:
         weights = shaping.focus_row(maps, positions, view.layer, view.head, **view.switches)
         label = shaped.row_labels[row]
         sentence = shaping.focus_sentence(label, shaped.col_labels, weights, layer=view.layer, head=view.head)
+        if _starts_decoder(maps, positions):  # "'<pad>' (the decoder's start token) attends most to …"
+            sentence = sentence.replace(f"'{label}'", f"'{label}' ({START_NOTE})", 1)
         sentence, top = _step_story(maps, step, sentence, style)
+        notes = [note, *shaping.idle_switches(maps, **view.switches)]
         return Drawing(
             focus_choices=[
                 (f"{label} (#{group[0]})", str(group[0]))
@@ -56,12 +59,27 @@ class AttentionLens:
                 title=f"Where '{label}' attends: {shaping.where(view.layer, view.head)}",
                 style=style,
             ),
-            sentence=f"{note} {sentence}" if note else sentence,
+            sentence=" ".join([*filter(None, notes), sentence]),
             top_figure=top,
         )
 
 
 LENS = AttentionLens()
+START_NOTE = "the decoder's start token"
+
+
+def _starts_decoder(maps: AttentionMaps, positions) -> bool:
+    """Whether the query positions hold the decoder's start token (Marian's <pad>, BART's </s>)."""
+    return maps.query.starts_decoder and 0 in positions
+
+
+def _title(maps: AttentionMaps, view: View, what: str, shaped: shaping.Shaped, *, first_row: int = 0) -> str:
+    """A figure's title: what is drawn, the switches in force, and what an odd first row is when it is shown
+    (`first_row`: the first row the figure shows)."""
+    title = " · ".join([what, *shaping.switches_in_force(**view.switches)])
+    if first_row == 0 and shaped.rows and _starts_decoder(maps, shaped.rows[0]):
+        title += f" (first row '{shaped.row_labels[0]}': {START_NOTE})"
+    return title
 
 
 def _step_story(maps: AttentionMaps, step: int | None, sentence: str, style: Style) -> tuple[str, go.Figure | None]:
@@ -116,6 +134,7 @@ def _step_at(maps: AttentionMaps, positions, preferred: int | None) -> int | Non
 def _main_figure(maps: AttentionMaps, view: View, shaped: shaping.Shaped, matrix: np.ndarray, row: int) -> go.Figure:
     style = style_for(view.presenter)
     which = shaping.where(view.layer, view.head)
+    focus = f"outlined: the row of '{shaped.row_labels[row]}'"
     if view.mode == "heatmap":
         rows = shaping.window(len(shaped.rows), len(shaped.cols), around=row, max_cells=MAX_CELLS)
         title = f"{maps.title}: {which}"
@@ -125,7 +144,7 @@ def _main_figure(maps: AttentionMaps, view: View, shaped: shaping.Shaped, matrix
             matrix[rows.start : rows.stop],
             shaped.row_labels[rows.start : rows.stop],
             shaped.col_labels,
-            title=title,
+            title=_title(maps, view, title, shaped, first_row=rows.start),
             style=style,
             row_start=rows.start,
             highlight_row=row,
@@ -133,9 +152,9 @@ def _main_figure(maps: AttentionMaps, view: View, shaped: shaping.Shaped, matrix
         )
     if view.mode == "heads":
         titles = [f"Head {h + 1}" for h in range(maps.num_heads)]
-        title = f"Layer {view.layer}: every head"
-        return _grid(shaped.weights, shaped, titles, 4, title, style, fitted=view.fits_colors(combined=False))
-    return _model_view(maps, view, style)
+        title = _title(maps, view, f"Layer {view.layer}: every head ({focus})", shaped)
+        return _grid(shaped.weights, shaped, titles, 4, title, style, row=row, fitted=view.fits_colors(combined=False))
+    return _model_view(maps, view, style, row=row, focus=focus)
 
 
 def _color_range(weights: np.ndarray, fitted: bool) -> dict:
@@ -148,7 +167,15 @@ def _color_range(weights: np.ndarray, fitted: bool) -> dict:
 
 
 def _grid(
-    panels: np.ndarray, shaped: shaping.Shaped, titles: list[str], columns: int, title: str, style, *, fitted: bool
+    panels: np.ndarray,
+    shaped: shaping.Shaped,
+    titles: list[str],
+    columns: int,
+    title: str,
+    style: Style,
+    *,
+    row: int,
+    fitted: bool,
 ) -> go.Figure:
     side = max(1, int(np.sqrt(MAX_CELLS / len(panels))))
     small, block = shaping.downsample(panels, side)
@@ -156,11 +183,20 @@ def _grid(
     if block > 1:
         title += f" (each cell averages {block}×{block} tokens)"
         rows, cols = rows[::block], cols[::block]
-    colors = _color_range(small, fitted)
-    return head_grid(small, rows, cols, panel_titles=titles, title=title, style=style, columns=columns, **colors)
+    return head_grid(
+        small,
+        rows,
+        cols,
+        panel_titles=titles,
+        title=title,
+        style=style,
+        columns=columns,
+        highlight_row=row // block,
+        **_color_range(small, fitted),
+    )
 
 
-def _model_view(maps: AttentionMaps, view: View, style: Style) -> go.Figure:
+def _model_view(maps: AttentionMaps, view: View, style: Style, *, row: int, focus: str) -> go.Figure:
     """Every layer x head as thumbnails when they fit; per-head summaries for long inputs."""
     side = len(shaping.groups(maps.query, **view.switches)) * len(shaping.groups(maps.key, **view.switches))
     if maps.num_layers * maps.num_heads * side > MAX_CELLS:
@@ -170,5 +206,6 @@ def _model_view(maps: AttentionMaps, view: View, style: Style) -> go.Figure:
     every = shaping.shape(maps, maps.weights, **view.switches)
     panels = every.weights.reshape(-1, *every.weights.shape[-2:])
     titles = [f"L{layer + 1} H{head + 1}" for layer in range(maps.num_layers) for head in range(maps.num_heads)]
-    title = "Model view: every layer (rows) and head (columns)"
-    return _grid(panels, every, titles, maps.num_heads, title, style, fitted=view.fits_colors(combined=False))
+    title = _title(maps, view, f"Model view: every layer (rows) and head (columns); {focus}", every)
+    fitted = view.fits_colors(combined=False)
+    return _grid(panels, every, titles, maps.num_heads, title, style, row=row, fitted=fitted)
