@@ -26,7 +26,9 @@ HIGHLIGHT_COLOR = "#ff4d4d"
 OUTLINE = "#111111"
 TOP = 80  # px above the plot: the title
 TITLE_WIDTH_PX = 480  # a title fits the narrower column of the page: the explorer's charts beside its heatmap
-ASSUMED_WIDTH = 900  # px; Gradio sizes plots to their column, so x-axis tick thinning assumes this width
+# Gradio sizes plots to their column, so tick fitting assumes these widths (widget.py lays the columns out):
+ASSUMED_WIDTH = 720  # px: the explorer's main column at 1366×768 (heatmap, grids); wider screens have more
+SIDE_WIDTH = 480  # px: the column of charts beside the heatmap
 
 
 @dataclass(frozen=True)
@@ -133,9 +135,11 @@ def label_ticks(
     return ticks | {"tickfont": {"size": font}}
 
 
-def label_margin(style: Style, *, angle: float = 0.0) -> int:
-    """Pixels a tick label of `style.max_label_chars` characters takes across its axis, plus the axis title."""
-    label = 0.62 * style.font_size * style.max_label_chars
+def label_margin(style: Style, *, angle: float = 0.0, labels: Sequence[str] = ()) -> int:
+    """Pixels the longest of `labels` (default: one of `style.max_label_chars` characters) takes across its
+    axis as a tick label, plus the axis title; short tokens leave the room to the plot."""
+    chars = min(style.max_label_chars, max((len(str(label)) for label in labels), default=style.max_label_chars))
+    label = 0.62 * style.font_size * max(chars, 3)
     return int(label * abs(math.sin(math.radians(angle))) if angle else label) + int(2.6 * style.font_size)
 
 
@@ -166,7 +170,9 @@ def scale_title(zmin: float, zmax: float, *, fitted: bool) -> str:
     """A colour bar's title that states its range: "weight<br>0–1", or "weight<br>0.02–0.41<br>(fit)"."""
     if not fitted:
         return "weight<br>0–1"
-    return f"weight<br>{zmin:.2f}–{zmax:.2f}<br>(fit)"
+    # Enough decimals that the two ends differ: a near-uniform map spans 0.0985–0.1015, not "0.10–0.10".
+    digits = min(4, max(2, 1 - math.floor(math.log10(zmax - zmin)))) if zmax > zmin else 2
+    return f"weight<br>{zmin:.{digits}f}–{zmax:.{digits}f}<br>(fit)"
 
 
 def colorbar(style: Style, **placement: object) -> dict:
@@ -192,22 +198,33 @@ def base_layout(
 ) -> dict:
     """Layout keys every figure shares: escaped, wrapped title, fonts from the style, compact template.
 
-    A `subtitle` goes below the title in the body's font size. Each extra line of title adds its height
-    to the top margin and to the figure.
+    A `subtitle` goes below the title in the body's font size. The title block hangs from the top of the
+    figure, below the label Gradio lays over a plot's top-left corner; the top margin grows to hold it
+    (a projector's font, the switches in force), and the figure with it, so the plot keeps its height.
     """
+    title_font = int(style.font_size * 1.3)
     text = wrapped_title(title, style)
-    extra = text.count("<br>") * int(1.6 * style.font_size)
+    block = (text.count("<br>") + 1) * int(1.35 * title_font)
     if subtitle:
         lines = wrapped_title(subtitle, style, font_size=style.font_size).split("<br>")
         text += "".join(f"<br><span style='font-size:{style.font_size}px'>{line}</span>" for line in lines)
-        extra += len(lines) * int(1.6 * style.font_size)
+        block += len(lines) * int(1.6 * style.font_size)
+    # Gradio's label over the plot's corner is about 2.2 font sizes tall; plotly.js puts a top-anchored title's
+    # first line about one title font higher than asked.
+    pad = int(2.2 * style.font_size) + title_font
+    top = margin.get("t", TOP)
+    needed = (top - TOP) + pad + block + int(0.6 * style.font_size)  # what the figure keeps above the plot, too
+    extra = max(0, needed - top)
+    total = int(height) + extra
+    # Placed by fraction of the figure: plotly.js ignores title.pad for a title placed in the container.
+    placed = {"y": round(1 - pad / total, 4), "yref": "container", "yanchor": "top"}
     return {
-        "title": {"text": text, "font": {"size": int(style.font_size * 1.3)}},
+        "title": {"text": text, "font": {"size": title_font}} | placed,
         "template": "none",
         "font": {"size": style.font_size},
         "hoverlabel": {"font": {"size": style.font_size}},
-        "height": int(height) + extra,
-        "margin": dict(margin) | {"t": margin.get("t", TOP) + extra},
+        "height": total,
+        "margin": dict(margin) | {"t": top + extra},
     }
 
 

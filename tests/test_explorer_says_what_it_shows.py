@@ -86,6 +86,16 @@ def test_auto_fits_the_colours_for_a_mean_of_heads_and_keeps_0_to_1_for_one_head
     assert colour_range(draw(maps, head="2", hide_special=True).main)[2].endswith("(fit)")
 
 
+def test_a_causal_first_row_does_not_set_the_fitted_range():
+    tokens = axis(["So", "today", "I", "feel"])
+    weights = np.tril(np.ones((4, 4), dtype=np.float32))[None, None] * np.float32(1)
+    weights[..., 3, :] = [0.7, 0.1, 0.1, 0.1]
+    weights /= weights.sum(-1, keepdims=True)
+    causal = AttentionMaps(title="t", query=tokens, key=tokens, weights=weights)
+    low, high, _ = colour_range(draw(causal, head="mean").main)
+    assert (low, high) == pytest.approx((0.0, 0.7))  # row 0 attends 1.0 to itself whatever the model does
+
+
 def test_the_visitor_can_choose_0_to_1_or_fit(maps):
     assert colour_range(draw(maps, head="max", color_scale="fixed").main)[:2] == (0.0, 1.0)
     assert colour_range(draw(maps, head="1", color_scale="fit").main)[2].endswith("(fit)")
@@ -174,7 +184,10 @@ def test_45_tokens_show_every_row_label_at_a_readable_size():
     labels = [f"w{i}" for i in range(45)]
     figure = attention_heatmap(np.full((45, 45), 1 / 45, dtype=np.float32), labels, labels, title="t")
     assert len(figure.layout.yaxis.tickvals) == 45 and figure.layout.yaxis.tickfont.size == NORMAL.font_size
-    assert len(figure.layout.xaxis.tickvals) == 45 and figure.layout.xaxis.tickfont.size >= NORMAL.min_tick_font
+    # The columns share the 720 px column's width: their labels shrink to the smallest size before thinning.
+    assert figure.layout.xaxis.tickfont.size == NORMAL.min_tick_font and len(figure.layout.xaxis.tickvals) >= 22
+    few = attention_heatmap(np.full((45, 30), 1 / 30, dtype=np.float32), labels, labels[:30], title="t")
+    assert len(few.layout.xaxis.tickvals) == 30 and few.layout.xaxis.tickfont.size < NORMAL.font_size
 
 
 # The decoder's start token ----------------------------------------------------------------------------

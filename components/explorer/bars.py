@@ -12,12 +12,12 @@ import plotly.graph_objects as go
 
 from components.explorer.figures import TICK_ANGLE
 from components.plots import (
-    ASSUMED_WIDTH,
     BAR_COLOR,
     HIGHLIGHT_COLOR,
     NORMAL,
     OUTLINE,
     SECOND_COLOR,
+    SIDE_WIDTH,
     TOP,
     Style,
     axis,
@@ -65,10 +65,9 @@ def focus_bars(weights: np.ndarray, col_labels: Sequence[str], *, title: str, st
         }
         for j in tops[:5]
     ]
-    margin = {"t": TOP, "l": 5 * style.font_size + 20, "b": label_margin(style, angle=TICK_ANGLE), "r": 30}
-    x_ticks = label_ticks(
-        col_labels, length_px=ASSUMED_WIDTH - margin["l"] - margin["r"], style=style, angle=TICK_ANGLE
-    )
+    margin = {"t": TOP, "l": 5 * style.font_size + 20, "r": 30}
+    margin["b"] = label_margin(style, angle=TICK_ANGLE, labels=col_labels)
+    x_ticks = label_ticks(col_labels, length_px=SIDE_WIDTH - margin["l"] - margin["r"], style=style, angle=TICK_ANGLE)
     layout = {
         **base_layout(style, title=title, height=margin["t"] + margin["b"] + 320, margin=margin),
         "xaxis": axis("key token (attended to)", style, tickangle=TICK_ANGLE, **x_ticks),

@@ -77,7 +77,8 @@ def attention_heatmap(
     """
     matrix = _matrix(matrix, row_labels, col_labels)
     rows, cols = matrix.shape
-    margin = {"t": TOP, "l": label_margin(style), "b": label_margin(style, angle=TICK_ANGLE), "r": COLORBAR}
+    margin = {"t": TOP, "l": label_margin(style, labels=row_labels), "r": COLORBAR}
+    margin["b"] = label_margin(style, angle=TICK_ANGLE, labels=col_labels)
     full_size = math.ceil(tick_spacing(style.font_size) * rows)
     height = min(MAX_HEIGHT, max(380, margin["t"] + margin["b"] + full_size))
     focus = highlight_row - row_start if highlight_row is not None and 0 <= highlight_row - row_start < rows else None

@@ -159,10 +159,16 @@ def _main_figure(maps: AttentionMaps, view: View, shaped: shaping.Shaped, matrix
 
 def _color_range(weights: np.ndarray, fitted: bool) -> dict:
     """zmin, zmax and `fitted` for a figure: the weights' own range when fitted, else 0 to 1 (every weight,
-    a max of heads included, lies in it, so pictures compare)."""
+    a max of heads included, lies in it, so pictures compare).
+
+    weights: [..., rows, cols]. A row with one key left (a causal map's first row) is 1 whatever the model
+    does, so the fit leaves such rows out; they show at the top colour.
+    """
     if not fitted or not weights.size:
         return {"zmin": 0.0, "zmax": 1.0, "fitted": False}
-    low, high = float(np.nanmin(weights)), float(np.nanmax(weights))
+    free = (weights > 0).sum(axis=-1) > 1
+    cells = weights[free] if free.any() else weights
+    low, high = float(np.nanmin(cells)), float(np.nanmax(cells))
     return {"zmin": low, "zmax": high if high > low else low + 1e-6, "fitted": True}
 
 
