@@ -1,10 +1,11 @@
 """The published configs of the app's default checkpoints, to build full-size random models from.
 
-The Hugging Face Hub is unreachable here, so these values are written out from the checkpoints'
-published `config.json` (and Marian's `generation_config.json`). Latency and memory depend on the
-shapes, not on the weight values, so random weights of these shapes time like the real models.
-Only fields that transformers reads and that change the computation or the special ids are kept
-(not `architectures`, which saving rewrites); dropout is off in eval mode.
+The Hugging Face Hub is unreachable here, so each checkpoint's `config.json` (and Marian's
+`generation_config.json`) is written out as what differs from transformers' defaults.
+`DistilBertConfig()`, `BertConfig()` and `BartConfig()` are distilbert-base-uncased, bert-base-uncased
+and bart-large, so those three add only their labels (and state their vocab size); `MarianConfig()`
+and `LlamaConfig()` have other shapes than opus-mt and SmolLM2, so theirs are written out. Latency
+and memory depend on the shapes, not on the weight values: random weights time like the real ones.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ class ModelSpec:
     hub_id: str
     kind: str  # a services.models.MODEL_CLASSES kind
     task: str  # the services.config task it is the default of
-    config: dict[str, Any]
+    config: dict[str, Any]  # model_type, vocab_size, and what differs from the config class's defaults
     generation: dict[str, Any] | None = None
 
     @property
@@ -40,15 +41,7 @@ DISTILBERT_SST2 = ModelSpec(
     task="sentiment",
     config={
         "model_type": "distilbert",
-        "activation": "gelu",
-        "dim": 768,
-        "hidden_dim": 3072,
-        "n_layers": 6,
-        "n_heads": 12,
-        "max_position_embeddings": 512,
-        "sinusoidal_pos_embds": False,
         "vocab_size": 30522,
-        "pad_token_id": 0,
         "id2label": {0: "NEGATIVE", 1: "POSITIVE"},
         "label2id": {"NEGATIVE": 0, "POSITIVE": 1},
     },
@@ -62,22 +55,7 @@ BART_LARGE_MNLI = ModelSpec(
     task="zero_shot",
     config={
         "model_type": "bart",
-        "activation_function": "gelu",
-        "d_model": 1024,
-        "encoder_layers": 12,
-        "decoder_layers": 12,
-        "encoder_attention_heads": 16,
-        "decoder_attention_heads": 16,
-        "encoder_ffn_dim": 4096,
-        "decoder_ffn_dim": 4096,
-        "max_position_embeddings": 1024,
         "vocab_size": 50265,
-        "scale_embedding": False,
-        "bos_token_id": 0,
-        "pad_token_id": 1,
-        "eos_token_id": 2,
-        "decoder_start_token_id": 2,
-        "forced_eos_token_id": 2,
         "id2label": {0: "contradiction", 1: "neutral", 2: "entailment"},
         "label2id": {"contradiction": 0, "neutral": 1, "entailment": 2},
     },
@@ -115,7 +93,7 @@ OPUS_MT_EN_FR = ModelSpec(
     hub_id="Helsinki-NLP/opus-mt-en-fr",
     kind="seq2seq-lm",
     task="translation",
-    config={
+    config={  # MarianConfig() already has opus-mt's eos and forced eos (0), shared embeddings, one vocab size
         "model_type": "marian",
         "activation_function": "swish",
         "d_model": 512,
@@ -127,12 +105,8 @@ OPUS_MT_EN_FR = ModelSpec(
         "decoder_ffn_dim": 2048,
         "max_position_embeddings": 512,
         "vocab_size": 59514,
-        "decoder_vocab_size": 59514,
-        "share_encoder_decoder_embeddings": True,
         "scale_embedding": True,
         "bos_token_id": 0,
-        "eos_token_id": 0,
-        "forced_eos_token_id": 0,
         "pad_token_id": 59513,
         "decoder_start_token_id": 59513,
     },
@@ -155,19 +129,7 @@ BERT_BASE = ModelSpec(
     hub_id="bert-base-uncased",
     kind="encoder",
     task="attention",
-    config={
-        "model_type": "bert",
-        "hidden_act": "gelu",
-        "hidden_size": 768,
-        "intermediate_size": 3072,
-        "num_hidden_layers": 12,
-        "num_attention_heads": 12,
-        "max_position_embeddings": 512,
-        "type_vocab_size": 2,
-        "layer_norm_eps": 1e-12,
-        "vocab_size": 30522,
-        "pad_token_id": 0,
-    },
+    config={"model_type": "bert", "vocab_size": 30522},
 )
 
 SPECS: dict[str, ModelSpec] = {
