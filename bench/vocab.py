@@ -5,9 +5,9 @@
 - BART: that same SmolLM2 byte-level BPE with ids 0-4 renamed `<s> <pad> </s> <unk> <mask>` as in
   BART. GPT-2's BPE (BART's) is not shipped anywhere; a byte-level BPE of about the same size cuts
   English into about as many tokens, and its ids (< 49152) stay below BART's vocab of 50265.
-- Marian: SentencePiece (BPE) trained on the bench corpus with testkit's training code, its vocab
-  padded to opus-mt's 59514 ids with `<pad>` at 59513, so the real special ids hold and any id the
-  random decoder writes decodes.
+- Marian: SentencePiece (BPE) trained by testkit on its English and French/German corpora, as the
+  tests' tiny Marian is, its vocab padded to opus-mt's 59514 ids with `<pad>` at 59513, so the real
+  special ids hold and any id the random decoder writes decodes.
 Token counts of BART and Marian inputs therefore differ slightly from the real tokenizers'.
 """
 
@@ -19,8 +19,7 @@ from typing import Any
 
 from transformers import AutoTokenizer, BartTokenizer, DistilBertTokenizer
 
-from bench.corpus import FRENCH_SENTENCES, SENTENCES
-from testkit.tokenizers import bpe_parts, marian_tokenizer, marian_vocab, train_sentencepiece
+from testkit.tokenizers import CORPUS, TARGET_CORPUS, bpe_parts, marian_tokenizer, marian_vocab, train_sentencepiece
 
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 BART_SPECIALS = ("<s>", "<pad>", "</s>", "<unk>", "<mask>")
@@ -75,8 +74,8 @@ def marian() -> Any:
     BPE of up to 2000 pieces: on this small corpus that makes most words one piece, as in opus-mt.
     """
     options = {"vocab_size": 2000, "model_type": "bpe", "required_chars": ""}
-    source = train_sentencepiece(SENTENCES, **options)
-    target = train_sentencepiece(FRENCH_SENTENCES + SENTENCES, **options)
+    source = train_sentencepiece(CORPUS, **options)
+    target = train_sentencepiece(TARGET_CORPUS, **options)
     vocab = marian_vocab(source, target, size=MARIAN_VOCAB)
     return marian_tokenizer(
         source, target, vocab, source_lang="en", target_lang="fr", model_max_length=MAX_LENGTH["marian"]
