@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.models import ModelStore
+from bench.timing import Call, Paired, paired
 
 logger = logging.getLogger("bench")
 
@@ -33,6 +34,10 @@ class Context:
     def pick(self, quick: Any, full: Any) -> Any:
         """`quick` in a quick run, else `full`."""
         return quick if self.quick else full
+
+    def paired(self, a: Call, b: Call, *, min_seconds: float | None = None) -> Paired:
+        """A and B timed alternately, this run's repeats of samples of `min_seconds` (default: the run's)."""
+        return paired(a, b, repeats=self.repeats, min_seconds=self.min_seconds if min_seconds is None else min_seconds)
 
     def server(self, translation_tokens: int = 32) -> Any:
         """The app, launched in this process on the bench models; one per translation limit."""

@@ -23,7 +23,7 @@ from bench.context import Context
 from bench.corpus import LABELS, SENTENCES, SHORT_TEXT
 from bench.endpoints import encoded, forward, nli_pairs
 from bench.result import Measurement, Target, ratio_row
-from bench.timing import paired, summarize
+from bench.timing import summarize
 from services.attention_maps import self_attentions, stack_attentions
 from services.precision import convert, resolve
 
@@ -78,11 +78,8 @@ def compare(ctx: Context, key: str, label: str, inputs: dict, labels_of: Labelle
     results = {}
     for precision in PRECISIONS:
         fast = fast_copy(fp32, precision)
-        timed = paired(
-            lambda fast=fast: forward(fast, inputs, attentions=True),
-            lambda: forward(fp32, inputs, attentions=True),
-            repeats=ctx.repeats,
-            min_seconds=ctx.min_seconds,
+        timed = ctx.paired(
+            lambda fast=fast: forward(fast, inputs, attentions=True), lambda: forward(fp32, inputs, attentions=True)
         )
         agree = float(np.mean(np.array(labels_of(fast, loaded.tokenizer, sentences)) == reference)) * 100
         results[precision] = (timed, agree, attention_rows_sum_to_one(fast, inputs, ROW_TOLERANCE[precision]))

@@ -16,6 +16,13 @@ import sys
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
+def rss_bytes() -> int:
+    """Resident set size of this process, from /proc, after a garbage collection."""
+    gc.collect()
+    with open("/proc/self/statm", encoding="ascii") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
 def first_request(loaded) -> None:
     """One short run, as the first request does: every layer's weights are read, the embedding only in part."""
     import torch
@@ -28,47 +35,29 @@ def first_request(loaded) -> None:
             loaded.model(**inputs, output_attentions=True)
 
 
-def touch(model) -> None:
-    """Read every weight once, so pages the loader mapped but did not yet read become resident."""
-    import torch
-
-    with torch.inference_mode():
-        for tensor in model.state_dict().values():
-            if isinstance(tensor, torch.Tensor) and tensor.numel():
-                tensor.float().sum()
-
-
 def main(argv: list[str]) -> int:
     what = argv[0] if argv else "all"
     if what == "all":
         import app  # noqa: F401  (torch, transformers and gradio, as the deployed process holds them)
+    import torch
+
     from bench.configs import SPECS
     from bench.context import CACHE
     from bench.models import saved_folder
-    from bench.timing import rss_bytes
     from services.models import load_model
 
     keys = list(SPECS) if what == "all" else [what]
-    before = rss_bytes()
+    report = {"what": what, "before": rss_bytes()}
     loaded = [load_model(SPECS[key].kind, str(saved_folder(CACHE, key))) for key in keys]
-    gc.collect()
-    after = rss_bytes()
+    report["after"] = rss_bytes()
     for item in loaded:
         first_request(item)
-    gc.collect()
-    used = rss_bytes()
-    for item in loaded:
-        touch(item.model)
-    gc.collect()
-    weights = sum(p.numel() * p.element_size() for item in loaded for p in item.model.parameters())
-    report = {
-        "what": what,
-        "before": before,
-        "after": after,
-        "used": used,
-        "touched": rss_bytes(),
-        "weights": weights,
-    }
+    report["used"] = rss_bytes()
+    with torch.inference_mode():  # read every weight once: pages the loader mapped but did not read yet
+        for tensor in (t for item in loaded for t in item.model.state_dict().values()):
+            tensor.float().sum()
+    report["touched"] = rss_bytes()
+    report["weights"] = sum(p.numel() * p.element_size() for item in loaded for p in item.model.parameters())
     sys.stdout.write(json.dumps(report) + "\n")
     return 0
 

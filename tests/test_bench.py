@@ -38,7 +38,6 @@ def test_paired_times_both_sides_once_per_repeat():
         lambda: calls.__setitem__("b", calls["b"] + 1),
         repeats=4,
         min_seconds=0,
-        warmup=1,
     )
     assert len(timed.a) == len(timed.b) == len(timed.ratios()) == 4
     assert calls["a"] >= 4 + 1 and calls["b"] >= 4 + 1
