@@ -18,7 +18,6 @@ from services import attention, generation, sentiment, translation, zero_shot
 from services.inputs import DEFAULT_TEMPLATE
 
 PROMPT = "So today, I just feel like"
-GENERATION_TOKENS = 16
 TRANSLATION_TOKENS = 20  # opus-mt writes ~20 French tokens for SHORT_TEXT's 14 English ones
 
 
@@ -50,9 +49,9 @@ def nli_pairs(tokenizer: Any, texts: str | Sequence[str], labels: Sequence[str] 
 
 @dataclass(frozen=True)
 class Case:
-    """One call of an endpoint, the raw model call it wraps, and the service call between the two."""
+    """One call of an endpoint (named by its key in CASES), the raw model call it wraps, and the service
+    call between the two. Built with a length in tokens, or on the short default input."""
 
-    api_name: str
     kwargs: dict[str, Any]
     raw: Callable[[], Any]
     service: Callable[[], Any]
@@ -67,12 +66,7 @@ def sentiment_case(store: Any, tokens: int | None = None) -> Case:
     loaded = store.get("distilbert")
     text = _text(loaded.tokenizer, tokens)
     classifier = pipeline("text-classification", model=loaded.model, tokenizer=loaded.tokenizer)
-    return Case(
-        "/sentiment",
-        {"text": text},
-        lambda: classifier(text),
-        lambda: sentiment.classify([text], model=loaded.source),
-    )
+    return Case({"text": text}, lambda: classifier(text), lambda: sentiment.classify([text], model=loaded.source))
 
 
 def attention_case(store: Any, tokens: int | None = None) -> Case:
@@ -81,7 +75,6 @@ def attention_case(store: Any, tokens: int | None = None) -> Case:
     text = _text(loaded.tokenizer, tokens)
     batch = encoded(loaded.tokenizer, text)
     return Case(
-        "/attention",
         {"text": text},
         lambda: forward(loaded.model, batch, attentions=False),
         lambda: attention.attend(text, model=loaded.source, kind=loaded.kind),
@@ -94,7 +87,6 @@ def zero_shot_case(store: Any, tokens: int | None = None) -> Case:
     text = _text(loaded.tokenizer, tokens)
     batch = nli_pairs(loaded.tokenizer, text)
     return Case(
-        "/zero_shot",
         {"text": text, "labels": ", ".join(LABELS), "hypothesis_template": DEFAULT_TEMPLATE},
         lambda: forward(loaded.model, batch, attentions=False),
         lambda: zero_shot.classify(text, list(LABELS), model=loaded.source),
@@ -108,21 +100,19 @@ def translate_case(store: Any, tokens: int | None = None) -> Case:
     limit = TRANSLATION_TOKENS if tokens is None else tokens
     batch, models = encoded(loaded.tokenizer, text), {"French": loaded.source}
     return Case(
-        "/translate",
         {"text": text, "target_language": "French"},
         lambda: raw_generate(loaded, batch, limit),
         lambda: translation.translate(text, "French", models=models, max_new_tokens=limit),
     )
 
 
-def generate_case(store: Any, tokens: int | None = None, *, new_tokens: int = GENERATION_TOKENS) -> Case:
+def generate_case(store: Any, tokens: int | None = None, *, new_tokens: int = 16) -> Case:
     """Raw: greedy `generate`; at a length of n tokens, a prompt of n/2 and n/2 new tokens."""
     loaded = store.get("smollm2")
     prompt = PROMPT if tokens is None else text_of_tokens(loaded.tokenizer, tokens // 2)
     new = new_tokens if tokens is None else tokens // 2
     batch, options = encoded(loaded.tokenizer, prompt), generation.GenerationOptions(max_new_tokens=new)
     return Case(
-        "/generate",
         {"prompt": prompt, "max_new_tokens": new},
         lambda: raw_generate(loaded, batch, new),
         lambda: generation.generate(prompt, options, model=loaded.source),

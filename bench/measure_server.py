@@ -45,7 +45,7 @@ def end_to_end(ctx: Context) -> list[Measurement]:
     rows = []
     for name in names:
         case = CASES[name](ctx.store)
-        round_trip = partial(server.client.predict, **case.kwargs, api_name=case.api_name)
+        round_trip = partial(server.client.predict, **case.kwargs, api_name=name)
         # Round trips vary by tens of ms: longer samples than elsewhere, to see a 10 ms target at all.
         calls = [round_trip, case.raw, server.call_echo, case.service]
         times = interleaved(calls, repeats=ctx.repeats, min_seconds=max(ctx.min_seconds, E2E_SAMPLE_S))
@@ -82,7 +82,7 @@ def payload(ctx: Context) -> list[Measurement]:
         server = ctx.server(translation_tokens=tokens)
         for name, build in CASES.items():
             case = build(ctx.store, tokens)
-            outputs = server.client.predict(**case.kwargs, api_name=case.api_name)
+            outputs = server.client.predict(**case.kwargs, api_name=name)
             size = len(json.dumps(outputs, default=str).encode("utf-8")) / 1e6
             rows.append(
                 Measurement(
@@ -102,41 +102,29 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def bench_settings(translation_tokens: int) -> Any:
-    """The app's settings with the bench models (sources such as "random/bart-large-mnli") as defaults."""
-    from services.config import Limits, Settings
-
-    settings = Settings.from_env(deployment_env({key: spec.source for key, spec in SPECS.items()}))
-    return dataclasses.replace(settings, limits=Limits(max_translation_tokens=translation_tokens))
-
-
-def echo_demo() -> gr.Blocks:
-    """One queued text-in, text-out event, queued like the app's events."""
-    with gr.Blocks() as demo:
-        text = gr.Textbox()
-        out = gr.Textbox()
-        text.submit(lambda value: value, inputs=text, outputs=out, api_name=ECHO.lstrip("/"))
-    demo.queue(default_concurrency_limit=1, max_size=64)
-    return demo
-
-
 def launch(demo: gr.Blocks) -> Client:
     demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=free_port(), quiet=True)
     return Client(demo.local_url, verbose=False)
 
 
 class BenchServer:
-    """The app and the echo app, both listening on loopback ports of this process."""
+    """The app on the bench models, and an echo app, both listening on loopback ports of this process."""
 
     def __init__(self, store: Any, *, translation_tokens: int) -> None:
         import app
+        from services.config import Limits, Settings
 
-        for key in SPECS:
+        for key in SPECS:  # into the app's model cache, under sources such as "random/bart-large-mnli"
             store.get(key)
-        self.demo = app.build_demo(bench_settings(translation_tokens))
-        self.echo = echo_demo()
-        self.client = launch(self.demo)
-        self.echo_client = launch(self.echo)
+        settings = Settings.from_env(deployment_env({key: spec.source for key, spec in SPECS.items()}))
+        self.demo = app.build_demo(
+            dataclasses.replace(settings, limits=Limits(max_translation_tokens=translation_tokens))
+        )
+        with gr.Blocks() as self.echo:  # one text-in, text-out event, queued like the app's events
+            text, out = gr.Textbox(), gr.Textbox()
+            text.submit(lambda value: value, inputs=text, outputs=out, api_name=ECHO.lstrip("/"))
+        self.echo.queue(default_concurrency_limit=1, max_size=64)
+        self.client, self.echo_client = launch(self.demo), launch(self.echo)
 
     def call_echo(self, text: str = "hello") -> Any:
         return self.echo_client.predict(text, api_name=ECHO)

@@ -17,10 +17,10 @@ import torch
 
 from bench.context import Context
 from bench.corpus import SHORT_TEXT, TEN_LABELS, count_tokens
-from bench.endpoints import PROMPT, TRANSLATION_TOKENS, encoded, raw_generate
+from bench.endpoints import PROMPT, TRANSLATION_TOKENS, encoded, raw_generate, translate_case
 from bench.result import RATIO, Measurement, Target, ratio_row
 from bench.timing import median_ms, rotations
-from services import generation, translation, zero_shot
+from services import generation, zero_shot
 from services.attention_maps import stack_attentions
 
 
@@ -119,9 +119,8 @@ def generation_streaming(ctx: Context) -> list[Measurement]:
 
 
 def translation_costs(ctx: Context) -> list[Measurement]:
-    loaded = ctx.store.get("marian")
-    batch = encoded(loaded.tokenizer, [SHORT_TEXT])
-    models = {"French": loaded.source}
+    case, loaded = translate_case(ctx.store), ctx.store.get("marian")
+    batch = encoded(loaded.tokenizer, SHORT_TEXT)
     produced = raw_generate(loaded, batch, TRANSLATION_TOKENS)  # starts with the decoder start token
     with torch.inference_mode():
         encoder_outputs = loaded.model.get_encoder()(**batch, output_attentions=True)
@@ -138,30 +137,24 @@ def translation_costs(ctx: Context) -> list[Measurement]:
             )
         return stack_attentions(outputs.cross_attentions), stack_attentions(encoder_outputs.attentions)
 
-    def service() -> Any:
-        return translation.translate(SHORT_TEXT, "French", models=models, max_new_tokens=TRANSLATION_TOKENS)
-
-    def raw(beams: int = 1) -> Any:
-        return raw_generate(loaded, batch, TRANSLATION_TOKENS, beams=beams)
-
     shape = f"{count_tokens(loaded.tokenizer, SHORT_TEXT)} → {produced.shape[-1] - 1} tokens"
     return [
         ratio_row(
             f"translation: cross-attention pass / greedy generation (Marian, {shape})",
-            ctx.paired(extract, raw),
+            ctx.paired(extract, case.raw),
             Target("<=", 0.15),
             ("extract", "generate"),
             note="One decoder pass over all target tokens at once, against greedy decoding's one step per token.",
         ),
         ratio_row(
             "translation: service / raw greedy generate",
-            ctx.paired(service, raw),
+            ctx.paired(case.service, case.raw),
             sides=("service", "generate"),
             note="Informational: generation plus the attention pass plus token handling.",
         ),
         ratio_row(
             "translation: greedy / 4 beams (raw generate)",
-            ctx.paired(raw, lambda: raw(4)),
+            ctx.paired(case.raw, lambda: raw_generate(loaded, batch, TRANSLATION_TOKENS, beams=4)),
             sides=("greedy", "beams4"),
             note="Informational: opus-mt's own config asks for 4 beams; the service now defaults to greedy.",
         ),
