@@ -65,13 +65,11 @@ def select(all_sections: Sequence[Section], only: Sequence[str] | None) -> list[
 
 def with_contention(rows: list[Measurement], share: float, *, timed: bool = True) -> list[Measurement]:
     """Record how much CPU other processes took while the rows were measured; flag timings on a busy machine."""
-    flagged = []
-    for row in rows:
-        note = row.note
-        if timed and share > NOISY_SHARE:
-            note = f"{note} Other processes used {share:.0%} of the CPU meanwhile: noisy.".strip()
-        flagged.append(dataclasses.replace(row, note=note, details={**row.details, "other_cpu_share": round(share, 3)}))
-    return flagged
+    noisy = f" Other processes used {share:.0%} of the CPU meanwhile: noisy." if timed and share > NOISY_SHARE else ""
+    details = {"other_cpu_share": round(share, 3)}
+    return [
+        dataclasses.replace(row, note=(row.note + noisy).strip(), details={**row.details, **details}) for row in rows
+    ]
 
 
 def run(ctx: Context, chosen: Sequence[Section]) -> tuple[list[Measurement], list[str]]:
@@ -98,14 +96,13 @@ def run(ctx: Context, chosen: Sequence[Section]) -> tuple[list[Measurement], lis
             note = f"{type(error).__name__}: {error}"
             rows = [Measurement(f"{section.name}: failed", "", (), note=note, available=False)]
         share = others_share(cpu, cpu_snapshot())
-        rows = with_contention(rows, share, timed=section.timed)
+        measurements += with_contention(rows, share, timed=section.timed)
         for row in rows:
             logger.info("  %s: %s", row.name, row.result_text())
         elapsed = time.perf_counter() - start
         logger.info(
             "section %s done in %.0f s (other processes used %.0f%% of the CPU)", section.name, elapsed, share * 100
         )
-        measurements += rows
     ctx.close_servers()
     ctx.store.keep_only(())
     return measurements, failed
