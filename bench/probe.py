@@ -47,7 +47,7 @@ def main(argv: list[str]) -> int:
     from services.models import load_model
 
     keys = list(SPECS) if what == "all" else [what]
-    report = {"what": what, "before": rss_bytes()}
+    report = {"before": rss_bytes()}
     loaded = [load_model(SPECS[key].kind, str(saved_folder(CACHE, key))) for key in keys]
     report["after"] = rss_bytes()
     for item in loaded:
