@@ -18,10 +18,10 @@ import numpy as np
 import torch
 from transformers import AutoModel
 
-from bench import vocab
 from bench.context import Context
 from bench.corpus import LABELS, SENTENCES, SHORT_TEXT
 from bench.endpoints import encoded, forward, nli_pairs
+from bench.models import minilm_dir, wordpiece
 from bench.result import Measurement, Target, ratio_row
 from bench.timing import summarize
 from services.attention_maps import self_attentions, stack_attentions
@@ -125,8 +125,8 @@ def _winner(label: str, medians: dict[str, tuple[float, float]]) -> str:
 
 def minilm_cosine(ctx: Context) -> list[Measurement]:
     """Real weights: cosine similarity of mean-pooled all-MiniLM-L6-v2 embeddings, fast vs fp32."""
-    tokenizer = vocab.wordpiece("bert")
-    model = AutoModel.from_pretrained(vocab.minilm_dir(), attn_implementation="eager").eval()
+    tokenizer = wordpiece("bert")
+    model = AutoModel.from_pretrained(minilm_dir(), attn_implementation="eager").eval()
     inputs = dict(tokenizer(list(SENTENCES), padding=True, return_tensors="pt"))
     mask = inputs["attention_mask"].unsqueeze(-1).float()
 
@@ -150,7 +150,7 @@ def minilm_cosine(ctx: Context) -> list[Measurement]:
 
 
 def fast_mode(ctx: Context) -> list[Measurement]:
-    distil, bart = ctx.store.tokenizer("distilbert"), ctx.store.tokenizer("bart")
+    distil, bart = ctx.store.get("distilbert").tokenizer, ctx.store.get("bart").tokenizer
     sentiment_inputs = encoded(distil, SHORT_TEXT)
     rows = compare(ctx, "distilbert", "DistilBERT sentiment", sentiment_inputs, sentiment_labels, SENTENCES)
     few = SENTENCES[: ctx.pick(20, len(SENTENCES))]
