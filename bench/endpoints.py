@@ -1,7 +1,8 @@
 """The calls the bench times: each app endpoint's inputs, the raw model call it wraps, its service call.
 
-The raw call is what plain transformers would do for the same answer on the same model object;
-the service call is the app's services/ function the endpoint's tab calls, without the tab.
+Inputs are fixed English, the same in every run, so runs compare. The raw call is what plain
+transformers would do for the same answer on the same model object; the service call is the app's
+services/ function the endpoint's tab calls, without the tab.
 """
 
 from __future__ import annotations
@@ -13,12 +14,32 @@ from typing import Any
 import torch
 from transformers import pipeline
 
-from bench.corpus import LABELS, SHORT_TEXT, text_of_tokens
 from services import attention, generation, sentiment, translation, zero_shot
 from services.inputs import DEFAULT_TEMPLATE
+from testkit.tokenizers import CORPUS
 
+SHORT_TEXT = "The animal didn't cross the street because it was too tired"
+LABELS = ("education", "politics", "business")
 PROMPT = "So today, I just feel like"
 TRANSLATION_TOKENS = 20  # opus-mt writes ~20 French tokens for SHORT_TEXT's 14 English ones
+
+
+def text_of_tokens(tokenizer: Any, tokens: int) -> str:
+    """English text that `tokenizer` cuts into about `tokens` tokens, its special tokens included.
+
+    testkit's corpus is repeated and cut; decoding and re-encoding may move the count by a token or two.
+    """
+    specials = len(tokenizer("a")["input_ids"]) - len(tokenizer("a", add_special_tokens=False)["input_ids"])
+    wanted = max(1, tokens - specials)
+    ids: list[int] = []
+    while len(ids) < wanted:
+        ids += tokenizer(" ".join(CORPUS), add_special_tokens=False, verbose=False)["input_ids"]
+    return tokenizer.decode(ids[:wanted], skip_special_tokens=True).strip()
+
+
+def count_tokens(tokenizer: Any, text: str) -> int:
+    """Tokens of `text` as the app would feed them, special tokens included."""
+    return len(tokenizer(text, verbose=False)["input_ids"])
 
 
 def forward(model: Any, inputs: dict[str, torch.Tensor], *, attentions: bool) -> Any:

@@ -19,13 +19,39 @@ import torch
 from transformers import AutoModel
 
 from bench.context import Context
-from bench.corpus import LABELS, SENTENCES, SHORT_TEXT
-from bench.endpoints import encoded, forward, nli_pairs
+from bench.endpoints import LABELS, SHORT_TEXT, encoded, forward, nli_pairs
 from bench.models import minilm_dir, wordpiece
 from bench.result import Measurement, Target, ratio_row
 from bench.timing import summarize
 from services.attention_maps import self_attentions, stack_attentions
 from services.precision import convert, resolve
+
+# The agreement set: 100 short verdicts, half glad, half not.
+SUBJECTS = (
+    "The film",
+    "Our hotel room",
+    "The new phone",
+    "This little cafe",
+    "The lecture",
+    "The train ride",
+    "Her latest novel",
+    "The concert",
+    "The museum tour",
+    "This recipe",
+)
+VERDICTS = (
+    "was a delight from start to finish",
+    "was slow, noisy and far too long",
+    "made the whole family smile",
+    "left us tired and disappointed",
+    "is worth every penny",
+    "is the worst I have ever tried",
+    "surprised me in the best way",
+    "broke down after a single week",
+    "felt calm, bright and pleasant",
+    "was a waste of a whole evening",
+)
+SENTENCES: tuple[str, ...] = tuple(f"{subject} {verdict}." for subject in SUBJECTS for verdict in VERDICTS)
 
 PRECISIONS = ("int8", "bf16")
 ROW_TOLERANCE = {"int8": 1e-3, "bf16": 2e-2}  # bf16 keeps 8 bits of mantissa per weight

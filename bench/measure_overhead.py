@@ -19,10 +19,19 @@ from torch.utils.flop_counter import FlopCounterMode
 from transformers import pipeline
 
 from bench.context import Context
-from bench.corpus import LABELS, SHORT_TEXT, count_tokens, text_of_tokens
-from bench.endpoints import encoded, forward, generate_case, nli_pairs, sentiment_case
+from bench.endpoints import (
+    LABELS,
+    SHORT_TEXT,
+    count_tokens,
+    encoded,
+    forward,
+    generate_case,
+    nli_pairs,
+    sentiment_case,
+    text_of_tokens,
+)
 from bench.result import RATIO, Measurement, Target, ratio_row
-from bench.timing import Call, Paired, calls_per_sample, median_ms, sample, summarize
+from bench.timing import Call, Paired, interleaved, median_ms, summarize
 from services import zero_shot
 
 OVERHEAD_TARGET = Target("<=", 1.05)
@@ -50,8 +59,7 @@ def roofline(ctx: Context) -> list[Measurement]:
         # For the details: the best of three samples of a GEMM shaped like the forward's feed-forward layer.
         hidden = loaded.model.config.hidden_size
         shaped, shaped_flops = gemm(ROOFLINE_TOKENS, hidden, 4 * hidden)
-        calls = calls_per_sample(shaped, ctx.min_seconds)
-        shaped_gflops = shaped_flops / min(sample(shaped, calls) for _ in range(3)) / 1e9
+        shaped_gflops = shaped_flops / min(interleaved([shaped], repeats=3, min_seconds=ctx.min_seconds)[0]) / 1e9
         rows.append(
             Measurement(
                 f"roofline: {label} forward GFLOP/s / fp32 GEMM GFLOP/s, {count_tokens(loaded.tokenizer, text)} tokens",

@@ -26,7 +26,7 @@ from gradio_client import Client
 
 from bench.configs import SPECS, deployment_env
 from bench.context import ROOT, Context
-from bench.corpus import LABELS, SHORT_TEXT
+from bench.endpoints import LABELS, SHORT_TEXT
 from bench.measure_server import free_port
 from bench.result import Measurement, Target
 from bench.timing import summarize

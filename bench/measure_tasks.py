@@ -16,12 +16,22 @@ from typing import Any
 import torch
 
 from bench.context import Context
-from bench.corpus import SHORT_TEXT, TEN_LABELS, count_tokens
-from bench.endpoints import PROMPT, TRANSLATION_TOKENS, encoded, raw_generate, translate_case
+from bench.endpoints import (
+    LABELS,
+    PROMPT,
+    SHORT_TEXT,
+    TRANSLATION_TOKENS,
+    count_tokens,
+    encoded,
+    raw_generate,
+    translate_case,
+)
 from bench.result import RATIO, Measurement, Target, ratio_row
 from bench.timing import median_ms, rotations
 from services import generation, zero_shot
 from services.attention_maps import stack_attentions
+
+TEN_LABELS = (*LABELS, "sports", "food", "travel", "technology", "health", "music", "weather")
 
 
 def zero_shot_labels(ctx: Context) -> list[Measurement]:

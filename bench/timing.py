@@ -49,19 +49,6 @@ def median_ms(seconds: Sequence[float]) -> float:
     return round(summarize(seconds).median * 1000, 2)
 
 
-def sample(call: Call, calls: int) -> float:
-    """Mean seconds per call over `calls` back-to-back calls."""
-    start = time.perf_counter()
-    for _ in range(calls):
-        call()
-    return (time.perf_counter() - start) / calls
-
-
-def calls_per_sample(call: Call, min_seconds: float) -> int:
-    """How many calls of `call` (timed once here) make a sample last `min_seconds`; timer noise is ~1 ms."""
-    return max(1, min(1000, math.ceil(min_seconds / max(sample(call, 1), 1e-6))))
-
-
 @dataclass(frozen=True)
 class Paired:
     """Per-repeat seconds per call of A and B, timed alternately in one run."""
@@ -78,8 +65,7 @@ def rotations(calls: Sequence[Callable[[], T]], repeats: int) -> list[list[T]]:
     """What each of `calls` returns, repeat by repeat, each repeat starting with the next call.
 
     Rotating the order (A B, then B A) makes a slow drift of the machine weigh on every call alike.
-    A repeat is run again when other processes took the CPU meanwhile (see `QuietGate`); after the
-    first, no repeat starts once the run's deadline has passed.
+    Each repeat passes the quiet gate; after the first, none starts once the deadline has passed.
     """
     results: list[list[T]] = [[] for _ in calls]
     for index in range(repeats):
@@ -91,13 +77,21 @@ def rotations(calls: Sequence[Callable[[], T]], repeats: int) -> list[list[T]]:
     return results
 
 
+def sample(call: Call, calls: int) -> float:
+    """Mean seconds per call over `calls` back-to-back calls."""
+    start = time.perf_counter()
+    for _ in range(calls):
+        call()
+    return (time.perf_counter() - start) / calls
+
+
 def interleaved(calls: Sequence[Call], *, repeats: int, min_seconds: float = 0.2) -> list[list[float]]:
-    """Seconds per call of each of `calls`, repeat by repeat, in rotation (see `rotations`).
+    """Seconds per call of each of `calls`, repeat by repeat, in rotation; a sample lasts `min_seconds`.
 
     The first call of a path pays for kernel selection and allocation (several seconds for a
-    360M-parameter `generate`), so it is never timed: it only sizes the samples.
+    360M-parameter `generate`), so it is never timed: it only sizes the samples (timer noise is ~1 ms).
     """
-    counts = [calls_per_sample(call, min_seconds) for call in calls]
+    counts = [max(1, min(1000, math.ceil(min_seconds / max(sample(call, 1), 1e-6)))) for call in calls]
     return rotations([partial(sample, call, count) for call, count in zip(calls, counts, strict=True)], repeats)
 
 
@@ -130,8 +124,8 @@ def cpu_snapshot() -> CpuSnapshot:
 def others_share(before: CpuSnapshot, after: CpuSnapshot) -> float:
     """The share of the machine's CPU that other processes used between two snapshots (0 to 1).
 
-    Two cores shared with a test run elsewhere can slow one side of a ratio and not the other:
-    a share above ~10% means the numbers measured meanwhile are noisy.
+    Above ~10%, the numbers measured meanwhile are noisy: a test run elsewhere can slow one side
+    of a ratio and not the other.
     """
     total = after.total - before.total
     if total <= 0:
@@ -141,12 +135,11 @@ def others_share(before: CpuSnapshot, after: CpuSnapshot) -> float:
 
 
 class QuietGate:
-    """Redo a repeat during which other processes took much of the CPU, within a time budget.
+    """Redo a repeat during which other processes took more than `limit` of the CPU, within a budget.
 
-    With 2 cores and 2 torch threads, a test run elsewhere does not just share the CPU: each
-    parallel region waits for the thread that lost its core, and one side of a ratio can come
-    out 10-20x slower. A repeat measured under more than `limit` of outside load is timed again,
-    until `budget_s` seconds have gone to such redos; after that the repeat is kept, and the
+    With 2 cores and 2 torch threads, an outside process does not just share the CPU: each parallel
+    region waits for the thread that lost its core, and one side of a ratio can come out 10-20x
+    slower. Once `budget_s` seconds have gone to redos, repeats are kept as they come, and the
     section's contention note says the numbers are noisy.
     """
 
@@ -171,11 +164,8 @@ GATE = QuietGate()
 
 
 class Deadline:
-    """When a run must wrap up: sections not started by then are skipped, loops stop repeating.
-
-    A quick run must end within 10 minutes even when another process takes a core; measured
-    values are never cut short, only the number of repeats (at least one is always kept).
-    """
+    """When a run must wrap up (a quick run ends within 10 minutes even when another process takes a
+    core): sections not started by then are skipped, and loops keep the repeats they have, at least one."""
 
     at: float | None = None
 
@@ -190,10 +180,8 @@ DEADLINE = Deadline()
 
 
 def wait_until_quiet(max_seconds: float, *, limit: float = 0.10, window: float = 2.0) -> float:
-    """Wait (up to `max_seconds`) for a `window` in which other processes use at most `limit` of the CPU.
-
-    Returns the other processes' share in the last window, so the caller can say how quiet it got.
-    """
+    """Wait (up to `max_seconds`) for a `window` in which other processes use at most `limit` of the CPU;
+    returns their share in the last window, to say how quiet it got."""
     deadline = time.perf_counter() + max_seconds
     while True:
         before = cpu_snapshot()

@@ -13,7 +13,7 @@ import pytest
 from bench import report, suite
 from bench.configs import SPECS
 from bench.context import Context
-from bench.corpus import count_tokens, text_of_tokens
+from bench.endpoints import count_tokens, text_of_tokens
 from bench.result import RATIO, Measurement, Target
 from bench.timing import CpuSnapshot, others_share, paired, summarize
 
