@@ -11,6 +11,7 @@ real-weights check: the cosine similarity of its sentence embeddings to fp32's.
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -21,37 +22,16 @@ from transformers import AutoModel
 from bench.context import Context
 from bench.endpoints import LABELS, SHORT_TEXT, encoded, forward, nli_pairs
 from bench.models import minilm_dir, wordpiece
-from bench.result import Measurement, Target, ratio_row
+from bench.result import RATIO, Measurement, Target, ratio_row
 from bench.timing import summarize
 from services.attention_maps import self_attentions, stack_attentions
 from services.precision import convert, resolve
 
-# The agreement set: 100 short verdicts, half glad, half not.
-SUBJECTS = (
-    "The film",
-    "Our hotel room",
-    "The new phone",
-    "This little cafe",
-    "The lecture",
-    "The train ride",
-    "Her latest novel",
-    "The concert",
-    "The museum tour",
-    "This recipe",
-)
-VERDICTS = (
-    "was a delight from start to finish",
-    "was slow, noisy and far too long",
-    "made the whole family smile",
-    "left us tired and disappointed",
-    "is worth every penny",
-    "is the worst I have ever tried",
-    "surprised me in the best way",
-    "broke down after a single week",
-    "felt calm, bright and pleasant",
-    "was a waste of a whole evening",
-)
-SENTENCES: tuple[str, ...] = tuple(f"{subject} {verdict}." for subject in SUBJECTS for verdict in VERDICTS)
+# The agreement set: 100 distinct short verdicts, some glad, some not.
+SUBJECTS = ("The film", "Our hotel room", "The new phone", "This little cafe", "The lecture")
+LINKS = ("was", "seemed", "felt", "really was", "was not")
+VERDICTS = ("delightful from start to finish", "slow, noisy and far too long", "worth every penny", "a waste of time")
+SENTENCES = tuple(f"{subject} {link} {verdict}." for subject in SUBJECTS for link in LINKS for verdict in VERDICTS)
 
 PRECISIONS = ("int8", "bf16")
 ROW_TOLERANCE = {"int8": 1e-3, "bf16": 2e-2}  # bf16 keeps 8 bits of mantissa per weight
@@ -101,29 +81,26 @@ def compare(ctx: Context, key: str, label: str, inputs: dict, labels_of: Labelle
     loaded = ctx.store.get(key)
     fp32 = loaded.model
     reference = np.array(labels_of(fp32, loaded.tokenizer, sentences))
-    results = {}
+    rows, medians = [], {}
     for precision in PRECISIONS:
         fast = fast_copy(fp32, precision)
         timed = ctx.paired(
             lambda fast=fast: forward(fast, inputs, attentions=True), lambda: forward(fp32, inputs, attentions=True)
         )
         agree = float(np.mean(np.array(labels_of(fast, loaded.tokenizer, sentences)) == reference)) * 100
-        results[precision] = (timed, agree, attention_rows_sum_to_one(fast, inputs, ROW_TOLERANCE[precision]))
+        rows_ok = attention_rows_sum_to_one(fast, inputs, ROW_TOLERANCE[precision])
         del fast
-    winner = _winner(label, {p: (summarize(t.ratios()).median, agree) for p, (t, agree, _) in results.items()})
-    rows = []
-    for precision, (timed, agree, rows_ok) in results.items():
+        medians[precision] = (summarize(timed.ratios()).median, agree)
         checked = (
             "Attentions returned, rows sum to 1." if rows_ok else "Attention extraction BROKE: rows do not sum to 1."
         )
-        note = f"{checked} {WHY[precision]} {winner}"
         rows.append(
             ratio_row(
                 f"fast {precision}: {label} latency / fp32",
                 timed,
                 Target("<=", 0.35),
                 ("fast", "fp32"),
-                note=note,
+                note=f"{checked} {WHY[precision]}",
                 attention_rows_ok=rows_ok,
             )
         )
@@ -136,7 +113,8 @@ def compare(ctx: Context, key: str, label: str, inputs: dict, labels_of: Labelle
                 note="Random weights: near-tied logits make this a pessimistic bound.",
             )
         )
-    return rows
+    winner = _winner(label, medians)
+    return [dataclasses.replace(row, note=f"{row.note} {winner}") if row.unit == RATIO else row for row in rows]
 
 
 def _winner(label: str, medians: dict[str, tuple[float, float]]) -> str:

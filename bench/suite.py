@@ -30,7 +30,6 @@ class Section:
     name: str
     run: Callable[[Context], list[Measurement]]
     needs: tuple[str, ...] = ()
-    server: bool = False  # uses the in-process app server
     timed: bool = True  # False: sizes, not times, so other processes' load does not matter
 
 
@@ -47,8 +46,8 @@ def sections() -> list[Section]:
         Section("generation", measure_tasks.generation_streaming, ("smollm2",)),
         Section("translation", measure_tasks.translation_costs, ("marian",)),
         Section("fast", measure_fast.fast_mode, ("distilbert", "bart")),
-        Section("e2e", measure_server.end_to_end, ALL, server=True),
-        Section("payload", measure_server.payload, ALL, server=True, timed=False),
+        Section("e2e", measure_server.end_to_end, ALL),
+        Section("payload", measure_server.payload, ALL, timed=False),
     ]
 
 
@@ -84,8 +83,6 @@ def run(ctx: Context, chosen: Sequence[Section]) -> tuple[list[Measurement], lis
             measurements.append(Measurement(f"{section.name}: skipped", "", (), note=note, available=False))
             continue
         ctx.store.keep_only({key for s in later for key in s.needs})
-        if not any(s.server for s in later):
-            ctx.close_servers()
         logger.info("section %s …", section.name)
         start, cpu = time.perf_counter(), cpu_snapshot()
         try:
@@ -103,6 +100,5 @@ def run(ctx: Context, chosen: Sequence[Section]) -> tuple[list[Measurement], lis
         logger.info(
             "section %s done in %.0f s (other processes used %.0f%% of the CPU)", section.name, elapsed, share * 100
         )
-    ctx.close_servers()
     ctx.store.keep_only(())
     return measurements, failed
