@@ -25,7 +25,7 @@ class ModelSpec:
     kind: str  # a services.models.MODEL_CLASSES kind
     task: str  # the services.config task it is the default of
     config: dict[str, Any]  # model_type, vocab_size, and what differs from the config class's defaults
-    generation: dict[str, Any] | None = None
+    generation: dict[str, Any] | None = None  # generation_config.json but the special ids, as in config
 
     @property
     def source(self) -> str:
@@ -84,7 +84,7 @@ SMOLLM2_360M = ModelSpec(
         "bos_token_id": 0,
         "eos_token_id": 0,
     },
-    generation={"bos_token_id": 0, "eos_token_id": 0},
+    generation={},
 )
 
 OPUS_MT_EN_FR = ModelSpec(
@@ -110,17 +110,7 @@ OPUS_MT_EN_FR = ModelSpec(
         "pad_token_id": 59513,
         "decoder_start_token_id": 59513,
     },
-    generation={
-        "bad_words_ids": [[59513]],
-        "bos_token_id": 0,
-        "decoder_start_token_id": 59513,
-        "eos_token_id": 0,
-        "forced_eos_token_id": 0,
-        "max_length": 512,
-        "num_beams": 4,
-        "pad_token_id": 59513,
-        "renormalize_logits": True,
-    },
+    generation={"bad_words_ids": [[59513]], "max_length": 512, "num_beams": 4, "renormalize_logits": True},
 )
 
 BERT_BASE = ModelSpec(

@@ -39,6 +39,7 @@ BART_SPECIALS = ("<s>", "<pad>", "</s>", "<unk>", "<mask>")
 MARIAN_VOCAB = 59514
 MAX_LENGTH = {"bert": 512, "bart": 1024, "marian": 512}
 SPEC_FILE = "bench-spec.json"
+SPECIAL_IDS = ("bos_token_id", "eos_token_id", "pad_token_id", "decoder_start_token_id", "forced_eos_token_id")
 
 
 def build_model(spec: ModelSpec) -> Any:
@@ -48,7 +49,8 @@ def build_model(spec: ModelSpec) -> Any:
     torch.manual_seed(0)
     model = getattr(transformers, MODEL_CLASSES[spec.kind]).from_config(config, attn_implementation="eager")
     if spec.generation is not None:
-        model.generation_config = GenerationConfig(**spec.generation)
+        ids = {name: getattr(config, name, None) for name in SPECIAL_IDS}
+        model.generation_config = GenerationConfig(**ids, **spec.generation)
     return model.eval()
 
 
