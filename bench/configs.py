@@ -19,7 +19,6 @@ from typing import Any
 class ModelSpec:
     """One default checkpoint: its Hub id, how the app loads it, and its published config."""
 
-    key: str
     label: str  # short, for the report
     hub_id: str
     kind: str  # a services.models.MODEL_CLASSES kind
@@ -33,97 +32,86 @@ class ModelSpec:
         return f"random/{self.hub_id.split('/')[-1]}"
 
 
-DISTILBERT_SST2 = ModelSpec(
-    key="distilbert",
-    label="DistilBERT-SST-2",
-    hub_id="distilbert/distilbert-base-uncased-finetuned-sst-2-english",
-    kind="sequence-classification",
-    task="sentiment",
-    config={
-        "model_type": "distilbert",
-        "vocab_size": 30522,
-        "id2label": {0: "NEGATIVE", 1: "POSITIVE"},
-        "label2id": {"NEGATIVE": 0, "POSITIVE": 1},
-    },
-)
-
-BART_LARGE_MNLI = ModelSpec(
-    key="bart",
-    label="BART-large-MNLI",
-    hub_id="facebook/bart-large-mnli",
-    kind="sequence-classification",
-    task="zero_shot",
-    config={
-        "model_type": "bart",
-        "vocab_size": 50265,
-        "id2label": {0: "contradiction", 1: "neutral", 2: "entailment"},
-        "label2id": {"contradiction": 0, "neutral": 1, "entailment": 2},
-    },
-)
-
-SMOLLM2_360M = ModelSpec(
-    key="smollm2",
-    label="SmolLM2-360M",
-    hub_id="HuggingFaceTB/SmolLM2-360M",
-    kind="causal-lm",
-    task="generation",
-    config={
-        "model_type": "llama",
-        "hidden_act": "silu",
-        "hidden_size": 960,
-        "intermediate_size": 2560,
-        "num_hidden_layers": 32,
-        "num_attention_heads": 15,
-        "num_key_value_heads": 5,
-        "max_position_embeddings": 8192,
-        "rms_norm_eps": 1e-5,
-        "rope_theta": 100000.0,
-        "tie_word_embeddings": True,
-        "attention_bias": False,
-        "vocab_size": 49152,
-        "bos_token_id": 0,
-        "eos_token_id": 0,
-    },
-    generation={},
-)
-
-OPUS_MT_EN_FR = ModelSpec(
-    key="marian",
-    label="opus-mt-en-fr",
-    hub_id="Helsinki-NLP/opus-mt-en-fr",
-    kind="seq2seq-lm",
-    task="translation",
-    config={  # MarianConfig() already has opus-mt's eos and forced eos (0), shared embeddings, one vocab size
-        "model_type": "marian",
-        "activation_function": "swish",
-        "d_model": 512,
-        "encoder_layers": 6,
-        "decoder_layers": 6,
-        "encoder_attention_heads": 8,
-        "decoder_attention_heads": 8,
-        "encoder_ffn_dim": 2048,
-        "decoder_ffn_dim": 2048,
-        "max_position_embeddings": 512,
-        "vocab_size": 59514,
-        "scale_embedding": True,
-        "bos_token_id": 0,
-        "pad_token_id": 59513,
-        "decoder_start_token_id": 59513,
-    },
-    generation={"bad_words_ids": [[59513]], "max_length": 512, "num_beams": 4, "renormalize_logits": True},
-)
-
-BERT_BASE = ModelSpec(
-    key="bert",
-    label="BERT-base",
-    hub_id="bert-base-uncased",
-    kind="encoder",
-    task="attention",
-    config={"model_type": "bert", "vocab_size": 30522},
-)
-
 SPECS: dict[str, ModelSpec] = {
-    spec.key: spec for spec in (DISTILBERT_SST2, BART_LARGE_MNLI, SMOLLM2_360M, OPUS_MT_EN_FR, BERT_BASE)
+    "distilbert": ModelSpec(
+        label="DistilBERT-SST-2",
+        hub_id="distilbert/distilbert-base-uncased-finetuned-sst-2-english",
+        kind="sequence-classification",
+        task="sentiment",
+        config={
+            "model_type": "distilbert",
+            "vocab_size": 30522,
+            "id2label": {0: "NEGATIVE", 1: "POSITIVE"},
+            "label2id": {"NEGATIVE": 0, "POSITIVE": 1},
+        },
+    ),
+    "bart": ModelSpec(
+        label="BART-large-MNLI",
+        hub_id="facebook/bart-large-mnli",
+        kind="sequence-classification",
+        task="zero_shot",
+        config={
+            "model_type": "bart",
+            "vocab_size": 50265,
+            "id2label": {0: "contradiction", 1: "neutral", 2: "entailment"},
+            "label2id": {"contradiction": 0, "neutral": 1, "entailment": 2},
+        },
+    ),
+    "smollm2": ModelSpec(
+        label="SmolLM2-360M",
+        hub_id="HuggingFaceTB/SmolLM2-360M",
+        kind="causal-lm",
+        task="generation",
+        config={
+            "model_type": "llama",
+            "hidden_act": "silu",
+            "hidden_size": 960,
+            "intermediate_size": 2560,
+            "num_hidden_layers": 32,
+            "num_attention_heads": 15,
+            "num_key_value_heads": 5,
+            "max_position_embeddings": 8192,
+            "rms_norm_eps": 1e-5,
+            "rope_theta": 100000.0,
+            "tie_word_embeddings": True,
+            "attention_bias": False,
+            "vocab_size": 49152,
+            "bos_token_id": 0,
+            "eos_token_id": 0,
+        },
+        generation={},
+    ),
+    "marian": ModelSpec(
+        label="opus-mt-en-fr",
+        hub_id="Helsinki-NLP/opus-mt-en-fr",
+        kind="seq2seq-lm",
+        task="translation",
+        config={  # MarianConfig() already has opus-mt's eos and forced eos (0), shared embeddings, one vocab size
+            "model_type": "marian",
+            "activation_function": "swish",
+            "d_model": 512,
+            "encoder_layers": 6,
+            "decoder_layers": 6,
+            "encoder_attention_heads": 8,
+            "decoder_attention_heads": 8,
+            "encoder_ffn_dim": 2048,
+            "decoder_ffn_dim": 2048,
+            "max_position_embeddings": 512,
+            "vocab_size": 59514,
+            "scale_embedding": True,
+            "bos_token_id": 0,
+            "pad_token_id": 59513,
+            "decoder_start_token_id": 59513,
+        },
+        generation={"bad_words_ids": [[59513]], "max_length": 512, "num_beams": 4, "renormalize_logits": True},
+    ),
+    "bert": ModelSpec(
+        label="BERT-base",
+        hub_id="bert-base-uncased",
+        kind="encoder",
+        task="attention",
+        config={"model_type": "bert", "vocab_size": 30522},
+    ),
 }
 
 

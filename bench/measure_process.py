@@ -1,11 +1,9 @@
-"""Measurements that need a fresh process: cold start and memory.
+"""Measurements that need a fresh process, on the models saved under bench/.cache/.
 
-Cold start: `python app.py` in a subprocess until the server answers HTTP, no model loaded; then
-the first request of each model (loading it from a folder saved under bench/.cache/). The disk
-cache is warm after the first run, so this is a process cold start, not a disk one.
-Memory: RSS after loading each model (the app's `load_model`, from the folder saved under
-bench/.cache/) and running it once, minus before, in a fresh process per model; and the process
-RSS of the app with all five defaults loaded and run, in fp32.
+Cold start: `python app.py` until the server answers HTTP, no model loaded; then each model's first
+request, which loads it (the disk cache is warm after the first run: a process cold start, not a
+disk one). Memory: RSS after loading each model and running it once, minus before, in a fresh
+process per model; and the RSS of the app's process with all five defaults loaded and run, in fp32.
 """
 
 from __future__ import annotations
@@ -135,11 +133,11 @@ def probe(what: str) -> dict[str, Any]:
 
 
 def memory(ctx: Context) -> list[Measurement]:
-    """One subprocess per model and one for all five, two at a time (RSS does not care, time does).
+    """One probe process per model and one for all five, two at a time (RSS does not care, time does).
 
-    transformers maps the safetensors file and reads pages lazily, so right after loading the RSS
-    barely moves; the value reported is after one short request (every layer read, the embedding
-    only in part), with RSS after load and after reading every weight in the details.
+    transformers maps the weights and reads pages lazily, so the RSS reported is after one short
+    request (every layer read, the embedding in part); the details add it after load and after
+    reading every weight.
     """
     for key in SPECS:
         ctx.store.saved(key)  # saved once into bench/.cache/ and reused by later runs

