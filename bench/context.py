@@ -15,12 +15,8 @@ CACHE = Path(__file__).resolve().parent / ".cache"
 
 @dataclass(frozen=True)
 class Context:
-    """One bench run.
-
-    `repeats` is how often each ratio is measured; `min_seconds` is how long one timed sample
-    lasts at least (fast calls are looped). `quick` shortens the slow parts (fewer tokens,
-    fewer sentences, fewer models saved to disk), never the definition of a ratio.
-    """
+    """One bench run: `repeats` of each ratio, samples of at least `min_seconds` (fast calls are looped).
+    `quick` shortens the slow parts (fewer tokens, sentences, models), never the definition of a ratio."""
 
     quick: bool
     repeats: int

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import torch
@@ -35,17 +36,10 @@ TEN_LABELS = (*LABELS, "sports", "food", "travel", "technology", "health", "musi
 
 
 def zero_shot_labels(ctx: Context) -> list[Measurement]:
-    source = ctx.store.get("bart").source
+    classify = partial(zero_shot.classify, SHORT_TEXT, model=ctx.store.get("bart").source)
     labels = list(TEN_LABELS)
-
-    def batched() -> Any:
-        return zero_shot.classify(SHORT_TEXT, labels, model=source)
-
-    def one_by_one() -> Any:
-        return [zero_shot.classify(SHORT_TEXT, [label], model=source) for label in labels]
-
-    speedup = ctx.paired(one_by_one, batched, min_seconds=0)
-    scaling = ctx.paired(batched, lambda: zero_shot.classify(SHORT_TEXT, labels[:1], model=source))
+    speedup = ctx.paired(lambda: [classify([label]) for label in labels], lambda: classify(labels), min_seconds=0)
+    scaling = ctx.paired(lambda: classify(labels), lambda: classify(labels[:1]))
     return [
         ratio_row(
             "zero-shot, 10 labels: 10 one-label calls / one batched call (speed-up)",

@@ -1,9 +1,8 @@
-"""Run in a fresh process: load saved bench models as the app does, and report resident memory as JSON.
+"""Run in a fresh process: load saved bench models with the app's `load_model`, report RSS as JSON.
 
 `python -m bench.probe distilbert` loads one model; `python -m bench.probe all` imports the app
 first (as a deployment does) and loads all five. A fresh process per probe keeps one model's
-memory, or the allocator's leftovers, from counting towards another's. Models load through the
-app's own `services.models.load_model` from the folders `python -m bench` saved under bench/.cache/.
+memory, or the allocator's leftovers, from counting towards another's.
 """
 
 from __future__ import annotations

@@ -62,11 +62,8 @@ class Paired:
 
 
 def rotations(calls: Sequence[Callable[[], T]], repeats: int) -> list[list[T]]:
-    """What each of `calls` returns, repeat by repeat, each repeat starting with the next call.
-
-    Rotating the order (A B, then B A) makes a slow drift of the machine weigh on every call alike.
-    Each repeat passes the quiet gate; after the first, none starts once the deadline has passed.
-    """
+    """What each of `calls` returns, repeat by repeat, each repeat starting with the next call (A B, then
+    B A), so a slow drift of the machine weighs on every call alike; repeats pass the gate and deadline."""
     results: list[list[T]] = [[] for _ in calls]
     for index in range(repeats):
         if index and DEADLINE.passed():
@@ -122,11 +119,8 @@ def cpu_snapshot() -> CpuSnapshot:
 
 
 def others_share(before: CpuSnapshot, after: CpuSnapshot) -> float:
-    """The share of the machine's CPU that other processes used between two snapshots (0 to 1).
-
-    Above ~10%, the numbers measured meanwhile are noisy: a test run elsewhere can slow one side
-    of a ratio and not the other.
-    """
+    """The share of the CPU (0 to 1) other processes used between two snapshots: above ~10%, what was
+    measured meanwhile is noisy, as a test run elsewhere can slow one side of a ratio and not the other."""
     total = after.total - before.total
     if total <= 0:
         return 0.0
