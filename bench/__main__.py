@@ -41,13 +41,6 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--repeats", type=int, help="repeats of each ratio (default: 3 quick, 7 full)")
     parser.add_argument("--list", action="store_true", help="list the sections and exit")
     parser.add_argument(
-        "--wait-quiet",
-        type=float,
-        default=0.0,
-        metavar="SECONDS",
-        help="first wait up to this long for other processes to leave the CPU (timings on a busy machine are noise)",
-    )
-    parser.add_argument(
         "--readme", action="store_true", help="also put the table in README.md, between its bench markers"
     )
     args = parser.parse_args(argv)
@@ -83,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     from bench import report, suite
     from bench.context import CACHE, ROOT, Context
     from bench.models import ModelStore
-    from bench.timing import DEADLINE, GATE, wait_until_quiet
+    from bench.timing import DEADLINE, GATE
 
     if args.list:
         sys.stdout.write("\n".join(section.name for section in suite.sections()) + "\n")
@@ -92,9 +85,6 @@ def main(argv: list[str] | None = None) -> int:
     logger = set_up_logging()
     CACHE.mkdir(parents=True, exist_ok=True)
     repeats = args.repeats or (3 if args.quick else 7)
-    if args.wait_quiet > 0:
-        logger.info("starting; other processes use %.0f%% of the CPU", wait_until_quiet(args.wait_quiet) * 100)
-        start = time.perf_counter()  # the quick run's budget starts now
     GATE.budget_s = 30.0 if args.quick else 300.0  # seconds a run may spend timing busy repeats again
     if args.quick:  # no section starts, and no repeat beyond the first, after this
         DEADLINE.set(QUICK_DEADLINE_S - (time.perf_counter() - start))

@@ -171,16 +171,3 @@ class Deadline:
 
 
 DEADLINE = Deadline()
-
-
-def wait_until_quiet(max_seconds: float, *, limit: float = 0.10, window: float = 2.0) -> float:
-    """Wait (up to `max_seconds`) for a `window` in which other processes use at most `limit` of the CPU;
-    returns their share in the last window, to say how quiet it got."""
-    deadline = time.perf_counter() + max_seconds
-    while True:
-        before = cpu_snapshot()
-        time.sleep(window)
-        share = others_share(before, cpu_snapshot())
-        if share <= limit or time.perf_counter() >= deadline:
-            return share
-        logger.info("waiting for a quiet machine: other processes use %.0f%% of the CPU", share * 100)
