@@ -70,8 +70,7 @@ def nli_pairs(tokenizer: Any, texts: str | Sequence[str], labels: Sequence[str] 
 
 @dataclass(frozen=True)
 class Case:
-    """One call of an endpoint (named by its key in CASES), the raw model call it wraps, and the service
-    call between the two. Built with a length in tokens, or on the short default input."""
+    """One request to an endpoint (its key in CASES), the raw model call it wraps, and its service call."""
 
     kwargs: dict[str, Any]
     raw: Callable[[], Any]

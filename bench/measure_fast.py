@@ -1,11 +1,9 @@
 """Fast mode: the app's int8 and bf16 conversions against fp32, on the same weights.
 
-For DistilBERT sentiment and BART zero-shot: latency / fp32 latency of the app's forward pass
-(eager, with attentions), top-label agreement with fp32 over the fixed sentences, and whether
-the attentions still come back as rows that sum to 1. With random weights the classes' logits
-are nearly tied, so a small numeric change flips a label far more often than with trained
-weights: agreement here is a pessimistic bound. The real all-MiniLM-L6-v2 weights give a
-real-weights check: the cosine similarity of its sentence embeddings to fp32's.
+For DistilBERT sentiment and BART zero-shot: latency / fp32 latency of the app's forward pass (eager,
+with attentions), top-label agreement with fp32, and whether attention rows still sum to 1. Random
+weights leave the logits nearly tied, so agreement is a pessimistic bound; the real all-MiniLM-L6-v2
+gives a real-weights check: the cosine of its sentence embeddings to fp32's.
 """
 
 from __future__ import annotations

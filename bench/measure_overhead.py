@@ -1,12 +1,10 @@
 """The forward pass's costs: against this CPU's matrix-multiply speed, for attention, under the services.
 
 Roofline: GFLOP/s of the DistilBERT and BART forward passes (the app's path: eager, with attentions;
-FLOPs from `torch.utils.flop_counter.FlopCounterMode`) / the GFLOP/s of a plain fp32 `torch.mm`,
-timed alternately in the same run.
+FLOPs from `FlopCounterMode`) / the GFLOP/s of a plain fp32 `torch.mm`, timed alternately.
 Attention cost: eager with `output_attentions=True` / sdpa without, same weights.
-Handler overhead: a service call / the raw `pipeline()` (or raw `generate`) on the same model object
-and the same input. The service also returns every attention matrix, so each row says what the
-attention part alone costs (eager forward with `output_attentions=True` / without).
+Handler overhead: a service call / the raw `pipeline()` (or `generate`) on the same model and input;
+the service also returns every attention matrix, so each row says what asking for them alone costs.
 """
 
 from __future__ import annotations

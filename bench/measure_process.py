@@ -39,9 +39,7 @@ FIRST_REQUEST = {
     "marian": ("/translate", {"text": SHORT_TEXT, "target_language": "French"}),
     "bert": ("/attention", {"text": SHORT_TEXT}),
 }
-FIRST_REQUEST_NOTES = {
-    "marian": "Both requests translate to the app's 256-token limit: the random decoder never writes </s>.",
-}
+MARIAN_NOTE = "Both requests translate to the app's 256-token limit: the random decoder never writes </s>."
 
 
 def wait_for_http(url: str, process: subprocess.Popen, timeout: float = 180.0) -> None:
@@ -105,7 +103,7 @@ def cold_start(ctx: Context) -> list[Measurement]:
     ]
     for index, key in enumerate(keys):
         second = summarize([run[f"{key}_second"] for run in runs]).median
-        why = [f"Informational; the second request took {second:.2f} s.", FIRST_REQUEST_NOTES.get(key, "")]
+        why = [f"Informational; the second request took {second:.2f} s.", MARIAN_NOTE if key == "marian" else ""]
         if index == 0:
             why.append("The first request of a process may also import torch and transformers.")
         rows.append(
@@ -134,11 +132,8 @@ def probe(what: str) -> dict[str, Any]:
 
 def memory(ctx: Context) -> list[Measurement]:
     """One probe process per model and one for all five, two at a time (RSS does not care, time does).
-
-    transformers maps the weights and reads pages lazily, so the RSS reported is after one short
-    request (every layer read, the embedding in part); the details add it after load and after
-    reading every weight.
-    """
+    transformers maps the weights and reads pages lazily, so the RSS reported is after one short request
+    (every layer read, the embedding in part); the details add it after load and after reading all."""
     for key in SPECS:
         ctx.store.saved(key)  # saved once into bench/.cache/ and reused by later runs
     with ThreadPoolExecutor(max_workers=2) as pool:

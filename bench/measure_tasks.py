@@ -2,9 +2,8 @@
 
 Zero-shot with 10 labels: one batched call / ten one-label calls, and 10 labels / 1 label.
 Generation: time to first streamed token / total for 64 tokens; streamed tokens/s / raw tokens/s.
-Translation: the teacher-forced cross-attention pass / generation; the service / raw `generate`;
-greedy / 4 beams. The random decoder never writes `</s>`, so every translation runs to the token
-limit, chosen about as long as a real French translation of the source.
+Translation: the cross-attention pass / generation; the service / raw `generate`; greedy / 4 beams.
+The random decoder never writes `</s>`: every translation runs to the limit, as long as a real one.
 """
 
 from __future__ import annotations

@@ -83,10 +83,8 @@ def replace_between_markers(path: Path, text: str) -> bool:
 
 
 def write(measurements: Sequence[Measurement], folder: Path, *, quick: bool, wall_s: float, run: dict[str, Any]) -> str:
-    """Write results.json (when, how, on what, then every measurement) and results.md into `folder`.
-
-    `run` adds facts about the run to the results file. Returns the results page.
-    """
+    """Write results.json (when, how, on what, `run`'s facts, every measurement) and results.md, the page
+    it returns, into `folder`."""
     data = {
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "mode": "quick" if quick else "full",

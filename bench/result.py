@@ -31,11 +31,8 @@ class Target:
 @dataclass(frozen=True)
 class Measurement:
     """The repeats of one number the bench reports: a ratio where two things can be timed side by side,
-    else ms, s, GB or MB.
-
-    `available` is False for a row that could not be measured (its section failed or was skipped);
-    `note` says why a target was missed, or what the number leaves out.
-    """
+    else ms, s, GB or MB. `note` says what the number leaves out; `available` is False for a row of a
+    section that failed or was skipped."""
 
     name: str
     unit: str

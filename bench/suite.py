@@ -62,15 +62,6 @@ def select(all_sections: Sequence[Section], only: Sequence[str] | None) -> list[
     return [section for section in all_sections if section.name in only]
 
 
-def with_contention(rows: list[Measurement], share: float, *, timed: bool = True) -> list[Measurement]:
-    """Record how much CPU other processes took while the rows were measured; flag timings on a busy machine."""
-    noisy = f" Other processes used {share:.0%} of the CPU meanwhile: noisy." if timed and share > NOISY_SHARE else ""
-    details = {"other_cpu_share": round(share, 3)}
-    return [
-        dataclasses.replace(row, note=(row.note + noisy).strip(), details={**row.details, **details}) for row in rows
-    ]
-
-
 def run(ctx: Context, chosen: Sequence[Section]) -> tuple[list[Measurement], list[str]]:
     """Run `chosen` in order; a section that fails leaves an error row and the others still run."""
     measurements: list[Measurement] = []
@@ -92,10 +83,14 @@ def run(ctx: Context, chosen: Sequence[Section]) -> tuple[list[Measurement], lis
             failed.append(section.name)
             note = f"{type(error).__name__}: {error}"
             rows = [Measurement(f"{section.name}: failed", "", (), note=note, available=False)]
-        share = others_share(cpu, cpu_snapshot())
-        measurements += with_contention(rows, share, timed=section.timed)
+        share = others_share(cpu, cpu_snapshot())  # flagged on timings, not on sizes
+        noisy = f" Other processes used {share:.0%} of the CPU meanwhile: noisy." if section.timed else ""
         for row in rows:
             logger.info("  %s: %s", row.name, row.result_text())
+            note = (row.note + noisy).strip() if share > NOISY_SHARE else row.note
+            measurements.append(
+                dataclasses.replace(row, note=note, details={**row.details, "other_cpu_share": round(share, 3)})
+            )
         elapsed = time.perf_counter() - start
         logger.info(
             "section %s done in %.0f s (other processes used %.0f%% of the CPU)", section.name, elapsed, share * 100

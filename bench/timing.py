@@ -129,13 +129,10 @@ def others_share(before: CpuSnapshot, after: CpuSnapshot) -> float:
 
 
 class QuietGate:
-    """Redo a repeat during which other processes took more than `limit` of the CPU, within a budget.
-
-    With 2 cores and 2 torch threads, an outside process does not just share the CPU: each parallel
-    region waits for the thread that lost its core, and one side of a ratio can come out 10-20x
-    slower. Once `budget_s` seconds have gone to redos, repeats are kept as they come, and the
-    section's contention note says the numbers are noisy.
-    """
+    """Redo a repeat during which other processes took more than `limit` of the CPU, until `budget_s`
+    seconds have gone to redos (then the section's note says its numbers are noisy). On 2 cores with 2
+    torch threads each parallel region waits for the thread that lost its core: one side of a ratio
+    can come out 10-20x slower."""
 
     def __init__(self, limit: float = 0.25, budget_s: float = 0.0) -> None:
         self.limit = limit
