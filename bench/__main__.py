@@ -40,9 +40,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--only", nargs="+", metavar="NAME", help="run only these sections (see --list)")
     parser.add_argument("--repeats", type=int, help="repeats of each ratio (default: 3 quick, 7 full)")
     parser.add_argument("--list", action="store_true", help="list the sections and exit")
-    parser.add_argument(
-        "--readme", action="store_true", help="also put the table in README.md, between its bench markers"
-    )
+    parser.add_argument("--readme", action="store_true", help="also put the table in README.md's bench section")
     args = parser.parse_args(argv)
     if args.repeats is not None and args.repeats < 1:
         parser.error("--repeats must be at least 1")

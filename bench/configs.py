@@ -1,11 +1,10 @@
 """The published configs of the app's default checkpoints, to build full-size random models from.
 
-The Hugging Face Hub is unreachable here, so each checkpoint's `config.json` (and Marian's
-`generation_config.json`) is written out as what differs from transformers' defaults.
-`DistilBertConfig()`, `BertConfig()` and `BartConfig()` are distilbert-base-uncased, bert-base-uncased
-and bart-large, so those three add only their labels (and state their vocab size); `MarianConfig()`
-and `LlamaConfig()` have other shapes than opus-mt and SmolLM2, so theirs are written out. Latency
-and memory depend on the shapes, not on the weight values: random weights time like the real ones.
+The Hub is unreachable here, so each checkpoint's `config.json` (and `generation_config.json`) is
+written out as what differs from transformers' defaults: `DistilBertConfig()`, `BertConfig()` and
+`BartConfig()` are the base checkpoints, so those add only labels (and state their vocab size);
+`MarianConfig()` and `LlamaConfig()` are not opus-mt's and SmolLM2's shapes, so theirs are written out.
+Latency and memory depend on shapes, not on weight values: random weights time like the real ones.
 """
 
 from __future__ import annotations

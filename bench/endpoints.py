@@ -1,8 +1,6 @@
-"""The calls the bench times: each app endpoint's inputs, the raw model call it wraps, its service call.
-
-Inputs are fixed English, the same in every run, so runs compare. The raw call is what plain
-transformers would do for the same answer on the same model object; the service call is the app's
-services/ function the endpoint's tab calls, without the tab.
+"""The calls the bench times: each app endpoint's inputs (fixed English, so runs compare), the raw model
+call it wraps (what plain transformers would do for the same answer on the same model object), and its
+service call (the app's services/ function the endpoint's tab calls, without the tab).
 """
 
 from __future__ import annotations
@@ -25,10 +23,8 @@ TRANSLATION_TOKENS = 20  # opus-mt writes ~20 French tokens for SHORT_TEXT's 14 
 
 
 def text_of_tokens(tokenizer: Any, tokens: int) -> str:
-    """English text that `tokenizer` cuts into about `tokens` tokens, its special tokens included.
-
-    testkit's corpus is repeated and cut; decoding and re-encoding may move the count by a token or two.
-    """
+    """testkit's corpus, repeated and cut to about `tokens` tokens of `tokenizer`, its special tokens
+    included (decoding and re-encoding may move the count by a token or two)."""
     specials = len(tokenizer("a")["input_ids"]) - len(tokenizer("a", add_special_tokens=False)["input_ids"])
     wanted = max(1, tokens - specials)
     ids: list[int] = []
@@ -60,11 +56,11 @@ def encoded(tokenizer: Any, text: str | list[str]) -> dict[str, torch.Tensor]:
     return dict(tokenizer(text, return_tensors="pt"))
 
 
-def nli_pairs(tokenizer: Any, texts: str | Sequence[str], labels: Sequence[str] = LABELS) -> dict[str, torch.Tensor]:
-    """The zero-shot service's batch: each text paired with each label's hypothesis."""
+def nli_pairs(tokenizer: Any, texts: str | Sequence[str]) -> dict[str, torch.Tensor]:
+    """The zero-shot service's batch: each text paired with each of the three labels' hypotheses."""
     texts = [texts] if isinstance(texts, str) else list(texts)
-    premises = [text for text in texts for _ in labels]
-    hypotheses = [DEFAULT_TEMPLATE.format(label) for _ in texts for label in labels]
+    premises = [text for text in texts for _ in LABELS]
+    hypotheses = [DEFAULT_TEMPLATE.format(label) for _ in texts for label in LABELS]
     return dict(tokenizer(premises, hypotheses, padding=True, return_tensors="pt"))
 
 

@@ -22,18 +22,6 @@ def rss_bytes() -> int:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
-def first_request(loaded) -> None:
-    """One short run, as the first request does: every layer's weights are read, the embedding only in part."""
-    import torch
-
-    inputs = dict(loaded.tokenizer("The animal didn't cross the street", return_tensors="pt"))
-    with torch.inference_mode():
-        if loaded.kind in ("causal-lm", "seq2seq-lm"):
-            loaded.model.generate(**inputs, max_new_tokens=2, do_sample=False, num_beams=1)
-        else:
-            loaded.model(**inputs, output_attentions=True)
-
-
 def main(argv: list[str]) -> int:
     what = argv[0] if argv else "all"
     if what == "all":
@@ -49,8 +37,13 @@ def main(argv: list[str]) -> int:
     report = {"before": rss_bytes()}
     loaded = [load_model(SPECS[key].kind, str(saved_folder(CACHE, key))) for key in keys]
     report["after"] = rss_bytes()
-    for item in loaded:
-        first_request(item)
+    with torch.inference_mode():  # one short run each, as a first request: every layer read, the embedding in part
+        for item in loaded:
+            inputs = dict(item.tokenizer("The animal didn't cross the street", return_tensors="pt"))
+            if item.kind in ("causal-lm", "seq2seq-lm"):
+                item.model.generate(**inputs, max_new_tokens=2, do_sample=False, num_beams=1)
+            else:
+                item.model(**inputs, output_attentions=True)
     report["used"] = rss_bytes()
     with torch.inference_mode():  # read every weight once: pages the loader mapped but did not read yet
         for tensor in (t for item in loaded for t in item.model.state_dict().values()):

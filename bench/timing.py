@@ -128,16 +128,16 @@ def others_share(before: CpuSnapshot, after: CpuSnapshot) -> float:
     return min(1.0, max(0.0, others / total))
 
 
+@dataclass
 class QuietGate:
     """Redo a repeat during which other processes took more than `limit` of the CPU, until `budget_s`
     seconds have gone to redos (then the section's note says its numbers are noisy). On 2 cores with 2
     torch threads each parallel region waits for the thread that lost its core: one side of a ratio
     can come out 10-20x slower."""
 
-    def __init__(self, limit: float = 0.25, budget_s: float = 0.0) -> None:
-        self.limit = limit
-        self.budget_s = budget_s
-        self.redone = 0
+    limit: float = 0.25
+    budget_s: float = 0.0
+    redone: int = 0
 
     def run(self, repeat: Callable[[], T]) -> T:
         while True:
