@@ -45,11 +45,9 @@ def forward(model: Any, inputs: dict[str, torch.Tensor], *, attentions: bool) ->
 
 def raw_generate(loaded: Any, inputs: dict[str, torch.Tensor], tokens: int, *, beams: int = 1) -> torch.Tensor:
     """Raw `generate` of `tokens` new tokens, without sampling: the ids, prompt included."""
-    pad = loaded.tokenizer.pad_token_id
+    options = {"max_new_tokens": tokens, "num_beams": beams, "do_sample": False}
     with torch.inference_mode():
-        return loaded.model.generate(
-            **inputs, max_new_tokens=tokens, num_beams=beams, do_sample=False, pad_token_id=pad
-        )
+        return loaded.model.generate(**inputs, **options, pad_token_id=loaded.tokenizer.pad_token_id)
 
 
 def encoded(tokenizer: Any, text: str | list[str]) -> dict[str, torch.Tensor]:

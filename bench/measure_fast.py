@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -39,7 +39,6 @@ WHY = {
     "bf16": "bf16 halves the weights' memory traffic, but on this CPU its matrix products gain less than int8's.",
 }
 BATCH = 10
-Labeller = Callable[[Any, Any, Sequence[str]], list[int]]
 
 
 def fast_copy(model: Any, precision: str) -> Any:
@@ -47,22 +46,18 @@ def fast_copy(model: Any, precision: str) -> Any:
     return convert(copy.deepcopy(model), precision)
 
 
-def sentiment_labels(model: Any, tokenizer: Any, sentences: Sequence[str]) -> list[int]:
+def top_labels(model: Any, tokenizer: Any, sentences: Sequence[str], *, nli: bool) -> list[int]:
+    """Each sentence's top label, ten sentences a batch; under NLI (zero-shot), five sentences' pairs a
+    batch, and the label whose hypothesis has the highest entailment logit."""
+    step = BATCH // 2 if nli else BATCH
     labels: list[int] = []
-    for start in range(0, len(sentences), BATCH):
-        inputs = dict(tokenizer(list(sentences[start : start + BATCH]), padding=True, return_tensors="pt"))
-        labels += forward(model, inputs, attentions=False).logits.float().argmax(dim=-1).tolist()
-    return labels
-
-
-def zero_shot_labels(model: Any, tokenizer: Any, sentences: Sequence[str]) -> list[int]:
-    """The winning label of each sentence: the highest entailment logit among its pairs."""
-    entailment = model.config.label2id["entailment"]
-    labels: list[int] = []
-    for start in range(0, len(sentences), BATCH // 2):
-        chunk = sentences[start : start + BATCH // 2]
-        logits = forward(model, nli_pairs(tokenizer, chunk), attentions=False).logits.float()
-        labels += logits[:, entailment].reshape(len(chunk), len(LABELS)).argmax(dim=-1).tolist()
+    for start in range(0, len(sentences), step):
+        chunk = list(sentences[start : start + step])
+        batch = nli_pairs(tokenizer, chunk) if nli else dict(tokenizer(chunk, padding=True, return_tensors="pt"))
+        logits = forward(model, batch, attentions=False).logits.float()
+        if nli:
+            logits = logits[:, model.config.label2id["entailment"]].reshape(len(chunk), len(LABELS))
+        labels += logits.argmax(dim=-1).tolist()
     return labels
 
 
@@ -74,18 +69,18 @@ def attention_rows_sum_to_one(model: Any, inputs: dict[str, torch.Tensor], toler
     return bool(np.all(np.abs(sums - 1) <= tolerance))
 
 
-def compare(ctx: Context, key: str, label: str, inputs: dict, labels_of: Labeller, sentences: Sequence[str]) -> list:
+def compare(ctx: Context, key: str, label: str, inputs: dict, sentences: Sequence[str], *, nli: bool = False) -> list:
     """Latency and agreement rows of each precision; every latency row names the winner."""
     loaded = ctx.store.get(key)
     fp32 = loaded.model
-    reference = np.array(labels_of(fp32, loaded.tokenizer, sentences))
+    reference = np.array(top_labels(fp32, loaded.tokenizer, sentences, nli=nli))
     rows, medians = [], {}
     for precision in PRECISIONS:
         fast = fast_copy(fp32, precision)
         timed = ctx.paired(
             lambda fast=fast: forward(fast, inputs, attentions=True), lambda: forward(fp32, inputs, attentions=True)
         )
-        agree = float(np.mean(np.array(labels_of(fast, loaded.tokenizer, sentences)) == reference)) * 100
+        agree = float(np.mean(np.array(top_labels(fast, loaded.tokenizer, sentences, nli=nli)) == reference)) * 100
         rows_ok = attention_rows_sum_to_one(fast, inputs, ROW_TOLERANCE[precision])
         del fast
         medians[precision] = (summarize(timed.ratios()).median, agree)
@@ -151,7 +146,7 @@ def minilm_cosine(ctx: Context) -> list[Measurement]:
 def fast_mode(ctx: Context) -> list[Measurement]:
     distil, bart = ctx.store.get("distilbert").tokenizer, ctx.store.get("bart").tokenizer
     sentiment_inputs = encoded(distil, SHORT_TEXT)
-    rows = compare(ctx, "distilbert", "DistilBERT sentiment", sentiment_inputs, sentiment_labels, SENTENCES)
+    rows = compare(ctx, "distilbert", "DistilBERT sentiment", sentiment_inputs, SENTENCES)
     few = SENTENCES[: ctx.pick(20, len(SENTENCES))]
-    rows += compare(ctx, "bart", "BART zero-shot (3 labels)", nli_pairs(bart, SHORT_TEXT), zero_shot_labels, few)
+    rows += compare(ctx, "bart", "BART zero-shot (3 labels)", nli_pairs(bart, SHORT_TEXT), few, nli=True)
     return rows + minilm_cosine(ctx)

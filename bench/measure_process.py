@@ -121,8 +121,7 @@ def probe(what: str) -> dict[str, Any]:
     """Run bench.probe in a fresh interpreter; its last stdout line is the JSON report."""
     done = subprocess.run(
         [sys.executable, "-m", "bench.probe", what],
-        cwd=ROOT,
-        env=dict(os.environ, PYTHONPATH=str(ROOT), HF_HUB_OFFLINE="1"),
+        cwd=ROOT,  # so `-m bench.probe` finds the bench; the probe sets HF_HUB_OFFLINE itself
         capture_output=True,
         text=True,
         check=True,

@@ -145,10 +145,8 @@ def bart(cache: Path) -> Any:
 
 
 def marian() -> Any:
-    """A MarianTokenizer with opus-mt's layout: `</s>`=0, `<unk>`=1, pieces, filler, `<pad>`=59513.
-
-    BPE of up to 2000 pieces: on this small corpus that makes most words one piece, as in opus-mt.
-    """
+    """A MarianTokenizer laid out as opus-mt's (`</s>`=0, `<unk>`=1, pieces, filler, `<pad>`=59513); BPE of up
+    to 2000 pieces, which on this small corpus makes most words one piece, as in opus-mt."""
     options = {"vocab_size": 2000, "model_type": "bpe", "required_chars": ""}
     source = train_sentencepiece(CORPUS, **options)
     target = train_sentencepiece(TARGET_CORPUS, **options)

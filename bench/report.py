@@ -22,8 +22,7 @@ def machine_info() -> dict[str, Any]:
     import torch
     import transformers
 
-    cpuinfo = Path("/proc/cpuinfo")
-    lines = cpuinfo.read_text().splitlines() if cpuinfo.is_file() else []
+    lines = Path("/proc/cpuinfo").read_text().splitlines() if Path("/proc/cpuinfo").is_file() else []
     cpus = [line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")]
     return {
         "cpu": cpus[0] if cpus else platform.processor() or "unknown",
