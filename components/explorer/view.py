@@ -16,9 +16,9 @@ from services.errors import InputError
 from services.inputs import as_whole_number, blank, echo
 
 MODES = {
-    "heatmap": "One head, mean or max",
-    "heads": "Every head of the layer",
-    "model": "Every layer and head (model view)",
+    "heatmap": "One head (or mean, max)",
+    "heads": "Every head of a layer",
+    "model": "Model view",
 }
 HEAD_COMBINATIONS = ("mean", "max")
 

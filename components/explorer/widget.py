@@ -76,16 +76,9 @@ class AttentionExplorer:
                     label=item_label, choices=[("", 0)], value=0, visible=False, interactive=True, scale=2
                 )
             with gr.Row():
-                self.merge_words = gr.Checkbox(
-                    label="Merge sub-word pieces into words",
-                    info="A word's column sums its pieces; its row averages them.",
-                    value=False,
-                )
-                self.hide_special = gr.Checkbox(
-                    label="Hide special tokens and renormalise rows",
-                    info="Heads with nothing to do park attention on [CLS], [SEP] or </s>: a sink, not meaning.",
-                    value=False,
-                )
+                # What each switch does is in "About the switches", below the plots.
+                self.merge_words = gr.Checkbox(label="Merge sub-word pieces into words", value=False)
+                self.hide_special = gr.Checkbox(label="Hide special tokens and renormalise rows", value=False)
             # Above both sides: the replay moves the heatmap's row and the charts beside it together.
             self.step = gr.Slider(
                 1, 2, value=1, step=1, label="Decoding step (arrow keys step through)", visible=False, interactive=True
@@ -208,7 +201,7 @@ class AttentionExplorer:
         def restyle(key, presenter=False, **controls) -> Values:
             """Presenter mode switched: redraw every figure of a run, or nothing before the first run."""
             if not key:
-                return {}
+                return {self.plot: gr.skip()}
             maps, view = self._stored(key, controls, presenter)
             return self._by_component(self._view_values(maps, view) | self._panels(maps, view))
 
