@@ -8,6 +8,7 @@ report no clicks, so the token in focus is picked from a dropdown.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -80,9 +81,21 @@ class AttentionExplorer:
                 self.merge_words = gr.Checkbox(label="Merge sub-word pieces into words", value=False)
                 self.hide_special = gr.Checkbox(label="Hide special tokens and renormalise rows", value=False)
             # Above both sides: the replay moves the heatmap's row and the charts beside it together.
-            self.step = gr.Slider(
-                1, 2, value=1, step=1, label="Decoding step (arrow keys step through)", visible=False, interactive=True
-            )
+            with gr.Row(equal_height=True, elem_classes="step-row"):
+                self.step = gr.Slider(
+                    1,
+                    2,
+                    value=1,
+                    step=1,
+                    label="Decoding step (arrow keys step through)",
+                    visible=False,
+                    interactive=True,
+                    elem_id=f"{elem_id}-step",
+                    scale=8,
+                )
+                # Not an output (the API's outputs stay as they are): page.css hides it while the slider is.
+                play = gr.Button("▶ Play / pause", size="sm", scale=1, min_width=120, elem_classes="play")
+            play.click(None, js=play_js(f"{elem_id}-step"))
             with gr.Row(equal_height=False):
                 with gr.Column(scale=3, min_width=420):
                     self.plot = gr.Plot(label=label, elem_id=elem_id)
@@ -245,6 +258,26 @@ class AttentionExplorer:
             **common,
         )
         summaries.collapse(None, outputs=self.head_summaries, js="() => false")
+
+
+def play_js(slider_id: str) -> str:
+    """JS for the play button: step the slider one step a second (as an arrow key would), until its end or
+    a second click. The slider's own input event redraws."""
+    return (
+        "() => {"
+        f" const root = document.getElementById({json.dumps(slider_id)});"
+        " const range = root && root.querySelector('input[type=range]');"
+        " if (!range) return;"
+        " const stop = () => { clearInterval(window.__playing); window.__playing = null; };"
+        " if (window.__playing) { stop(); return; }"
+        " window.__playing = setInterval(() => {"
+        "  if (Number(range.value) >= Number(range.max)) { stop(); return; }"
+        "  range.value = String(Number(range.value) + 1);"
+        "  range.dispatchEvent(new Event('input', {bubbles: true}));"
+        "  range.dispatchEvent(new Event('change', {bubbles: true}));"
+        " }, 1000);"
+        " }"
+    )
 
 
 def _head_choices(heads: int) -> list[tuple[str, str]]:
