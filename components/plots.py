@@ -185,10 +185,17 @@ def colorbar(style: Style, **placement: object) -> dict:
     }
 
 
+def _nbsp(match: re.Match) -> str:
+    return match.group(0).replace(" ", "\u00a0")
+
+
 def wrapped_title(title: str, style: Style, *, font_size: float | None = None) -> str:
     """The title escaped and wrapped onto lines (Plotly clips a title wider than its figure, it never wraps)."""
     width = max(24, int(TITLE_WIDTH_PX / (0.55 * (font_size or 1.3 * style.font_size))))
     glued = re.sub(r"\b(layer|head|Layer|Head|Step) (?=\d)", "\\1\u00a0", str(title))  # "layer 6" stays on one line
+    # So does what `shaping.where` names: "layer 6, averaged over heads", "layer 6, head 3".
+    glued = re.sub(r"layer\u00a0\d+, (averaged over heads|max over heads|head\u00a0\d+)", _nbsp, glued)
+    glued = glued.replace(" · ", "\u00a0· ")  # a line may end with the separator, never start with it
     lines = textwrap.wrap(glued, width=width, break_on_hyphens=False) or [glued]
     return "<br>".join(escape(line.replace("\u00a0", " ")) for line in lines)
 

@@ -94,8 +94,13 @@ class AttentionExplorer:
                 # What each switch does is in "About the switches", below the plots.
                 self.merge_words = gr.Checkbox(label="Merge sub-word pieces into words", value=False)
                 self.hide_special = gr.Checkbox(label="Hide special tokens and renormalise rows", value=False)
-                self.color_scale = gr.Radio(
-                    [(name, key) for key, name in COLOR_SCALES.items()], value="auto", label="Colour scale"
+                # A dropdown as tall as the switches beside it, so the heatmap stays where it was on the page.
+                self.color_scale = gr.Dropdown(
+                    [(f"Colour scale: {name.lower()}", key) for key, name in COLOR_SCALES.items()],
+                    value="auto",
+                    label="Colour scale",
+                    show_label=False,
+                    container=False,
                 )
             # Above both sides: the replay moves the heatmap's row and the charts beside it together.
             with gr.Row(equal_height=True, elem_classes="step-row"):
