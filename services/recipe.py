@@ -76,7 +76,9 @@ class Recipe:
 
     @property
     def lenses(self) -> tuple[str, ...]:
-        return OFFERED[self.task]
+        """The lenses this run offers; a translation's encoder view has no decoding steps to attribute."""
+        encoder_view = self.task == "translation" and self.stack == "attention"
+        return tuple(name for name in OFFERED[self.task] if not (encoder_view and name == "attribution"))
 
     def option(self, name: str, default: object = None) -> object:
         return dict(self.options).get(name, default)

@@ -18,14 +18,17 @@ from components.explorer import lenses
 from components.explorer.drawing import Drawing
 from components.explorer.export import plot_payload, svg_download_js, write_exports
 from components.explorer.inside import TOKEN_HEADERS, inside_markdown, token_rows
+from components.explorer.lens_controls import LensControls
 from components.explorer.run_store import RUNS, forget_run
 from components.explorer.summary_figure import summary_figure
 from components.explorer.view import MODES, View, parse_view
 from components.plots import style_for
 from services.attention_maps import AttentionMaps
 
-# The explorer's own controls, by API name; a tab with two explorers prefixes the second's.
+# The explorer's own controls, by API name; a tab with two explorers prefixes the second's. The last five
+# are the lenses' (lens_controls.py): the chooser, the heads to knock out, and the API's lens switches.
 CONTROLS = ("item", "view", "layer", "head", "focus", "step", "merge_words", "hide_special", "head_summaries")
+CONTROLS += ("lens", "ablate", "attribution", "head_importance", "logit_lens")
 # What a main event returns for the explorer, in the order of the API's outputs (the run key is not sent):
 RUN_OUTPUTS = ("item", "layer", "head")  # the run's own choices
 VIEW_OUTPUTS = ("focus", "step", "plot", "sentence", "focus_plot", "top_plot", "files")  # what a redraw changes
@@ -50,9 +53,17 @@ class AttentionExplorer:
     """Views, token focus, word and special-token switches, head summaries, inside facts and export."""
 
     def __init__(
-        self, label: str, *, api_name: str, presenter: gr.Checkbox, item_label: str = "Input", prefix: str = ""
+        self,
+        label: str,
+        *,
+        api_name: str,
+        presenter: gr.Checkbox,
+        item_label: str = "Input",
+        prefix: str = "",
+        lenses: bool = True,
     ) -> None:
-        """`prefix` names this explorer's controls apart when a tab has two (e.g. "encoder_")."""
+        """`prefix` names this explorer's controls apart when a tab has two (e.g. "encoder_"); `lenses` False
+        hides the lens controls where a run has no answer to explain."""
         self.api_name = api_name
         self.prefix = prefix
         self.item_label = item_label
@@ -75,6 +86,8 @@ class AttentionExplorer:
                 self.item = gr.Dropdown(
                     label=item_label, choices=[("", 0)], value=0, visible=False, interactive=True, scale=2
                 )
+            self.lenses = LensControls(visible=lenses)
+            self.lens, self.ablate, self.attribution, self.head_importance, self.logit_lens = self.lenses.controls
             with gr.Row():
                 self.merge_words = gr.Checkbox(
                     label="Merge sub-word pieces into words",
@@ -126,6 +139,11 @@ class AttentionExplorer:
         """What a tab's main event lists among its outputs to fill the explorer."""
         return [self.run_key, *self._components(OUTPUTS)]
 
+    @property
+    def lens_outputs(self) -> list[Any]:
+        """The lens JSON a tab's main event lists at the very end of its outputs (lens_controls.JSON_OUTPUTS)."""
+        return self.lenses.outputs
+
     def _components(self, names: Sequence[str]) -> list[Any]:
         return [getattr(self, name) for name in names]
 
@@ -143,6 +161,7 @@ class AttentionExplorer:
         names = list(names) if names else [run.title for run in runs]
         view = self._parse(self._mine(controls), runs, presenter=presenter, lenient=True)
         maps = runs[view.item]
+        lens_values = self.lenses.show(runs, view)  # before drawing: the lens in view is computed here
         values = {
             "item": gr.Dropdown(
                 choices=[(name, i) for i, name in enumerate(names)], value=view.item, visible=len(runs) > 1
@@ -150,8 +169,10 @@ class AttentionExplorer:
             "layer": gr.Dropdown(choices=[(f"Layer {n}", n) for n in range(1, maps.num_layers + 1)], value=view.layer),
             "head": gr.Dropdown(choices=_head_choices(maps.num_heads), value=view.head),
         }
-        return {self.run_key: RUNS.put(runs)} | self._by_component(
-            values | self._view_values(maps, view) | self._panels(maps, view)
+        return (
+            {self.run_key: RUNS.put(runs)}
+            | self._by_component(values | self._view_values(maps, view) | self._panels(maps, view))
+            | lens_values
         )
 
     def _mine(self, controls: Mapping[str, Any]) -> dict[str, Any]:
@@ -221,7 +242,7 @@ class AttentionExplorer:
         def export_files(key, presenter=False, **controls) -> Values:
             maps, view = self._stored(key, controls, presenter)
             drawing = lenses.draw(maps, view)
-            info = {"title": maps.title, "layer": view.layer, "head": view.head, "view": view.mode}
+            info = {"title": maps.title, "lens": view.lens, "layer": view.layer, "head": view.head, "view": view.mode}
             info |= {"merge_words": view.merge_words, "hide_special": view.hide_special}
             stem = f"{self.api_name}_layer{view.layer}"
             paths = write_exports(
@@ -252,6 +273,7 @@ class AttentionExplorer:
             **common,
         )
         summaries.collapse(None, outputs=self.head_summaries, js="() => false")
+        self.lenses.wire(self, redrawn)
 
 
 def _head_choices(heads: int) -> list[tuple[str, str]]:

@@ -53,6 +53,7 @@ class Ablation:
 
     def as_json(self) -> dict[str, object]:
         other = "cross" if self.stack == "attention" else "attention"
+        names = {"attention": "self_attention", "cross": "cross_attention"}
         data: dict[str, object] = {
             "heads": [f"{layer}.{head}" for layer, head in self.knock_out.of(self.stack)],
             "original": {"answer": self.original, "probability": self.before},
@@ -60,8 +61,8 @@ class Ablation:
             "change": self.change,
             "measure": self.measure,
         }
-        if self.knock_out.of(other):
-            data["also_knocked_out"] = {"attention": other, "heads": heads_text(self.knock_out.of(other))}
+        if self.knock_out.of(other):  # a translation's other attention, knocked out in the same run
+            data["also_knocked_out"] = {names[other]: [f"{layer}.{head}" for layer, head in self.knock_out.of(other)]}
         return data
 
 
