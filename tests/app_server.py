@@ -53,7 +53,7 @@ def serving(env: Mapping[str, str], limits=None) -> Iterator:
     limits = limits or Limits(max_translation_tokens=TINY_TRANSLATION_TOKENS)
     demo = app.build_demo(dataclasses.replace(Settings.from_env(), limits=limits))
     try:
-        demo.launch(prevent_thread_lock=True, server_port=free_port(), quiet=True)
+        demo.launch(**app.LAUNCH_OPTIONS, prevent_thread_lock=True, server_port=free_port(), quiet=True)
         yield Client(demo.local_url, verbose=False)
     finally:
         demo.close()

@@ -17,9 +17,9 @@ from services.inputs import as_whole_number, blank, check_heads, echo, heads
 from services.recipe import OFFERED, Heads
 
 MODES = {
-    "heatmap": "One head, mean or max",
-    "heads": "Every head of the layer",
-    "model": "Every layer and head (model view)",
+    "heatmap": "One head (or mean, max)",
+    "heads": "Every head of a layer",
+    "model": "Model view",
 }
 HEAD_COMBINATIONS = ("mean", "max")
 LENS_NAMES = ("attention", *dict.fromkeys(name for names in OFFERED.values() for name in names))
@@ -108,28 +108,34 @@ def parse_view(
     return replace(view, step=step, focus=focus)
 
 
+def _counted(value: Any, first: int, last: int, *, wanted: str, missing: str) -> int:
+    """`value` as a whole number from `first` to `last`. The messages name the control:
+    `wanted` ("Layer must be a number from 1 to 6") and `missing` ("Layer {} does not exist; …")."""
+    number = as_whole_number(value)
+    if number is None:
+        raise InputError(f"{wanted}, not {echo(value)}.")
+    if not first <= number <= last:
+        raise InputError(missing.format(echo(number)))
+    return number
+
+
 def item_index(value: Any, count: int, *, label: str = "Input") -> int:
     """Which of a run's `count` inputs to show, from 0; blank means the first. `label` names the control."""
     if blank(value):
         return 0
-    number = as_whole_number(value)
-    if number is None:
-        raise InputError(f"{label} must be a number from 0 to {count - 1}, not {echo(value)}.")
-    if not 0 <= number < count:
-        raise InputError(f"{label} {echo(number)} does not exist; this run has {label.lower()}s 0 to {count - 1}.")
-    return number
+    wanted = f"{label} must be a number from 0 to {count - 1}"
+    missing = f"{label} {{}} does not exist; this run has {label.lower()}s 0 to {count - 1}."
+    return _counted(value, 0, count - 1, wanted=wanted, missing=missing)
 
 
 def _layer(value: Any, layers: int) -> int:
     """Counted from 1; blank means the last layer."""
     if blank(value):
         return layers
-    number = as_whole_number(value)
-    if number is None:
-        raise InputError(f"Layer must be a number from 1 to {layers}, not {echo(value)}.")
-    if not 1 <= number <= layers:
-        raise InputError(f"Layer {echo(number)} does not exist; this model has layers 1 to {layers}.")
-    return number
+    wanted = f"Layer must be a number from 1 to {layers}"
+    return _counted(
+        value, 1, layers, wanted=wanted, missing=f"Layer {{}} does not exist; this model has layers 1 to {layers}."
+    )
 
 
 def _head(value: Any, heads: int) -> str:
@@ -138,12 +144,9 @@ def _head(value: Any, heads: int) -> str:
         return "mean"
     if isinstance(value, str) and value.strip().lower() in HEAD_COMBINATIONS:
         return value.strip().lower()
-    number = as_whole_number(value)
-    if number is None:
-        raise InputError(f"Head must be 'mean', 'max' or a number from 1 to {heads}, not {echo(value)}.")
-    if not 1 <= number <= heads:
-        raise InputError(f"Head {echo(number)} does not exist; this model has heads 1 to {heads}.")
-    return str(number)
+    wanted = f"Head must be 'mean', 'max' or a number from 1 to {heads}"
+    missing = f"Head {{}} does not exist; this model has heads 1 to {heads}."
+    return str(_counted(value, 1, heads, wanted=wanted, missing=missing))
 
 
 def _lens(value: Any) -> str:
@@ -167,12 +170,8 @@ def _step(value: Any, maps: AttentionMaps) -> int | None:
     if blank(value):
         return 1
     last = len(maps.steps)
-    number = as_whole_number(value)
-    if number is None:
-        raise InputError(f"Decoding step must be a whole number from 1 to {last}, not {echo(value)}.")
-    if not 1 <= number <= last:
-        raise InputError(f"Step {echo(number)} does not exist; this run has steps 1 to {last}.")
-    return number
+    wanted = f"Decoding step must be a whole number from 1 to {last}"
+    return _counted(value, 1, last, wanted=wanted, missing=f"Step {{}} does not exist; this run has steps 1 to {last}.")
 
 
 def _focus(value: Any, maps: AttentionMaps, view: View) -> int | None:
@@ -182,16 +181,11 @@ def _focus(value: Any, maps: AttentionMaps, view: View) -> int | None:
     text = str(value).strip()
     last = len(maps.query) - 1
     digits = text.lstrip("#")
-    if digits.isdigit():
+    if digits.isdigit():  # "²" is a digit to isdigit(), not to int(); so are 5,000 digits
+        wanted = f"The query token in focus must be a position from 0 to {last} or a token of this input"
+        missing = f"Token position {{}} does not exist; this input has positions 0 to {last}."
         number = as_whole_number(digits)
-        if number is None:  # "²" is a digit to isdigit(), not to int(); so are 5,000 digits
-            raise InputError(
-                f"The query token in focus must be a position from 0 to {last} or a token of this input, "
-                f"not {echo(text)}."
-            )
-        if not 0 <= number <= last:
-            raise InputError(f"Token position {echo(number)} does not exist; this input has positions 0 to {last}.")
-        return number
+        return _counted(digits if number is not None else text, 0, last, wanted=wanted, missing=missing)
     rows = shaping.groups(maps.query, **view.switches)
     try:
         return rows[shaping.resolve_focus(maps, text, rows)][0]

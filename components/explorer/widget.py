@@ -8,6 +8,7 @@ report no clicks, so the token in focus is picked from a dropdown.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -89,20 +90,25 @@ class AttentionExplorer:
             self.lenses = LensControls(visible=lenses)
             self.lens, self.ablate, self.attribution, self.head_importance, self.logit_lens = self.lenses.controls
             with gr.Row():
-                self.merge_words = gr.Checkbox(
-                    label="Merge sub-word pieces into words",
-                    info="A word's column sums its pieces; its row averages them.",
-                    value=False,
-                )
-                self.hide_special = gr.Checkbox(
-                    label="Hide special tokens and renormalise rows",
-                    info="Heads with nothing to do park attention on [CLS], [SEP] or </s>: a sink, not meaning.",
-                    value=False,
-                )
+                # What each switch does is in "About the switches", below the plots.
+                self.merge_words = gr.Checkbox(label="Merge sub-word pieces into words", value=False)
+                self.hide_special = gr.Checkbox(label="Hide special tokens and renormalise rows", value=False)
             # Above both sides: the replay moves the heatmap's row and the charts beside it together.
-            self.step = gr.Slider(
-                1, 2, value=1, step=1, label="Decoding step (arrow keys step through)", visible=False, interactive=True
-            )
+            with gr.Row(equal_height=True, elem_classes="step-row"):
+                self.step = gr.Slider(
+                    1,
+                    2,
+                    value=1,
+                    step=1,
+                    label="Decoding step (arrow keys step through)",
+                    visible=False,
+                    interactive=True,
+                    elem_id=f"{elem_id}-step",
+                    scale=8,
+                )
+                # Not an output (the API's outputs stay as they are): page.css hides it while the slider is.
+                play = gr.Button("▶ Play / pause", size="sm", scale=1, min_width=120, elem_classes="play")
+            play.click(None, js=play_js(f"{elem_id}-step"))
             with gr.Row(equal_height=False):
                 with gr.Column(scale=3, min_width=420):
                     self.plot = gr.Plot(label=label, elem_id=elem_id)
@@ -229,7 +235,7 @@ class AttentionExplorer:
         def restyle(key, presenter=False, **controls) -> Values:
             """Presenter mode switched: redraw every figure of a run, or nothing before the first run."""
             if not key:
-                return {}
+                return {self.plot: gr.skip()}
             maps, view = self._stored(key, controls, presenter)
             return self._by_component(self._view_values(maps, view) | self._panels(maps, view))
 
@@ -274,6 +280,26 @@ class AttentionExplorer:
         )
         summaries.collapse(None, outputs=self.head_summaries, js="() => false")
         self.lenses.wire(self, redrawn)
+
+
+def play_js(slider_id: str) -> str:
+    """JS for the play button: step the slider one step a second (as an arrow key would), until its end or
+    a second click. The slider's own input event redraws."""
+    return (
+        "() => {"
+        f" const root = document.getElementById({json.dumps(slider_id)});"
+        " const range = root && root.querySelector('input[type=range]');"
+        " if (!range) return;"
+        " const stop = () => { clearInterval(window.__playing); window.__playing = null; };"
+        " if (window.__playing) { stop(); return; }"
+        " window.__playing = setInterval(() => {"
+        "  if (Number(range.value) >= Number(range.max)) { stop(); return; }"
+        "  range.value = String(Number(range.value) + 1);"
+        "  range.dispatchEvent(new Event('input', {bubbles: true}));"
+        "  range.dispatchEvent(new Event('change', {bubbles: true}));"
+        " }, 1000);"
+        " }"
+    )
 
 
 def _head_choices(heads: int) -> list[tuple[str, str]]:
