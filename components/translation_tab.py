@@ -92,6 +92,14 @@ def build(settings: Settings, page: Page) -> None:
         "fn": translate,
         "inputs": [text, language, num_beams],
         "inputs_kwargs": cross.kwargs | encoder.kwargs | {"fast": page.fast},
-        "outputs": [note, output, raw, *cross.outputs, *encoder.outputs, *cross.lens_outputs, *encoder.lens_outputs],
+        "outputs": [
+            note,
+            output,
+            raw,
+            *cross.outputs,
+            *encoder.outputs,
+            *cross.lenses.outputs,
+            *encoder.lenses.outputs,
+        ],
     }
     page.run([button.click, text.submit], example_list, answer="translate-answer", api_name="translate", **run)

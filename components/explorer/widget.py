@@ -26,8 +26,7 @@ from components.explorer.view import MODES, View, parse_view
 from components.plots import style_for
 from services.attention_maps import AttentionMaps
 
-# The explorer's own controls, by API name; a tab with two explorers prefixes the second's. The last five
-# are the lenses' (lens_controls.py): the chooser, the heads to knock out, and the API's lens switches.
+# The explorer's own controls, by API name (the last five are lens_controls.py's); a second explorer prefixes its.
 CONTROLS = ("item", "view", "layer", "head", "focus", "step", "merge_words", "hide_special", "head_summaries")
 CONTROLS += ("lens", "ablate", "attribution", "head_importance", "logit_lens")
 # What a main event returns for the explorer, in the order of the API's outputs (the run key is not sent):
@@ -63,8 +62,7 @@ class AttentionExplorer:
         prefix: str = "",
         lenses: bool = True,
     ) -> None:
-        """`prefix` names this explorer's controls apart when a tab has two (e.g. "encoder_"); `lenses` False
-        hides the lens controls where a run has no answer to explain."""
+        """`prefix` names this explorer's controls apart when a tab has two ("encoder_"); `lenses`: the lens row."""
         self.api_name = api_name
         self.prefix = prefix
         self.item_label = item_label
@@ -145,11 +143,6 @@ class AttentionExplorer:
         """What a tab's main event lists among its outputs to fill the explorer."""
         return [self.run_key, *self._components(OUTPUTS)]
 
-    @property
-    def lens_outputs(self) -> list[Any]:
-        """The lens JSON a tab's main event lists at the very end of its outputs (lens_controls.JSON_OUTPUTS)."""
-        return self.lenses.outputs
-
     def _components(self, names: Sequence[str]) -> list[Any]:
         return [getattr(self, name) for name in names]
 
@@ -175,10 +168,8 @@ class AttentionExplorer:
             "layer": gr.Dropdown(choices=[(f"Layer {n}", n) for n in range(1, maps.num_layers + 1)], value=view.layer),
             "head": gr.Dropdown(choices=_head_choices(maps.num_heads), value=view.head),
         }
-        return (
-            {self.run_key: RUNS.put(runs)}
-            | self._by_component(values | self._view_values(maps, view) | self._panels(maps, view))
-            | lens_values
+        return {self.run_key: RUNS.put(runs), **lens_values} | self._by_component(
+            values | self._view_values(maps, view) | self._panels(maps, view)
         )
 
     def _mine(self, controls: Mapping[str, Any]) -> dict[str, Any]:
