@@ -25,6 +25,7 @@ from tqdm.auto import tqdm
 
 from services.errors import InputError
 from services.lenses import cost, replay
+from services.lenses.knockout import knocked_out
 from services.models import LoadedModel
 from services.precision import resolve
 from services.recipe import Recipe
@@ -70,9 +71,10 @@ def attribute(recipe: Recipe, *, max_seconds: float, max_bytes: int) -> Attribut
             "Attribution needs gradients, and fast mode's int8 weights have none: turn fast mode off and run again."
         )
     loaded = replay.load(recipe)
-    if recipe.task in ("sentiment", "zero_shot"):
-        return integrated_gradients(recipe, loaded, max_seconds=max_seconds, max_bytes=max_bytes)
-    return gradient_x_input(recipe, loaded, max_seconds=max_seconds, max_bytes=max_bytes)
+    with knocked_out(loaded.model, recipe.knock_out):  # the run as it ran, heads it knocked out included
+        if recipe.task in ("sentiment", "zero_shot"):
+            return integrated_gradients(recipe, loaded, max_seconds=max_seconds, max_bytes=max_bytes)
+        return gradient_x_input(recipe, loaded, max_seconds=max_seconds, max_bytes=max_bytes)
 
 
 def embedding_layers(model: torch.nn.Module) -> list[torch.nn.Module]:
