@@ -50,7 +50,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 
 
 def quiet_libraries() -> None:
-    """Keep stderr to the bench's progress: no per-request HTTP logs or generation-config advice."""
+    """Keep stderr to the bench's progress: no per-request HTTP logs, generation-config advice or progress bars."""
+    os.environ["TQDM_DISABLE"] = "1"  # the lenses' bars (tqdm reads it for each new bar)
     from transformers.utils import logging as hf_logging
 
     hf_logging.set_verbosity_error()
