@@ -20,6 +20,13 @@ OFFERED: dict[str, tuple[str, ...]] = {
 }
 
 
+def offered(task: str, stack: str = "attention") -> tuple[str, ...]:
+    """The lenses a task's answer offers beside attention, in an explorer showing `stack`: a translation's
+    encoder view has no decoding steps to attribute."""
+    encoder_view = task == "translation" and stack == "attention"
+    return tuple(name for name in OFFERED[task] if not (encoder_view and name == "attribution"))
+
+
 @dataclass(frozen=True)
 class KnockOut:
     """Heads knocked out of one run: `attention` in the model's self-attention (an encoder-decoder's
@@ -76,9 +83,7 @@ class Recipe:
 
     @property
     def lenses(self) -> tuple[str, ...]:
-        """The lenses this run offers; a translation's encoder view has no decoding steps to attribute."""
-        encoder_view = self.task == "translation" and self.stack == "attention"
-        return tuple(name for name in OFFERED[self.task] if not (encoder_view and name == "attribution"))
+        return offered(self.task, self.stack)
 
     def option(self, name: str, default: object = None) -> object:
         return dict(self.options).get(name, default)

@@ -33,13 +33,13 @@ INTRO = "Beside attention, three lenses test the answer itself. Each is computed
 class LensControls:
     """The lens row of one explorer, and the lens JSON its tab's main event returns."""
 
-    def __init__(self, *, visible: bool = True) -> None:
-        """`visible` False for an explorer whose runs have no answer to explain (the attention tab)."""
-        self.visible = visible
+    def __init__(self, offered: Sequence[str]) -> None:
+        """`offered`: the lenses beside attention that this explorer's runs offer; none hides the row (the
+        attention tab, whose runs have no answer to explain)."""
+        self.visible = visible = bool(offered)
         with gr.Row(equal_height=True, visible=visible):
-            self.lens = gr.Radio(
-                [(lens.label, name) for name, lens in LENSES.items()], value="attention", label="Lens", scale=3
-            )
+            choices = [(LENSES[name].label, name) for name in ("attention", *offered)]
+            self.lens = gr.Radio(choices, value="attention", label="Lens", scale=3)
             self.ablate = gr.Textbox(
                 value="",  # an initial value makes it an optional API parameter
                 label=KNOCK_OUT,
@@ -48,7 +48,7 @@ class LensControls:
                 scale=2,
             )
         with gr.Accordion("What each lens can and cannot tell", open=False, visible=visible):
-            gr.Markdown("\n\n".join([INTRO, *(lens.note for lens in LENSES.values())]))
+            gr.Markdown("\n\n".join([INTRO, *(LENSES[name].note for name in ("attention", *offered))]))
         # Switches for API clients (`attribution=True`…): the lens results of every answer, as JSON.
         self.switches = [gr.Checkbox(value=False, visible=False, label=name) for name in REQUESTS]
         self.json = {name: gr.JSON(visible=False, label=f"{name} (JSON)") for name in JSON_OUTPUTS}

@@ -22,7 +22,7 @@ from components.explorer.inside import TOKEN_HEADERS, inside_markdown, token_row
 from components.explorer.lens_controls import LensControls
 from components.explorer.run_store import RUNS, forget_run
 from components.explorer.summary_figure import summary_figure
-from components.explorer.view import MODES, View, parse_view
+from components.explorer.view import LENS_NAMES, MODES, View, parse_view
 from components.plots import style_for
 from services.attention_maps import AttentionMaps
 
@@ -60,9 +60,9 @@ class AttentionExplorer:
         presenter: gr.Checkbox,
         item_label: str = "Input",
         prefix: str = "",
-        lenses: bool = True,
+        lenses: Sequence[str] = LENS_NAMES[1:],
     ) -> None:
-        """`prefix` names this explorer's controls apart when a tab has two ("encoder_"); `lenses`: the lens row."""
+        """`prefix` names this explorer's controls apart when a tab has two ("encoder_"); `lenses`: beside attention."""
         self.api_name = api_name
         self.prefix = prefix
         self.item_label = item_label
@@ -85,7 +85,7 @@ class AttentionExplorer:
                 self.item = gr.Dropdown(
                     label=item_label, choices=[("", 0)], value=0, visible=False, interactive=True, scale=2
                 )
-            self.lenses = LensControls(visible=lenses)
+            self.lenses = LensControls(lenses)
             self.lens, self.ablate, self.attribution, self.head_importance, self.logit_lens = self.lenses.controls
             with gr.Row():
                 # What each switch does is in "About the switches", below the plots.
