@@ -96,7 +96,7 @@ def test_integrated_gradients_drawn_as_bars_summed_over_words():
     np.testing.assert_allclose(drawing.matrix[0], [0.0, 0.1, 0.5, 0.5, 0.0], atol=1e-6)
     assert len(bars["x"]) == 5 and drawing.row_labels == ("→ POS",)
     assert "attribution favours 'love'" in drawing.sentence or "both favour" in drawing.sentence
-    assert "add up to 1.100" in drawing.sentence and "delta is 1.0e-03" in drawing.sentence
+    assert "add up to 1.1" in drawing.sentence and "delta is 1.0e-03" in drawing.sentence
 
 
 def writer_run() -> AttentionMaps:
@@ -112,7 +112,7 @@ def test_gradient_x_input_drawn_like_attention_and_stepped():
     drawing = draw(maps, lens="attribution", step=2)
     assert drawing.step == 2 and drawing.focus == "4"
     np.testing.assert_allclose(drawing.matrix, scores)
-    assert drawing.sentence.startswith("Step 2 writes '##od': 'fo' pushed it most (+6.000)")
+    assert drawing.sentence.startswith("Step 2 writes '##od': 'fo' pushed it most (+6)")
     assert figure_dict(drawing.main)["layout"]["shapes"][0]["y0"] == 0.5  # the step's row is outlined
 
 
@@ -139,7 +139,7 @@ def test_knock_out_drawn_beside_the_original():
     assert np.all(drawing.matrix == 0.0)
     assert drawing.sentence == (
         "With heads 2.3 knocked out, the answer is NEG (0.700); with every head, POS. "
-        "The probability of POS goes from 0.900 to 0.300 (-0.600)."
+        "The probability of POS goes from 0.900 to 0.300 (-0.6)."
     )
     assert "Press Enter" in draw(maps, lens="knock_out", ablate="1.1").sentence  # other heads: not computed yet
 
@@ -152,7 +152,7 @@ def test_head_importance_names_the_heads_and_compares_with_attention():
     maps.weights[0, 1, :, 2] = 5.0  # head 1.2 looks hardest at "love"
     drawing = draw(maps, lens="head_importance", focus="love")
     assert drawing.sentence.startswith(
-        "Knocked out alone, 1.2 (-0.500) moves the probability of POS most, then 2.3 (-0.200) and 1.3 (+0.100). "
+        "Knocked out alone, 1.2 (-0.5) moves the probability of POS most, then 2.3 (-0.2) and 1.3 (+0.1). "
         "The heads that attend most to 'love' are 1.2, "
     )
     assert drawing.sentence.endswith("among the 3 that matter most.")

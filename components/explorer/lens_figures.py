@@ -113,7 +113,7 @@ def token_score_bars(scores: np.ndarray, labels: Sequence[str], *, title: str, v
             {
                 "x": names[top],
                 "y": float(scores[top]),
-                "text": f"{scores[top]:+.3f}",
+                "text": f"{scores[top]:+.3g}",
                 "showarrow": False,
                 "yanchor": "bottom",
                 "yshift": 3,
@@ -244,7 +244,7 @@ def before_after_bars(
     ]
     height = 180 + int(2.4 * style.font_size) * 2 * max(1, len(names))
     layout = {
-        **base_layout(style, title=title, height=height, margin={"l": 200, "t": TOP + 2 * style.font_size}),
+        **base_layout(style, title=title, height=height, margin={"l": 200, "t": TOP + 4 * style.font_size}),
         "xaxis": axis(value, style, range=[0, 1]),
         "yaxis": axis("", style, autorange="reversed"),
         "barmode": "group",

@@ -69,8 +69,8 @@ def _classifier(maps: AttentionMaps, view: View, result) -> Drawing:
     difference = float(result.scores.sum()) - result.delta
     story = agreement(attention, scores, names, special)
     story += (
-        f" The scores add up to {result.scores.sum():.3f}: the change in {result.target}'s logit from the "
-        f"baseline is {difference:.3f}, and Integrated Gradients' convergence delta is {result.delta:.1e}."
+        f" The scores add up to {result.scores.sum():.3g}: the change in {result.target}'s logit from the "
+        f"baseline is {difference:.3g}, and Integrated Gradients' convergence delta is {result.delta:.1e}."
     )
     return Drawing(
         focus_choices=choices,
@@ -171,7 +171,7 @@ def _writer(maps: AttentionMaps, view: View, result) -> Drawing:
             matrix[row], names, title=f"Step {step}: what moved '{token}'", value="gradient × input", style=style
         ),
         sentence=(
-            f"Step {step} writes '{token}': '{names[best]}' pushed it most ({matrix[row, best]:+.3f}); the step's "
+            f"Step {step} writes '{token}': '{names[best]}' pushed it most ({matrix[row, best]:+.3g}); the step's "
             f"attention (layer {maps.num_layers}, averaged over heads) goes most to '{looked}'."
         ),
         top_figure=None,

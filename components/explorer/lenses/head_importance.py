@@ -102,7 +102,7 @@ def strongest(values: np.ndarray, count: int = TOP) -> list[tuple[int, int]]:
 
 
 def sentence(result, important, attending, token: str) -> str:
-    named = [f"{layer}.{head} ({result.change[layer - 1, head - 1]:+.3f})" for layer, head in important]
+    named = [f"{layer}.{head} ({result.change[layer - 1, head - 1]:+.2g})" for layer, head in important]
     shared = [pair for pair in important if pair in attending]
     overlap = {0: "none of them is", 1: "one of them is"}.get(len(shared), f"{len(shared)} of them are")
     then = (

@@ -79,7 +79,7 @@ def fit(view: View, maps: AttentionMaps) -> View:
 def sentence(result) -> str:
     heads = common.heads_text(result.knock_out.of(result.stack))
     change = f"{result.measure[0].upper()}{result.measure[1:]} goes from {result.before:.3f} to {result.after:.3f}"
-    change += f" ({result.change:+.3f})."
+    change += f" ({result.change:+.2g})."
     if result.classes:
         new = result.after_each[result.classes.index(result.knocked_out)]
         return (
