@@ -171,7 +171,7 @@ def test_logit_lens_grid_and_where_the_token_settles():
     LENS_RESULTS.compute(maps, "logit_lens", (), lambda: result)
     drawing = draw(maps, lens="logit_lens", step=1)
     assert drawing.sentence == (
-        "Step 1 writes 'fo': from layer 2 on, every layer's top guess is 'fo' (0.60 there, 0.60 at the last layer); "
+        "Step 1 writes 'fo': from layer 2 on, every layer's top guess is 'fo' (0.6 there, 0.6 at the last layer); "
         "layer 1 guessed 'le'."
     )
     assert [list(row) for row in figure_dict(drawing.main)["data"][0]["text"]] == [["le", "od"], ["fo", "##od"]]

@@ -137,7 +137,7 @@ def _ranks(values: np.ndarray) -> np.ndarray:
 
 def _writer(maps: AttentionMaps, view: View, result) -> Drawing:
     style = style_for(view.presenter)
-    matrix, names, _ = common.grouped(result.scores, result.axis, view)
+    matrix, names, special = common.grouped(result.scores, result.axis, view)
     step = common.step_in_view(maps, view)
     row = step - 1
     rows = shaping.window(len(result.targets), len(names), around=row, max_cells=MAX_CELLS)
@@ -145,7 +145,8 @@ def _writer(maps: AttentionMaps, view: View, result) -> Drawing:
     if len(rows) < len(result.targets):
         title += f" (steps {rows.start + 1}–{rows.stop} of {len(result.targets)})"
     token = result.targets[row]
-    best = int(np.argmax(matrix[row]))
+    plain = [i for i, is_special in enumerate(special) if not is_special] or list(range(len(names)))
+    best = plain[int(np.argmax(matrix[row, plain]))]  # a start token's embedding says little about a word
     attention = shaping.focus_row(maps, [maps.steps[row].query], maps.num_layers, "mean", **view.switches)
     keys = shaping.groups(maps.key, **view.switches)
     looked = shaping.labels(maps.key, keys, merge_words=view.merge_words)[int(np.argmax(attention))]

@@ -84,10 +84,10 @@ def sentence(result, step: int) -> str:
     last = float(result.chosen_prob[-1, step - 1])
     if settled == len(column):
         return (
-            f"Step {step} writes '{token}', though no layer ranks it first (sampling chose it; last layer: {last:.2f})."
+            f"Step {step} writes '{token}', though no layer ranks it first (sampling chose it; last layer: {last:.2g})."
         )
     first = float(np.asarray(result.chosen_prob)[settled, step - 1])
     return (
         f"Step {step} writes '{token}': from layer {settled + 1} on, every layer's top guess is '{token}' "
-        f"({first:.2f} there, {last:.2f} at the last layer); layer 1 guessed '{column[0]}'."
+        f"({first:.2g} there, {last:.2g} at the last layer); layer 1 guessed '{column[0]}'."
     )
