@@ -36,6 +36,12 @@ DIVERGING = "RdBu"  # red for pushed away, blue for pushed toward: told apart in
 PUSHED_AWAY = "#b2182b"
 
 
+def _outline(style: Style, *, x0: float, x1: float, y0: float, y1: float) -> dict:
+    """A rectangle around the cells in focus, in the highlight colour."""
+    line = {"color": HIGHLIGHT_COLOR, "width": 2 * style.line_width}
+    return {"type": "rect", "x0": x0, "x1": x1, "y0": y0, "y1": y1, "line": line}
+
+
 def _span(values: np.ndarray) -> float:
     """A symmetric colour range: zero stays in the middle, white."""
     finite = np.abs(values[np.isfinite(values)]) if values.size else np.zeros(1)
@@ -79,10 +85,7 @@ def signed_heatmap(
     shapes = []
     if highlight_row is not None and 0 <= highlight_row - row_start < rows:
         y = highlight_row - row_start
-        line = {"color": HIGHLIGHT_COLOR, "width": 2 * style.line_width}
-        shapes.append(
-            {"type": "rect", "x0": -0.5, "x1": len(col_labels) - 0.5, "y0": y - 0.5, "y1": y + 0.5, "line": line}
-        )
+        shapes.append(_outline(style, x0=-0.5, x1=len(col_labels) - 0.5, y0=y - 0.5, y1=y + 0.5))
     layout = {
         **base_layout(style, title=title, height=height, margin=margin),
         "xaxis": axis(x_title, style, tickangle=TICK_ANGLE, **x_ticks),
@@ -152,11 +155,7 @@ def layer_head_heatmap(
         hovertemplate=f"layer %{{y}}, head %{{x}}<br>{escape(value)}: %{{z:.4f}}<extra></extra>",
         **scale,
     )
-    line = {"color": HIGHLIGHT_COLOR, "width": 2 * style.line_width}
-    shapes = [
-        {"type": "rect", "x0": h - 1.5, "x1": h - 0.5, "y0": layer - 1.5, "y1": layer - 0.5, "line": line}
-        for layer, h in marked
-    ]
+    shapes = [_outline(style, x0=h - 1.5, x1=h - 0.5, y0=layer - 1.5, y1=layer - 0.5) for layer, h in marked]
     margin = {"t": TOP, "l": 4 * style.font_size + 30, "b": 3 * style.font_size + 30, "r": COLORBAR}
     height = min(900, max(320, margin["t"] + margin["b"] + int(1.6 * style.font_size) * layers))
     layout = {
@@ -201,17 +200,7 @@ def word_grid(
     )
     shapes = []
     if highlight_col is not None and 0 <= highlight_col < steps:
-        line = {"color": HIGHLIGHT_COLOR, "width": 2 * style.line_width}
-        shapes.append(
-            {
-                "type": "rect",
-                "x0": highlight_col - 0.5,
-                "x1": highlight_col + 0.5,
-                "y0": -0.5,
-                "y1": layers - 0.5,
-                "line": line,
-            }
-        )
+        shapes.append(_outline(style, x0=highlight_col - 0.5, x1=highlight_col + 0.5, y0=-0.5, y1=layers - 0.5))
     margin = {"t": TOP, "l": 4 * style.font_size + 30, "b": label_margin(style, angle=TICK_ANGLE), "r": COLORBAR}
     height = min(1100, max(380, margin["t"] + margin["b"] + int(1.7 * style.font_size) * layers))
     x_ticks = label_ticks(step_labels, length_px=ASSUMED_WIDTH - margin["l"] - margin["r"], style=style)
