@@ -76,7 +76,7 @@ def test_spearman_and_the_agreement_sentence():
 def test_a_lens_not_computed_yet_or_declined_says_so_and_keeps_the_attention():
     maps = run()
     drawing = draw(maps, lens="attribution")
-    assert drawing.sentence.startswith("Attribution is computed when you ask for it")
+    assert drawing.sentence.startswith("Attribution runs the model again when you choose it under 'Lens'")
     np.testing.assert_allclose(drawing.matrix, maps.weights[-1].mean(0), atol=1e-6)
     LENS_RESULTS.compute(maps, "head_importance", (), lambda: (_ for _ in ()).throw(InputError("too slow here")))
     assert LENS_RESULTS.get(maps, "head_importance") == Declined("too slow here")

@@ -39,12 +39,11 @@ class LensControls:
         self.visible = visible = bool(offered)
         with gr.Row(equal_height=True, visible=visible):
             choices = [(LENSES[name].label, name) for name in ("attention", *offered)]
-            self.lens = gr.Radio(choices, value="attention", label="Lens", scale=3)
+            self.lens = gr.Dropdown(choices, value="attention", label="Lens", interactive=True, scale=3)
             self.ablate = gr.Textbox(
                 value="",  # an initial value makes it an optional API parameter
                 label=KNOCK_OUT,
-                placeholder="layer.head from 1, e.g. 1.3, 2.1",
-                info="Enter compares on this run; the next run runs without them.",
+                placeholder="e.g. 1.3, 2.1, then Enter",  # the next run of the model runs without them too
                 scale=2,
             )
         with gr.Accordion("What each lens can and cannot tell", open=False, visible=visible):
@@ -107,7 +106,10 @@ class LensControls:
         self.lens.input(user_errors(look), outputs=drawn, api_name=f"{explorer.api_name}_lens", **common)
         self.ablate.submit(user_errors(knock_out), outputs=[*drawn, self.lens], api_visibility="private", **common)
         # A new input in view: the lens in view, for it (the explorer's own redraw shows the run meanwhile).
-        explorer.item.input(user_errors(follow), outputs=drawn, api_visibility="private", **common)
+        # Minimal progress: with attention in view it waits for a model slot only to do nothing.
+        explorer.item.input(
+            user_errors(follow), outputs=drawn, api_visibility="private", show_progress="minimal", **common
+        )
 
 
 def compute(maps: AttentionMaps, view: View, name: str | None = None) -> Any:

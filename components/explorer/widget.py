@@ -85,8 +85,6 @@ class AttentionExplorer:
                 self.item = gr.Dropdown(
                     label=item_label, choices=[("", 0)], value=0, visible=False, interactive=True, scale=2
                 )
-            self.lenses = LensControls(lenses)
-            self.lens, self.ablate, self.attribution, self.head_importance, self.logit_lens = self.lenses.controls
             with gr.Row():
                 # What each switch does is in "About the switches", below the plots.
                 self.merge_words = gr.Checkbox(label="Merge sub-word pieces into words", value=False)
@@ -111,6 +109,10 @@ class AttentionExplorer:
                 with gr.Column(scale=3, min_width=420):
                     self.plot = gr.Plot(label=label, elem_id=elem_id)
                 with gr.Column(scale=2, min_width=300):
+                    self.lenses = LensControls(lenses)  # beside the heatmap: no lower on the page for a lens
+                    self.lens, self.ablate, self.attribution, self.head_importance, self.logit_lens = (
+                        self.lenses.controls
+                    )
                     self.focus = gr.Dropdown(
                         label="Query token in focus", choices=[], value="", allow_custom_value=True, interactive=True
                     )

@@ -40,7 +40,7 @@ class AttributionLens:
         return ()
 
     def pending(self, view: View) -> str:
-        return "Attribution is computed when you ask for it: choose 'Attribution' under 'Lens' again."
+        return "Attribution runs the model again when you choose it under 'Lens': on its way, or choose it again."
 
     def compute(self, maps: AttentionMaps, view: View, limits: Limits):
         from services.lenses import attribution  # torch and captum load with the first lens, not at startup

@@ -37,7 +37,7 @@ class HeadImportanceLens:
         return ()
 
     def pending(self, view: View) -> str:
-        return "Head importance is computed when you ask for it: choose 'Head importance' under 'Lens' again."
+        return "Head importance runs the model again when you choose it under 'Lens': on its way, or choose it again."
 
     def compute(self, maps: AttentionMaps, view: View, limits: Limits):
         from services.lenses import importance  # torch loads with the first lens, not at startup

@@ -29,7 +29,7 @@ class LogitLensLens:
         return ()
 
     def pending(self, view: View) -> str:
-        return "The logit lens is computed when you ask for it: choose 'Logit lens' under 'Lens' again."
+        return "The logit lens runs the model again when you choose it under 'Lens': on its way, or choose it again."
 
     def compute(self, maps: AttentionMaps, view: View, limits: Limits):
         from services.lenses import logit_lens  # torch loads with the first lens, not at startup
