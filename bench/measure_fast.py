@@ -1,31 +1,35 @@
 """Fast mode: the app's int8 and bf16 conversions against fp32, on the same weights.
 
-For DistilBERT sentiment and BART zero-shot: latency / fp32 latency of the app's forward pass
-(eager, with attentions), top-label agreement with fp32 over the fixed sentences, and whether
-the attentions still come back as rows that sum to 1. With random weights the classes' logits
-are nearly tied, so a small numeric change flips a label far more often than with trained
-weights: agreement here is a pessimistic bound. The real all-MiniLM-L6-v2 weights give a
-real-weights check: the cosine similarity of its sentence embeddings to fp32's.
+For DistilBERT sentiment and BART zero-shot: latency / fp32 latency of the app's forward pass (eager,
+with attentions), top-label agreement with fp32, and whether attention rows still sum to 1. Random
+weights leave the logits nearly tied, so agreement is a pessimistic bound; the real all-MiniLM-L6-v2
+gives a real-weights check: the cosine of its sentence embeddings to fp32's.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Sequence
+import dataclasses
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import torch
 from transformers import AutoModel
 
-from bench import vocab
 from bench.context import Context
-from bench.corpus import LABELS, SENTENCES, SHORT_TEXT
-from bench.endpoints import encoded, forward, nli_pairs
-from bench.result import Measurement, Target, ratio_row
-from bench.timing import paired, summarize
+from bench.endpoints import LABELS, SHORT_TEXT, encoded, forward, nli_pairs
+from bench.models import minilm_dir, wordpiece
+from bench.result import RATIO, Measurement, Target, ratio_row
+from bench.timing import summarize
 from services.attention_maps import self_attentions, stack_attentions
 from services.precision import convert, resolve
+
+# The agreement set: 100 distinct short verdicts, some glad, some not.
+SUBJECTS = ("The film", "Our hotel room", "The new phone", "This little cafe", "The lecture")
+LINKS = ("was", "seemed", "felt", "really was", "was not")
+VERDICTS = ("delightful from start to finish", "slow, noisy and far too long", "worth every penny", "a waste of time")
+SENTENCES = tuple(f"{subject} {link} {verdict}." for subject in SUBJECTS for link in LINKS for verdict in VERDICTS)
 
 PRECISIONS = ("int8", "bf16")
 ROW_TOLERANCE = {"int8": 1e-3, "bf16": 2e-2}  # bf16 keeps 8 bits of mantissa per weight
@@ -35,7 +39,6 @@ WHY = {
     "bf16": "bf16 halves the weights' memory traffic, but on this CPU its matrix products gain less than int8's.",
 }
 BATCH = 10
-Labeller = Callable[[Any, Any, Sequence[str]], list[int]]
 
 
 def fast_copy(model: Any, precision: str) -> Any:
@@ -43,22 +46,18 @@ def fast_copy(model: Any, precision: str) -> Any:
     return convert(copy.deepcopy(model), precision)
 
 
-def sentiment_labels(model: Any, tokenizer: Any, sentences: Sequence[str]) -> list[int]:
+def top_labels(model: Any, tokenizer: Any, sentences: Sequence[str], *, nli: bool) -> list[int]:
+    """Each sentence's top label, ten sentences a batch; under NLI (zero-shot), five sentences' pairs a
+    batch, and the label whose hypothesis has the highest entailment logit."""
+    step = BATCH // 2 if nli else BATCH
     labels: list[int] = []
-    for start in range(0, len(sentences), BATCH):
-        inputs = dict(tokenizer(list(sentences[start : start + BATCH]), padding=True, return_tensors="pt"))
-        labels += forward(model, inputs, attentions=False).logits.float().argmax(dim=-1).tolist()
-    return labels
-
-
-def zero_shot_labels(model: Any, tokenizer: Any, sentences: Sequence[str]) -> list[int]:
-    """The winning label of each sentence: the highest entailment logit among its pairs."""
-    entailment = model.config.label2id["entailment"]
-    labels: list[int] = []
-    for start in range(0, len(sentences), BATCH // 2):
-        chunk = sentences[start : start + BATCH // 2]
-        logits = forward(model, nli_pairs(tokenizer, chunk), attentions=False).logits.float()
-        labels += logits[:, entailment].reshape(len(chunk), len(LABELS)).argmax(dim=-1).tolist()
+    for start in range(0, len(sentences), step):
+        chunk = list(sentences[start : start + step])
+        batch = nli_pairs(tokenizer, chunk) if nli else dict(tokenizer(chunk, padding=True, return_tensors="pt"))
+        logits = forward(model, batch, attentions=False).logits.float()
+        if nli:
+            logits = logits[:, model.config.label2id["entailment"]].reshape(len(chunk), len(LABELS))
+        labels += logits.argmax(dim=-1).tolist()
     return labels
 
 
@@ -70,37 +69,31 @@ def attention_rows_sum_to_one(model: Any, inputs: dict[str, torch.Tensor], toler
     return bool(np.all(np.abs(sums - 1) <= tolerance))
 
 
-def compare(ctx: Context, key: str, label: str, inputs: dict, labels_of: Labeller, sentences: Sequence[str]) -> list:
+def compare(ctx: Context, key: str, label: str, inputs: dict, sentences: Sequence[str], *, nli: bool = False) -> list:
     """Latency and agreement rows of each precision; every latency row names the winner."""
     loaded = ctx.store.get(key)
     fp32 = loaded.model
-    reference = np.array(labels_of(fp32, loaded.tokenizer, sentences))
-    results = {}
+    reference = np.array(top_labels(fp32, loaded.tokenizer, sentences, nli=nli))
+    rows, medians = [], {}
     for precision in PRECISIONS:
         fast = fast_copy(fp32, precision)
-        timed = paired(
-            lambda fast=fast: forward(fast, inputs, attentions=True),
-            lambda: forward(fp32, inputs, attentions=True),
-            repeats=ctx.repeats,
-            min_seconds=ctx.min_seconds,
+        timed = ctx.paired(
+            lambda fast=fast: forward(fast, inputs, attentions=True), lambda: forward(fp32, inputs, attentions=True)
         )
-        agree = float(np.mean(np.array(labels_of(fast, loaded.tokenizer, sentences)) == reference)) * 100
-        results[precision] = (timed, agree, attention_rows_sum_to_one(fast, inputs, ROW_TOLERANCE[precision]))
+        agree = float(np.mean(np.array(top_labels(fast, loaded.tokenizer, sentences, nli=nli)) == reference)) * 100
+        rows_ok = attention_rows_sum_to_one(fast, inputs, ROW_TOLERANCE[precision])
         del fast
-    winner = _winner(label, {p: (summarize(t.ratios()).median, agree) for p, (t, agree, _) in results.items()})
-    rows = []
-    for precision, (timed, agree, rows_ok) in results.items():
+        medians[precision] = (summarize(timed.ratios()).median, agree)
         checked = (
             "Attentions returned, rows sum to 1." if rows_ok else "Attention extraction BROKE: rows do not sum to 1."
         )
-        note = f"{checked} {WHY[precision]} {winner}"
         rows.append(
             ratio_row(
                 f"fast {precision}: {label} latency / fp32",
                 timed,
                 Target("<=", 0.35),
                 ("fast", "fp32"),
-                note=note,
+                note=f"{checked} {WHY[precision]}",
                 attention_rows_ok=rows_ok,
             )
         )
@@ -113,7 +106,8 @@ def compare(ctx: Context, key: str, label: str, inputs: dict, labels_of: Labelle
                 note="Random weights: near-tied logits make this a pessimistic bound.",
             )
         )
-    return rows
+    winner = _winner(label, medians)
+    return [dataclasses.replace(row, note=f"{row.note} {winner}") if row.unit == RATIO else row for row in rows]
 
 
 def _winner(label: str, medians: dict[str, tuple[float, float]]) -> str:
@@ -128,8 +122,8 @@ def _winner(label: str, medians: dict[str, tuple[float, float]]) -> str:
 
 def minilm_cosine(ctx: Context) -> list[Measurement]:
     """Real weights: cosine similarity of mean-pooled all-MiniLM-L6-v2 embeddings, fast vs fp32."""
-    tokenizer = vocab.wordpiece("bert")
-    model = AutoModel.from_pretrained(vocab.minilm_dir(), attn_implementation="eager").eval()
+    tokenizer = wordpiece("bert")
+    model = AutoModel.from_pretrained(minilm_dir(), attn_implementation="eager").eval()
     inputs = dict(tokenizer(list(SENTENCES), padding=True, return_tensors="pt"))
     mask = inputs["attention_mask"].unsqueeze(-1).float()
 
@@ -138,24 +132,21 @@ def minilm_cosine(ctx: Context) -> list[Measurement]:
         return (hidden * mask).sum(1) / mask.sum(1)
 
     reference = embed(model)
-    rows = []
-    for precision in PRECISIONS:
-        cosine = torch.nn.functional.cosine_similarity(embed(fast_copy(model, precision)), reference, dim=-1)
-        rows.append(
-            Measurement(
-                f"fast {precision}: real MiniLM embedding cosine to fp32 (per sentence, {len(SENTENCES)})",
-                "cosine",
-                tuple(float(c) for c in cosine),
-                note="Real weights; informational. Values are sentences, not repeats.",
-            )
+    return [
+        Measurement(
+            f"fast {precision}: real MiniLM embedding cosine to fp32 (per sentence, {len(SENTENCES)})",
+            "cosine",
+            tuple(torch.nn.functional.cosine_similarity(embed(fast_copy(model, precision)), reference).tolist()),
+            note="Real weights; informational. Values are sentences, not repeats.",
         )
-    return rows
+        for precision in PRECISIONS
+    ]
 
 
 def fast_mode(ctx: Context) -> list[Measurement]:
-    distil, bart = ctx.store.tokenizer("distilbert"), ctx.store.tokenizer("bart")
+    distil, bart = ctx.store.get("distilbert").tokenizer, ctx.store.get("bart").tokenizer
     sentiment_inputs = encoded(distil, SHORT_TEXT)
-    rows = compare(ctx, "distilbert", "DistilBERT sentiment", sentiment_inputs, sentiment_labels, SENTENCES)
+    rows = compare(ctx, "distilbert", "DistilBERT sentiment", sentiment_inputs, SENTENCES)
     few = SENTENCES[: ctx.pick(20, len(SENTENCES))]
-    rows += compare(ctx, "bart", "BART zero-shot (3 labels)", nli_pairs(bart, SHORT_TEXT), zero_shot_labels, few)
+    rows += compare(ctx, "bart", "BART zero-shot (3 labels)", nli_pairs(bart, SHORT_TEXT), few, nli=True)
     return rows + minilm_cosine(ctx)

@@ -1,11 +1,7 @@
-"""Through the running server, with gradio_client, as a visitor's browser or a script would call it.
+"""Through the running app, with gradio_client, as a visitor's browser or a script would call it.
 
-The app is `app.build_demo(settings)` with every model setting naming a bench model that is already
-in the app's model cache, so the endpoints run the app's real code on full-size models. An echo app
-with one queued event that returns its input costs what Gradio and gradio_client cost before any
-app code runs.
-
-End to end: an endpoint's round trip minus the raw model call, minus an echo endpoint's round trip,
+End to end: an endpoint's round trip minus the raw model call, minus the round trip of an echo app
+(one queued event that returns its input: what Gradio and gradio_client cost before any app code),
 all timed in the same run: what the app's own code (explorer, plots, JSON) adds. Payload: the bytes
 of each endpoint's outputs (json.dumps of what gradio_client returns), which a visitor downloads.
 """
@@ -14,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import socket
 from functools import partial
 from typing import Any
@@ -27,6 +24,8 @@ from bench.endpoints import CASES, TRANSLATION_TOKENS
 from bench.result import Measurement, Target
 from bench.timing import interleaved, median_ms
 
+logger = logging.getLogger("bench")
+
 ECHO = "/echo"
 PAYLOAD_TOKENS = (32, 128)
 E2E_SAMPLE_S = 0.6
@@ -39,30 +38,30 @@ PAYLOAD_NOTES = {
 
 def end_to_end(ctx: Context) -> list[Measurement]:
     """Round trip − raw call − echo round trip, per endpoint, in ms; plus the echo round trip itself."""
-    server = ctx.server(translation_tokens=TRANSLATION_TOKENS)
-    names = ctx.pick(("/sentiment", "/attention", "/zero_shot"), tuple(CASES))
     echo_ms: list[float] = []
     rows = []
-    for name in names:
-        case = CASES[name](ctx.store)
-        round_trip = partial(server.client.predict, **case.kwargs, api_name=case.api_name)
-        # Round trips vary by tens of ms: longer samples than elsewhere, to see a 10 ms target at all.
-        calls = [round_trip, case.raw, server.call_echo, case.service]
-        times = interleaved(calls, repeats=ctx.repeats, min_seconds=max(ctx.min_seconds, E2E_SAMPLE_S))
-        echo_ms += [t * 1000 for t in times[2]]
-        overhead = tuple((e - r - o) * 1000 for e, r, o in zip(*times[:3], strict=True))
-        trip, raw, echo, service = (median_ms(t) for t in times)
-        rows.append(
-            Measurement(
-                f"end to end: {name} round trip − raw call − echo",
-                "ms",
-                overhead,
-                Target("<=", 10.0),
-                note=f"Medians: round trip {trip:.0f} ms, echo {echo:.0f} ms, raw call {raw:.0f} ms, service call "
-                f"{service:.0f} ms (round trip − service − echo is the tab's code: explorer, plots, JSON).",
-                details={"round_trip_ms": trip, "raw_ms": raw, "service_ms": service, "echo_ms": echo},
+    with BenchServer(ctx.store, translation_tokens=TRANSLATION_TOKENS) as server:
+        for name in ctx.pick(("/sentiment", "/attention", "/zero_shot"), tuple(CASES)):
+            case = CASES[name](ctx.store)
+            round_trip = partial(server.client.predict, **case.kwargs, api_name=name)
+            # Round trips vary by tens of ms: longer samples than elsewhere, to see a 10 ms target at all.
+            echo_trip = partial(server.echo_client.predict, "hello", api_name=ECHO)
+            calls = [round_trip, case.raw, echo_trip, case.service]
+            times = interleaved(calls, repeats=ctx.repeats, min_seconds=max(ctx.min_seconds, E2E_SAMPLE_S))
+            echo_ms += [t * 1000 for t in times[2]]
+            overhead = tuple((e - r - o) * 1000 for e, r, o in zip(*times[:3], strict=True))
+            trip, raw, echo, service = (median_ms(t) for t in times)
+            rows.append(
+                Measurement(
+                    f"end to end: {name} round trip − raw call − echo",
+                    "ms",
+                    overhead,
+                    Target("<=", 10.0),
+                    note=f"Medians: round trip {trip:.0f} ms, echo {echo:.0f} ms, raw call {raw:.0f} ms, service "
+                    f"call {service:.0f} ms (round trip − service − echo is the tab's code: explorer, plots, JSON).",
+                    details={"round_trip_ms": trip, "raw_ms": raw, "service_ms": service, "echo_ms": echo},
+                )
             )
-        )
     rows.append(
         Measurement(
             "end to end: Gradio echo round trip",
@@ -79,20 +78,18 @@ def payload(ctx: Context) -> list[Measurement]:
     """Bytes of each endpoint's outputs at 32 and 128 input tokens (n=1: the size is deterministic)."""
     rows = []
     for tokens in PAYLOAD_TOKENS:
-        server = ctx.server(translation_tokens=tokens)
-        for name, build in CASES.items():
-            case = build(ctx.store, tokens)
-            outputs = server.client.predict(**case.kwargs, api_name=case.api_name)
-            size = len(json.dumps(outputs, default=str).encode("utf-8")) / 1e6
-            rows.append(
-                Measurement(
-                    f"payload: {name} at {tokens} tokens",
-                    "MB",
-                    (size,),
-                    Target("<=", 1.0) if tokens == max(PAYLOAD_TOKENS) else None,
-                    note=PAYLOAD_NOTES.get(name, ""),
+        with BenchServer(ctx.store, translation_tokens=tokens) as server:
+            for name, build in CASES.items():
+                outputs = server.client.predict(**build(ctx.store, tokens).kwargs, api_name=name)
+                rows.append(
+                    Measurement(
+                        f"payload: {name} at {tokens} tokens",
+                        "MB",
+                        (len(json.dumps(outputs, default=str).encode("utf-8")) / 1e6,),
+                        Target("<=", 1.0) if tokens == max(PAYLOAD_TOKENS) else None,
+                        note=PAYLOAD_NOTES.get(name, ""),
+                    )
                 )
-            )
     return rows
 
 
@@ -102,45 +99,35 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def bench_settings(translation_tokens: int) -> Any:
-    """The app's settings with the bench models (sources such as "random/bart-large-mnli") as defaults."""
-    from services.config import Limits, Settings
-
-    settings = Settings.from_env(deployment_env({key: spec.source for key, spec in SPECS.items()}))
-    return dataclasses.replace(settings, limits=Limits(max_translation_tokens=translation_tokens))
-
-
-def echo_demo() -> gr.Blocks:
-    """One queued text-in, text-out event, queued like the app's events."""
-    with gr.Blocks() as demo:
-        text = gr.Textbox()
-        out = gr.Textbox()
-        text.submit(lambda value: value, inputs=text, outputs=out, api_name=ECHO.lstrip("/"))
-    demo.queue(default_concurrency_limit=1, max_size=64)
-    return demo
-
-
 def launch(demo: gr.Blocks) -> Client:
     demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=free_port(), quiet=True)
     return Client(demo.local_url, verbose=False)
 
 
 class BenchServer:
-    """The app and the echo app, both listening on loopback ports of this process."""
+    """The app on the bench models, and an echo app, both listening on loopback ports of this process
+    for as long as a `with` block."""
 
     def __init__(self, store: Any, *, translation_tokens: int) -> None:
         import app
+        from services.config import Limits, Settings
 
-        for key in SPECS:
+        logger.info("launching the app in-process (translation limit %d tokens)", translation_tokens)
+        for key in SPECS:  # into the app's model cache, under sources such as "random/bart-large-mnli"
             store.get(key)
-        self.demo = app.build_demo(bench_settings(translation_tokens))
-        self.echo = echo_demo()
-        self.client = launch(self.demo)
-        self.echo_client = launch(self.echo)
+        settings = Settings.from_env(deployment_env({key: spec.source for key, spec in SPECS.items()}))
+        self.demo = app.build_demo(
+            dataclasses.replace(settings, limits=Limits(max_translation_tokens=translation_tokens))
+        )
+        with gr.Blocks() as self.echo:  # one text-in, text-out event, queued like the app's events
+            text, out = gr.Textbox(), gr.Textbox()
+            text.submit(lambda value: value, inputs=text, outputs=out, api_name=ECHO.lstrip("/"))
+        self.echo.queue(default_concurrency_limit=1, max_size=64)
+        self.client, self.echo_client = launch(self.demo), launch(self.echo)
 
-    def call_echo(self, text: str = "hello") -> Any:
-        return self.echo_client.predict(text, api_name=ECHO)
+    def __enter__(self) -> BenchServer:
+        return self
 
-    def close(self) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         for demo in (self.demo, self.echo):
             demo.close(verbose=False)

@@ -2,40 +2,43 @@
 
 Zero-shot with 10 labels: one batched call / ten one-label calls, and 10 labels / 1 label.
 Generation: time to first streamed token / total for 64 tokens; streamed tokens/s / raw tokens/s.
-Translation: the teacher-forced cross-attention pass / generation; the service / raw `generate`;
-greedy / 4 beams. The random decoder never writes `</s>`, so every translation runs to the token
-limit, chosen about as long as a real French translation of the source.
+Translation: the cross-attention pass / generation; the service / raw `generate`; greedy / 4 beams.
+The random decoder never writes `</s>`: every translation runs to the limit, as long as a real one.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import torch
 
 from bench.context import Context
-from bench.corpus import SHORT_TEXT, TEN_LABELS, count_tokens
-from bench.endpoints import PROMPT, TRANSLATION_TOKENS, encoded, raw_generate
+from bench.endpoints import (
+    LABELS,
+    PROMPT,
+    SHORT_TEXT,
+    TRANSLATION_TOKENS,
+    count_tokens,
+    encoded,
+    raw_generate,
+    translate_case,
+)
 from bench.result import RATIO, Measurement, Target, ratio_row
-from bench.timing import GATE, median_ms, paired, rounds
-from services import generation, translation, zero_shot
+from bench.timing import median_ms, rotations
+from services import generation, zero_shot
 from services.attention_maps import stack_attentions
+
+TEN_LABELS = (*LABELS, "sports", "food", "travel", "technology", "health", "music", "weather")
 
 
 def zero_shot_labels(ctx: Context) -> list[Measurement]:
-    source = ctx.store.get("bart").source
+    classify = partial(zero_shot.classify, SHORT_TEXT, model=ctx.store.get("bart").source)
     labels = list(TEN_LABELS)
-
-    def batched() -> Any:
-        return zero_shot.classify(SHORT_TEXT, labels, model=source)
-
-    def one_by_one() -> Any:
-        return [zero_shot.classify(SHORT_TEXT, [label], model=source) for label in labels]
-
-    speedup = paired(one_by_one, batched, repeats=ctx.repeats, min_seconds=0)
-    scaling = paired(batched, lambda: zero_shot.classify(SHORT_TEXT, labels[:1], model=source), repeats=ctx.repeats)
+    speedup = ctx.paired(lambda: [classify([label]) for label in labels], lambda: classify(labels), min_seconds=0)
+    scaling = ctx.paired(lambda: classify(labels), lambda: classify(labels[:1]))
     return [
         ratio_row(
             "zero-shot, 10 labels: 10 one-label calls / one batched call (speed-up)",
@@ -87,18 +90,9 @@ def generation_streaming(ctx: Context) -> list[Measurement]:
         ids = raw_generate(loaded, inputs, count)
         return time.perf_counter() - start, int(ids.shape[-1] - inputs["input_ids"].shape[-1])
 
-    # Warm-up: the first generate pays for kernel selection.
-    time_stream(loaded.source, 4)
+    time_stream(loaded.source, 4)  # warm-up: the first generate pays for kernel selection
     raw(4)
-    streams: list[StreamTimes] = []
-    raws: list[tuple[float, int]] = []
-    for index in rounds(ctx.repeats):
-        if index % 2:
-            timed_raw, timed_stream = GATE.run(lambda: (raw(tokens), time_stream(loaded.source, tokens)))
-        else:
-            timed_stream, timed_raw = GATE.run(lambda: (time_stream(loaded.source, tokens), raw(tokens)))
-        streams.append(timed_stream)
-        raws.append(timed_raw)
+    streams, raws = rotations([lambda: time_stream(loaded.source, tokens), lambda: raw(tokens)], ctx.repeats)
     details = {
         "first_token_ms": median_ms([s.first for s in streams]),
         "last_token_ms": median_ms([s.last_token for s in streams]),
@@ -128,9 +122,8 @@ def generation_streaming(ctx: Context) -> list[Measurement]:
 
 
 def translation_costs(ctx: Context) -> list[Measurement]:
-    loaded = ctx.store.get("marian")
-    batch = encoded(loaded.tokenizer, [SHORT_TEXT])
-    models = {"French": loaded.source}
+    case, loaded = translate_case(ctx.store), ctx.store.get("marian")
+    batch = encoded(loaded.tokenizer, SHORT_TEXT)
     produced = raw_generate(loaded, batch, TRANSLATION_TOKENS)  # starts with the decoder start token
     with torch.inference_mode():
         encoder_outputs = loaded.model.get_encoder()(**batch, output_attentions=True)
@@ -147,31 +140,24 @@ def translation_costs(ctx: Context) -> list[Measurement]:
             )
         return stack_attentions(outputs.cross_attentions), stack_attentions(encoder_outputs.attentions)
 
-    def service() -> Any:
-        return translation.translate(SHORT_TEXT, "French", models=models, max_new_tokens=TRANSLATION_TOKENS)
-
-    def raw(beams: int = 1) -> Any:
-        return raw_generate(loaded, batch, TRANSLATION_TOKENS, beams=beams)
-
-    timing = {"repeats": ctx.repeats, "min_seconds": ctx.min_seconds}
     shape = f"{count_tokens(loaded.tokenizer, SHORT_TEXT)} → {produced.shape[-1] - 1} tokens"
     return [
         ratio_row(
             f"translation: cross-attention pass / greedy generation (Marian, {shape})",
-            paired(extract, raw, **timing),
+            ctx.paired(extract, case.raw),
             Target("<=", 0.15),
             ("extract", "generate"),
             note="One decoder pass over all target tokens at once, against greedy decoding's one step per token.",
         ),
         ratio_row(
             "translation: service / raw greedy generate",
-            paired(service, raw, **timing),
+            ctx.paired(case.service, case.raw),
             sides=("service", "generate"),
             note="Informational: generation plus the attention pass plus token handling.",
         ),
         ratio_row(
             "translation: greedy / 4 beams (raw generate)",
-            paired(raw, lambda: raw(4), **timing),
+            ctx.paired(case.raw, lambda: raw_generate(loaded, batch, TRANSLATION_TOKENS, beams=4)),
             sides=("greedy", "beams4"),
             note="Informational: opus-mt's own config asks for 4 beams; the service now defaults to greedy.",
         ),

@@ -46,7 +46,7 @@ def build(settings: Settings, page: Page) -> None:
             note = gr.Markdown()
             with gr.Accordion("Tokens, layers and heads (raw output)", open=False):
                 raw = gr.JSON(show_label=False)
-    explorer = AttentionExplorer("Attention", api_name="attention_view", presenter=page.presenter, lenses=())
+    explorer = AttentionExplorer("Attention", api_name="attention_view", presenter=page.presenter)
     # Another model has other layers and heads: start it from its last layer, heads averaged.
     model.change(None, outputs=[explorer.layer, explorer.head, explorer.focus], js="() => [null, 'mean', null]")
 

@@ -10,7 +10,7 @@ from components.explorer.lens_controls import knock_out_heads
 from components.page import Page
 from services import inputs
 from services.config import Settings
-from services.recipe import KnockOut, offered
+from services.recipe import KnockOut
 
 INTRO = """
 **Decoder-only model.** The model predicts the next token from the ones before it, appends it, and
@@ -55,7 +55,6 @@ def build(settings: Settings, page: Page) -> None:
         "Causal self-attention over prompt + generated tokens",
         api_name="generate_attention",
         presenter=page.presenter,
-        lenses=offered("generation"),
         item_label="Sequence",
     )
 

@@ -11,7 +11,7 @@ from components.page import Page
 from components.plots import class_probability_bars, short, style_for
 from services.config import Settings
 from services.inputs import split_lines
-from services.recipe import KnockOut, offered
+from services.recipe import KnockOut
 
 INTRO = """
 **Encoder-only model.** DistilBERT reads the whole sentence at once: every token can attend to every
@@ -41,11 +41,7 @@ def build(settings: Settings, page: Page) -> None:
             with gr.Accordion("Raw output, as transformers' text-classification pipeline returns it", open=False):
                 raw = gr.JSON(show_label=False)
     explorer = AttentionExplorer(
-        "Attention of the classifier",
-        api_name="sentiment_attention",
-        presenter=page.presenter,
-        item_label="Text",
-        lenses=offered("sentiment"),
+        "Attention of the classifier", api_name="sentiment_attention", presenter=page.presenter, item_label="Text"
     )
 
     @user_errors

@@ -10,7 +10,7 @@ from components.explorer.lens_controls import knock_out_heads
 from components.page import Page
 from services import inputs
 from services.config import Settings
-from services.recipe import KnockOut, offered
+from services.recipe import KnockOut
 
 INTRO = """
 **Encoder-decoder model.** The encoder reads the English sentence (self-attention, both directions);
@@ -48,17 +48,13 @@ def build(settings: Settings, page: Page) -> None:
             with gr.Accordion("Raw output, as transformers' (former) translation pipeline returned it", open=False):
                 raw = gr.JSON(show_label=False)
     cross = AttentionExplorer(
-        "Cross-attention: target tokens × source tokens",
-        api_name="translate_cross_attention",
-        presenter=page.presenter,
-        lenses=offered("translation", "cross"),
+        "Cross-attention: target tokens × source tokens", api_name="translate_cross_attention", presenter=page.presenter
     )
     with gr.Accordion("The encoder reading the English source: its self-attention", open=False):
         encoder = AttentionExplorer(
             "Encoder self-attention over the source",
             api_name="translate_encoder_attention",
             presenter=page.presenter,
-            lenses=offered("translation"),
             prefix="encoder_",
         )
 

@@ -11,7 +11,7 @@ from components.page import Page
 from components.plots import class_probability_bars, score_bars, short, style_for
 from services import inputs
 from services.config import Settings
-from services.recipe import KnockOut, offered
+from services.recipe import KnockOut
 
 INTRO = """
 **Classification with labels you choose.** The model was trained for natural language inference:
@@ -56,7 +56,6 @@ def build(settings: Settings, page: Page) -> None:
         "Attention over premise and hypothesis",
         api_name="zero_shot_attention",
         presenter=page.presenter,
-        lenses=offered("zero_shot"),
         item_label="Pair",
     )
 

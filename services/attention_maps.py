@@ -6,7 +6,7 @@ Like bertviz's util, this only reshapes what the model returned: no model is loa
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -26,21 +26,32 @@ class TopTokens:
 
     `before` is the softmax of the model's raw logits; `after` is the distribution sampling drew
     from, after temperature, top-k and top-p (equal to `before` under greedy decoding).
+    `tokens` are the raw pieces; `texts` the same tokens as a person reads them (default: the pieces).
     """
 
     tokens: tuple[str, ...]
     before: tuple[float, ...]
     after: tuple[float, ...]
     chosen: int
+    texts: tuple[str, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        if not self.texts:
+            object.__setattr__(self, "texts", tuple(self.tokens))
 
 
 @dataclass(frozen=True)
 class Step:
-    """One decoding step: the query row whose output chose the token, and that token."""
+    """One decoding step: the query row whose output chose the token, and that token (raw, and as read)."""
 
     query: int
     token: str
     top: TopTokens | None = None
+    text: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.text:
+            object.__setattr__(self, "text", self.token)
 
 
 @dataclass(frozen=True, eq=False)

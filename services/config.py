@@ -153,9 +153,25 @@ def is_local(source: str) -> bool:
     return path.is_absolute() or source.startswith((".", "~")) or source.endswith(".gguf") or path.exists()
 
 
+GENERIC_FOLDERS = {"model", "models", "checkpoint", "weights", "snapshot", "main"}
+
+
 def short_name(source: str) -> str:
-    """A model's name for titles: the Hub id, or the last two parts of a local path."""
-    return "/".join(Path(source).expanduser().parts[-2:]) if is_local(source) else source
+    """A model's name for titles, never a server path: the Hub id; for a local model, "org/name" of a Hub
+    cache folder (`models--org--name`), a `.gguf` file's stem, or the folder's name (its parent's, when
+    the folder is only called "model")."""
+    if not is_local(source):
+        return source
+    path = Path(source).expanduser()
+    cached = [part for part in path.parts if part.startswith("models--")]
+    if cached:
+        return cached[-1].removeprefix("models--").replace("--", "/")
+    if path.suffix == ".gguf":
+        return path.stem
+    named = [part for part in path.parts if part not in ("/", ".", "..", "~")]
+    while len(named) > 1 and named[-1].lower() in GENERIC_FOLDERS:
+        named.pop()
+    return named[-1] if named else source
 
 
 def _translation_models(raw: str | None) -> dict[str, str]:

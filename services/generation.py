@@ -25,7 +25,7 @@ from services.inputs import GenerationOptions
 from services.lenses.knockout import knocked_out
 from services.models import MODELS, LoadedModel, ProgressCallback
 from services.recipe import NONE, KnockOut, Recipe
-from services.tokens import token_axis
+from services.tokens import readable_pieces, token_axis
 
 TOP_K = 10  # next-token candidates shown per generation step
 
@@ -208,8 +208,10 @@ def _top_tokens(tokenizer, logits: torch.Tensor, scores: torch.Tensor, chosen: i
     ids = torch.topk(before, TOP_K).indices.tolist()
     if chosen not in ids:
         ids.append(chosen)
+    tokens = tuple(tokenizer.convert_ids_to_tokens(ids))
     return TopTokens(
-        tokens=tuple(tokenizer.convert_ids_to_tokens(ids)),
+        tokens=tokens,
+        texts=readable_pieces(tokenizer, tokens),
         before=tuple(before[ids].tolist()),
         after=tuple(after[ids].tolist()),
         chosen=ids.index(chosen),
@@ -233,7 +235,12 @@ def postprocess(
     axis = token_axis(loaded.tokenizer, ids.tolist())
     # Step t (from 0) wrote token prompt_length + t; the query whose output chose it is the token before.
     steps = tuple(
-        Step(query=prompt_length + t - 1, token=axis.tokens[prompt_length + t], top=top)
+        Step(
+            query=prompt_length + t - 1,
+            token=axis.tokens[prompt_length + t],
+            text=axis.texts[prompt_length + t],
+            top=top,
+        )
         for t, top in enumerate(generated.top)
     )
     return GeneratedSequence(

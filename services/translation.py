@@ -121,9 +121,10 @@ def postprocess(
 ) -> TranslationResult:
     tokenizer = loaded.tokenizer
     english = encoded.axis(tokenizer, 0)
-    target = token_axis(tokenizer, translated.produced.tolist())
+    # The decoder starts from its start token (Marian's <pad>), then reads what it wrote.
+    target = token_axis(tokenizer, translated.produced.tolist(), starts_decoder=True)
     # Decoder position t reads target token t and writes token t + 1.
-    steps = tuple(Step(query=t - 1, token=target.tokens[t]) for t in range(1, len(target)))
+    steps = tuple(Step(query=t - 1, token=target.tokens[t], text=target.texts[t]) for t in range(1, len(target)))
     return TranslationResult(
         source_text=text,
         target_language=target_language,

@@ -13,7 +13,7 @@ import pytest
 from bench import report, suite
 from bench.configs import SPECS
 from bench.context import Context
-from bench.corpus import count_tokens, text_of_tokens
+from bench.endpoints import count_tokens, text_of_tokens
 from bench.result import RATIO, Measurement, Target
 from bench.timing import CpuSnapshot, others_share, paired, summarize
 
@@ -38,7 +38,6 @@ def test_paired_times_both_sides_once_per_repeat():
         lambda: calls.__setitem__("b", calls["b"] + 1),
         repeats=4,
         min_seconds=0,
-        warmup=1,
     )
     assert len(timed.a) == len(timed.b) == len(timed.ratios()) == 4
     assert calls["a"] >= 4 + 1 and calls["b"] >= 4 + 1

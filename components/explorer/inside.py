@@ -7,7 +7,7 @@ import html
 from services.attention_maps import AttentionMaps
 from services.tokens import TokenAxis
 
-TOKEN_HEADERS = ["side", "position", "token", "id", "special", "word", "attention mask"]
+TOKEN_HEADERS = ["side", "position", "token", "reads as", "id", "special", "word", "attention mask"]
 
 
 def inside_markdown(maps: AttentionMaps) -> str:
@@ -32,13 +32,17 @@ def inside_markdown(maps: AttentionMaps) -> str:
 
 
 def token_rows(maps: AttentionMaps) -> list[list[object]]:
-    """One table row per token: what the tokenizer made of the text, and the mask the model saw."""
+    """One table row per token: the tokenizer's raw piece and the text it reads as, and the mask the model saw."""
     axes = [("query", maps.query), ("key", maps.key)] if maps.cross else [("input", maps.query)]
     return [
-        [side, i, axis.tokens[i], axis.ids[i], "yes" if axis.special[i] else "", axis.words[axis.word_of[i]], 1]
+        [side, i, axis.tokens[i], axis.texts[i], axis.ids[i], _yes(axis.special[i]), axis.words[axis.word_of[i]], 1]
         for side, axis in axes
         for i in range(len(axis))
     ]
+
+
+def _yes(flag: bool) -> str:
+    return "yes" if flag else ""
 
 
 def _axis_line(name: str, axis: TokenAxis) -> str:

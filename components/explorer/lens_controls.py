@@ -20,6 +20,7 @@ from components.explorer.view import REQUESTS, View
 from services.attention_maps import AttentionMaps
 from services.errors import InputError
 from services.inputs import KNOCK_OUT, heads
+from services.recipe import offered
 
 if TYPE_CHECKING:
     from components.explorer.widget import AttentionExplorer
@@ -28,17 +29,26 @@ if TYPE_CHECKING:
 # same name, and for a knock-out by naming heads to knock out.
 JSON_OUTPUTS = ("attribution", "knock_out", "head_importance", "logit_lens")
 INTRO = "Beside attention, three lenses test the answer itself. Each is computed when you choose it."
+# The lenses beside attention that each explorer's runs offer, by the explorer's API name. The attention
+# tab's runs have no answer to explain: it offers none, and shows no lens controls.
+OFFERED_BY_EXPLORER = {
+    "sentiment_attention": offered("sentiment"),
+    "zero_shot_attention": offered("zero_shot"),
+    "generate_attention": offered("generation"),
+    "translate_cross_attention": offered("translation", "cross"),
+    "translate_encoder_attention": offered("translation"),
+}
 
 
 class LensControls:
     """The lens row of one explorer, and the lens JSON its tab's main event returns."""
 
-    def __init__(self, offered: Sequence[str]) -> None:
-        """`offered`: the lenses beside attention that this explorer's runs offer; none hides the row (the
-        attention tab, whose runs have no answer to explain)."""
-        self.visible = visible = bool(offered)
+    def __init__(self, api_name: str) -> None:
+        """The lens row of the explorer named `api_name`, offering its runs' lenses (none hides it)."""
+        lenses = OFFERED_BY_EXPLORER.get(api_name, ())
+        self.visible = visible = bool(lenses)
         with gr.Row(equal_height=True, visible=visible):
-            choices = [(LENSES[name].label, name) for name in ("attention", *offered)]
+            choices = [(LENSES[name].label, name) for name in ("attention", *lenses)]
             self.lens = gr.Dropdown(choices, value="attention", label="Lens", interactive=True, scale=3)
             self.ablate = gr.Textbox(
                 value="",  # an initial value makes it an optional API parameter
@@ -47,13 +57,13 @@ class LensControls:
                 scale=2,
             )
         with gr.Accordion("What each lens can and cannot tell", open=False, visible=visible):
-            gr.Markdown("\n\n".join([INTRO, *(LENSES[name].note for name in ("attention", *offered))]))
+            gr.Markdown("\n\n".join([INTRO, *(LENSES[name].note for name in ("attention", *lenses))]))
         # Switches for API clients (`attribution=True`…): the lens results of every answer, as JSON.
         self.switches = [gr.Checkbox(value=False, visible=False, label=name) for name in REQUESTS]
         self.json = {name: gr.JSON(visible=False, label=f"{name} (JSON)") for name in JSON_OUTPUTS}
 
     @property
-    def controls(self) -> tuple[Any, ...]:
+    def inputs(self) -> tuple[Any, ...]:
         """The lens chooser, the heads box, and the switches, in the order of CONTROLS' lens names."""
         return (self.lens, self.ablate, *self.switches)
 

@@ -22,6 +22,11 @@ MODES = {
     "model": "Model view",
 }
 HEAD_COMBINATIONS = ("mean", "max")
+COLOR_SCALES = {
+    "auto": "Auto",  # fit for a mean or max of heads and with special tokens hidden; else 0 to 1
+    "fixed": "0 to 1",
+    "fit": "Fit to the data",
+}
 LENS_NAMES = ("attention", *dict.fromkeys(name for names in OFFERED.values() for name in names))
 # Lenses whose results a main event also returns as JSON, asked for by a switch of the same name.
 REQUESTS = ("attribution", "head_importance", "logit_lens")
@@ -35,6 +40,7 @@ class View:
     layer: from 1. head: "mean", "max", or a head number from 1 as a string.
     focus: the query token position in focus; None picks the step's query, or the first plain token.
     step: the decoding step from 1; None when the run has no steps.
+    color_scale: "auto", "fixed" (0 to 1) or "fit" (the shown weights' own range).
     lens: how to look at the run (a name in the explorer's LENSES). knock_out: the heads the "Heads to knock
     out" box names, as (layer, head) from 1, checked against the run. requests: the lenses whose results a
     main event returns as JSON (switches named after them).
@@ -51,12 +57,22 @@ class View:
     head_summaries: bool = False
     presenter: bool = False
     lens: str = "attention"
+    color_scale: str = "auto"
     knock_out: Heads = ()
     requests: tuple[str, ...] = ()
 
     @property
     def switches(self) -> dict[str, bool]:
         return {"merge_words": self.merge_words, "hide_special": self.hide_special}
+
+    def fits_colors(self, *, combined: bool) -> bool:
+        """Whether the colour scale fits the data's range. `combined`: the picture is a mean or max of heads.
+
+        Auto fits where 0 to 1 washes out: a mean or max of heads, and rows renormalised without their sinks.
+        """
+        if self.color_scale != "auto":
+            return self.color_scale == "fit"
+        return self.hide_special or (combined and self.head in HEAD_COMBINATIONS)
 
 
 def parse_view(
@@ -92,6 +108,7 @@ def parse_view(
         hide_special=bool(controls.get("hide_special")),
         head_summaries=bool(controls.get("head_summaries")),
         presenter=bool(presenter),
+        color_scale=_color_scale(controls.get("color_scale")),
         lens=_lens(controls.get("lens")),
         knock_out=_knock_out(controls.get("ablate"), maps),
         requests=tuple(name for name in REQUESTS if controls.get(name)),
@@ -147,6 +164,15 @@ def _head(value: Any, heads: int) -> str:
     wanted = f"Head must be 'mean', 'max' or a number from 1 to {heads}"
     missing = f"Head {{}} does not exist; this model has heads 1 to {heads}."
     return str(_counted(value, 1, heads, wanted=wanted, missing=missing))
+
+
+def _color_scale(value: Any) -> str:
+    """ "auto", "fixed" or "fit"; blank means "auto"."""
+    if blank(value):
+        return "auto"
+    if isinstance(value, str) and value.strip().lower() in COLOR_SCALES:
+        return value.strip().lower()
+    raise InputError(f"Colour scale must be one of {', '.join(COLOR_SCALES)}, not {echo(value)}.")
 
 
 def _lens(value: Any) -> str:

@@ -22,13 +22,13 @@ from components.explorer.inside import TOKEN_HEADERS, inside_markdown, token_row
 from components.explorer.lens_controls import LensControls
 from components.explorer.run_store import RUNS, forget_run
 from components.explorer.summary_figure import summary_figure
-from components.explorer.view import LENS_NAMES, MODES, View, parse_view
+from components.explorer.view import COLOR_SCALES, MODES, View, parse_view
 from components.plots import style_for
 from services.attention_maps import AttentionMaps
 
 # The explorer's own controls, by API name (the last five are lens_controls.py's); a second explorer prefixes its.
 CONTROLS = ("item", "view", "layer", "head", "focus", "step", "merge_words", "hide_special", "head_summaries")
-CONTROLS += ("lens", "ablate", "attribution", "head_importance", "logit_lens")
+CONTROLS += ("color_scale", "lens", "ablate", "attribution", "head_importance", "logit_lens")
 # What a main event returns for the explorer, in the order of the API's outputs (the run key is not sent):
 RUN_OUTPUTS = ("item", "layer", "head")  # the run's own choices
 VIEW_OUTPUTS = ("focus", "step", "plot", "sentence", "focus_plot", "top_plot", "files")  # what a redraw changes
@@ -44,6 +44,9 @@ continues a word; in byte-level BPE and SentencePiece a new word starts with `Ġ
 a special token in focus gives way to the nearest token still shown.
 Many heads park attention on those tokens when they have nothing useful to attend to: a resting place
 (an "attention sink"), not meaning. Colours use Viridis, a scale safe for colour-blind viewers.
+**Colour scale**: *Auto* fits the colours to the weights shown for a mean or max of heads and with special
+tokens hidden, where 0 to 1 looks uniform, and keeps 0 to 1 for one head so heads compare; the colour
+bar states the range.
 """
 
 Values = dict[Any, Any]  # component -> value, Gradio's way of returning outputs by name
@@ -53,16 +56,9 @@ class AttentionExplorer:
     """Views, token focus, word and special-token switches, head summaries, inside facts and export."""
 
     def __init__(
-        self,
-        label: str,
-        *,
-        api_name: str,
-        presenter: gr.Checkbox,
-        item_label: str = "Input",
-        prefix: str = "",
-        lenses: Sequence[str] = LENS_NAMES[1:],
+        self, label: str, *, api_name: str, presenter: gr.Checkbox, item_label: str = "Input", prefix: str = ""
     ) -> None:
-        """`prefix` names this explorer's controls apart when a tab has two ("encoder_"); `lenses`: beside attention."""
+        """`prefix` names this explorer's controls apart when a tab has two (e.g. "encoder_")."""
         self.api_name = api_name
         self.prefix = prefix
         self.item_label = item_label
@@ -89,6 +85,9 @@ class AttentionExplorer:
                 # What each switch does is in "About the switches", below the plots.
                 self.merge_words = gr.Checkbox(label="Merge sub-word pieces into words", value=False)
                 self.hide_special = gr.Checkbox(label="Hide special tokens and renormalise rows", value=False)
+                self.color_scale = gr.Radio(
+                    [(name, key) for key, name in COLOR_SCALES.items()], value="auto", label="Colour scale"
+                )
             # Above both sides: the replay moves the heatmap's row and the charts beside it together.
             with gr.Row(equal_height=True, elem_classes="step-row"):
                 self.step = gr.Slider(
@@ -109,10 +108,8 @@ class AttentionExplorer:
                 with gr.Column(scale=3, min_width=420):
                     self.plot = gr.Plot(label=label, elem_id=elem_id)
                 with gr.Column(scale=2, min_width=300):
-                    self.lenses = LensControls(lenses)  # beside the heatmap: no lower on the page for a lens
-                    self.lens, self.ablate, self.attribution, self.head_importance, self.logit_lens = (
-                        self.lenses.controls
-                    )
+                    self.lenses = LensControls(api_name)  # beside the heatmap: a lens is no lower on the page
+                    self.lens, self.ablate, self.attribution, self.head_importance, self.logit_lens = self.lenses.inputs
                     self.focus = gr.Dropdown(
                         label="Query token in focus", choices=[], value="", allow_custom_value=True, interactive=True
                     )
@@ -162,7 +159,6 @@ class AttentionExplorer:
         names = list(names) if names else [run.title for run in runs]
         view = self._parse(self._mine(controls), runs, presenter=presenter, lenient=True)
         maps = runs[view.item]
-        lens_values = self.lenses.show(runs, view)  # before drawing: the lens in view is computed here
         values = {
             "item": gr.Dropdown(
                 choices=[(name, i) for i, name in enumerate(names)], value=view.item, visible=len(runs) > 1
@@ -170,7 +166,8 @@ class AttentionExplorer:
             "layer": gr.Dropdown(choices=[(f"Layer {n}", n) for n in range(1, maps.num_layers + 1)], value=view.layer),
             "head": gr.Dropdown(choices=_head_choices(maps.num_heads), value=view.head),
         }
-        return {self.run_key: RUNS.put(runs), **lens_values} | self._by_component(
+        # The lens in view is computed (left of `|`) before it is drawn (right of it).
+        return {self.run_key: RUNS.put(runs), **self.lenses.show(runs, view)} | self._by_component(
             values | self._view_values(maps, view) | self._panels(maps, view)
         )
 
@@ -252,7 +249,7 @@ class AttentionExplorer:
         redrawn = self._components(VIEW_OUTPUTS)
         whole = self._components((*VIEW_OUTPUTS, *PANEL_OUTPUTS))
         controls = [self.view.input, self.layer.input, self.head.input, self.focus.input]
-        controls += [self.merge_words.input, self.hide_special.input]
+        controls += [self.merge_words.input, self.hide_special.input, self.color_scale.input]
         # Unprocessed: Gradio's own check of a choice quotes the whole value back and names no control;
         # `parse_view` checks every control itself, with a short message.
         common = {"inputs": [self.run_key], "inputs_kwargs": self.kwargs, "preprocess": False}

@@ -29,7 +29,7 @@ from services.lenses.knockout import knocked_out
 from services.models import LoadedModel
 from services.precision import resolve
 from services.recipe import Recipe
-from services.tokens import TokenAxis, token_axis
+from services.tokens import TokenAxis, readable_tokens, token_axis
 from services.zero_shot import _label_id
 
 STEPS = 32  # Integrated Gradients' steps from the baseline to the input
@@ -39,8 +39,9 @@ STEPS = 32  # Integrated Gradients' steps from the baseline to the input
 class Attribution:
     """scores: float32 [rows, tokens]: one row for a classifier's answer, one per written token otherwise.
 
-    axis: the input tokens (the columns). targets: the written tokens (the rows), () for a classifier.
-    delta: Integrated Gradients' convergence delta, sum(scores) − (f(input) − f(baseline)).
+    axis: the input tokens (the columns). targets: the written tokens (the rows), () for a classifier;
+    target_texts: the same as a person reads them. delta: Integrated Gradients' convergence delta,
+    sum(scores) − (f(input) − f(baseline)).
     """
 
     method: str
@@ -49,6 +50,7 @@ class Attribution:
     target: str | None = None
     targets: tuple[str, ...] = ()
     delta: float | None = None
+    target_texts: tuple[str, ...] = ()
 
     def as_json(self) -> dict[str, object]:
         tokens = list(self.axis.tokens)
@@ -173,11 +175,13 @@ def gradient_x_input(recipe: Recipe, loaded: LoadedModel, *, max_seconds: float,
         copies = tuple(t.expand(len(chunk), -1) for t in inputs)
         per_layer = method.attribute(copies, target=written[chunk].tolist(), additional_forward_args=(chunk,))
         rows.append(torch.cat([layer.sum(dim=-1).detach().float().cpu() for layer in per_layer], dim=-1))
+    targets = tuple(loaded.tokenizer.convert_ids_to_tokens(written.tolist()))
     return Attribution(
         method="gradient_x_input",
         axis=axis,
         scores=torch.cat(rows).numpy().astype(np.float32),
-        targets=tuple(loaded.tokenizer.convert_ids_to_tokens(written.tolist())),
+        targets=targets,
+        target_texts=readable_tokens(loaded.tokenizer, targets),
     )
 
 

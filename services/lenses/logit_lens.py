@@ -17,6 +17,7 @@ from tqdm.auto import tqdm
 from services.lenses import replay
 from services.lenses.knockout import knocked_out
 from services.recipe import Recipe
+from services.tokens import readable_pieces, readable_tokens
 
 NORMS = ("norm", "ln_f", "final_layernorm", "norm_f")  # the final norm's name in Llama, GPT-2, Phi, Mamba-style
 
@@ -26,13 +27,16 @@ class LogitLens:
     """For each step (a written token) and layer: the layer's most likely next token and its probability.
 
     tokens: the written tokens, one per step. top: [layers][steps] token strings. top_prob and chosen_prob:
-    float32 [layers, steps], the top token's probability and the written token's.
+    float32 [layers, steps], the top token's probability and the written token's. texts, top_texts: the
+    same tokens as a person reads them (the JSON keeps the tokenizer's own pieces).
     """
 
     tokens: tuple[str, ...]
     top: tuple[tuple[str, ...], ...]
     top_prob: np.ndarray
     chosen_prob: np.ndarray
+    texts: tuple[str, ...] = ()
+    top_texts: tuple[tuple[str, ...], ...] = ()
 
     @property
     def layers(self) -> int:
@@ -72,9 +76,12 @@ def logit_lens(recipe: Recipe) -> LogitLens:
             tops.append(tuple(tokenizer.convert_ids_to_tokens(best.indices.tolist())))
             top_prob.append(best.values.cpu().numpy())
             chosen_prob.append(probabilities.gather(-1, written.unsqueeze(-1)).squeeze(-1).cpu().numpy())
+    tokens = tuple(tokenizer.convert_ids_to_tokens(list(ids[prompt:])))
     return LogitLens(
-        tokens=tuple(tokenizer.convert_ids_to_tokens(list(ids[prompt:]))),
+        tokens=tokens,
+        texts=readable_tokens(tokenizer, tokens),
         top=tuple(tops),
+        top_texts=tuple(readable_pieces(tokenizer, row) for row in tops),
         top_prob=np.asarray(top_prob, dtype=np.float32),
         chosen_prob=np.asarray(chosen_prob, dtype=np.float32),
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from components.explorer import shaping
+from components.explorer.bars import focus_bars
 from components.explorer.drawing import Drawing
 from components.explorer.lens_figures import signed_heatmap, token_score_bars
 from components.explorer.lenses import common
@@ -96,8 +97,6 @@ def _reader_attention(maps: AttentionMaps, view: View) -> np.ndarray:
 
 
 def _attention_bars(attention: np.ndarray, names, maps: AttentionMaps, style):
-    from components.explorer.figures import focus_bars
-
     reader = "[CLS]" if maps.facts is None or maps.facts.family == "encoder-only" else "the last token"
     title = f"Where {reader} attends: layer {maps.num_layers}, averaged over heads"
     return focus_bars(attention, names, title=title, style=style)
@@ -140,11 +139,12 @@ def _writer(maps: AttentionMaps, view: View, result) -> Drawing:
     matrix, names, special = common.grouped(result.scores, result.axis, view)
     step = common.step_in_view(maps, view)
     row = step - 1
-    rows = shaping.window(len(result.targets), len(names), around=row, max_cells=MAX_CELLS)
+    written = result.target_texts or result.targets
+    rows = shaping.window(len(written), len(names), around=row, max_cells=MAX_CELLS)
     title = "Gradient × input: what each earlier token did to each written token's logit"
-    if len(rows) < len(result.targets):
-        title += f" (steps {rows.start + 1}–{rows.stop} of {len(result.targets)})"
-    token = result.targets[row]
+    if len(rows) < len(written):
+        title += f" (steps {rows.start + 1}–{rows.stop} of {len(written)})"
+    token = written[row]
     plain = [i for i, is_special in enumerate(special) if not is_special] or list(range(len(names)))
     best = plain[int(np.argmax(matrix[row, plain]))]  # a start token's embedding says little about a word
     attention = shaping.focus_row(maps, [maps.steps[row].query], maps.num_layers, "mean", **view.switches)
@@ -157,7 +157,7 @@ def _writer(maps: AttentionMaps, view: View, result) -> Drawing:
         step=step,
         main=signed_heatmap(
             matrix[rows.start : rows.stop],
-            result.targets[rows.start : rows.stop],
+            written[rows.start : rows.stop],
             names,
             title=title,
             value="gradient × input",
@@ -166,7 +166,7 @@ def _writer(maps: AttentionMaps, view: View, result) -> Drawing:
             highlight_row=row,
         ),
         matrix=matrix,
-        row_labels=result.targets,
+        row_labels=written,
         col_labels=names,
         focus_figure=token_score_bars(
             matrix[row], names, title=f"Step {step}: what moved '{token}'", value="gradient × input", style=style

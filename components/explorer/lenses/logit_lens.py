@@ -43,15 +43,16 @@ class LogitLensLens:
         style = style_for(view.presenter)
         step = common.step_in_view(maps, view)
         choices, _ = common.focus_choices(maps, view)
-        labels = tuple(f"{n}: {token}" for n, token in enumerate(result.tokens, start=1))
-        token = result.tokens[step - 1]
+        texts = result.texts or result.tokens
+        labels = tuple(f"{n}: {token}" for n, token in enumerate(texts, start=1))
+        token = texts[step - 1]
         return Drawing(
             focus_choices=choices,
             focus=str(maps.steps[step - 1].query),
             step=step,
             main=word_grid(
                 result.top_prob,
-                result.top,
+                result.top_texts or result.top,
                 labels,
                 title="Logit lens: each layer's most likely next token, at each step",
                 style=style,
@@ -78,16 +79,18 @@ def sentence(result, step: int) -> str:
     """When the written token became every later layer's top guess, and what the first layer guessed."""
     column = [row[step - 1] for row in result.top]
     token = result.tokens[step - 1]
+    read = (result.texts or result.tokens)[step - 1]
+    first_guess = (result.top_texts or result.top)[0][step - 1]
     settled = len(column)
     while settled > 0 and column[settled - 1] == token:
         settled -= 1
     last = float(result.chosen_prob[-1, step - 1])
     if settled == len(column):
         return (
-            f"Step {step} writes '{token}', though no layer ranks it first (sampling chose it; last layer: {last:.2g})."
+            f"Step {step} writes '{read}', though no layer ranks it first (sampling chose it; last layer: {last:.2g})."
         )
     first = float(np.asarray(result.chosen_prob)[settled, step - 1])
     return (
-        f"Step {step} writes '{token}': from layer {settled + 1} on, every layer's top guess is '{token}' "
-        f"({first:.2g} there, {last:.2g} at the last layer); layer 1 guessed '{column[0]}'."
+        f"Step {step} writes '{read}': from layer {settled + 1} on, every layer's top guess is '{read}' "
+        f"({first:.2g} there, {last:.2g} at the last layer); layer 1 guessed '{first_guess}'."
     )
