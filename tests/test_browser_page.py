@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser import UI_MS, VIEWPORT, expect_heatmap, open_tab, screenshot_after, wait_for_answer
-from tests.tabs import GENERATION, SENTIMENT, TABS, Tab
+from tests.tabs import ATTENTION, GENERATION, SENTIMENT, TABS, Tab
 
 # A real Chromium driving the launched app.
 pytestmark = pytest.mark.slow
@@ -76,3 +76,18 @@ def test_presenter_mode_grows_the_pages_own_text(app_page: Page, artifacts: Path
         after = font_px(app_page, label), font_px(app_page, button)
     assert after[0] >= 1.3 * before[0], f"Presenter mode left the labels at {after[0]} px (from {before[0]} px)"
     assert after[1] > before[1], "Presenter mode left the buttons' text as it was"
+
+
+def test_a_head_can_be_found_by_what_the_focus_token_attends_to(app_page: Page, artifacts: Path):
+    """Pick a key token: the explorer opens the head where the token in focus attends most to it."""
+    with screenshot_after(app_page, artifacts / "find-a-head.png"):
+        panel = open_tab(app_page, ATTENTION.name)
+        panel.get_by_role("button", name=ATTENTION.run, exact=True).click()
+        wait_for_answer(app_page, ATTENTION.plots[0])
+        head = panel.get_by_role("combobox", name="Head", exact=True)
+        expect(head, "The head dropdown does not start at the mean of heads").to_have_value("mean of heads")
+        finder = panel.get_by_role("combobox", name=re.compile("^Find the head where the token in focus"))
+        finder.click()
+        panel.page.get_by_role("option", name=re.compile(r"^because ")).first.click()
+        expect(head, "Picking a key token did not open one head").to_have_value(re.compile(r"^Head \d+$"))
+        expect_heatmap(app_page, ATTENTION.plots[0])

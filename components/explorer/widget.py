@@ -8,14 +8,13 @@ report no clicks, so the token in focus is picked from a dropdown.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import gradio as gr
 
 from components.errors import user_errors
-from components.explorer import lenses
+from components.explorer import head_finder, lenses, replay
 from components.explorer.drawing import Drawing
 from components.explorer.export import plot_payload, svg_download_js, write_exports
 from components.explorer.inside import TOKEN_HEADERS, inside_markdown, token_rows
@@ -89,21 +88,7 @@ class AttentionExplorer:
                     [(name, key) for key, name in COLOR_SCALES.items()], value="auto", label="Colour scale"
                 )
             # Above both sides: the replay moves the heatmap's row and the charts beside it together.
-            with gr.Row(equal_height=True, elem_classes="step-row"):
-                self.step = gr.Slider(
-                    1,
-                    2,
-                    value=1,
-                    step=1,
-                    label="Decoding step (arrow keys step through)",
-                    visible=False,
-                    interactive=True,
-                    elem_id=f"{elem_id}-step",
-                    scale=8,
-                )
-                # Not an output (the API's outputs stay as they are): page.css hides it while the slider is.
-                play = gr.Button("▶ Play / pause", size="sm", scale=1, min_width=120, elem_classes="play")
-            play.click(None, js=play_js(f"{elem_id}-step"))
+            self.step = replay.build(f"{elem_id}-step")
             with gr.Row(equal_height=False):
                 with gr.Column(scale=3, min_width=420):
                     self.plot = gr.Plot(label=label, elem_id=elem_id)
@@ -114,6 +99,7 @@ class AttentionExplorer:
                         label="Query token in focus", choices=[], value="", allow_custom_value=True, interactive=True
                     )
                     self.sentence = gr.Textbox(label="In one sentence", interactive=False, lines=2)
+                    finder = head_finder.build()
                     self.focus_plot = gr.Plot(label="Where the token in focus attends")
                     self.top_plot = gr.Plot(label="Next-token probabilities at this step", visible=False)
             with gr.Row():
@@ -130,7 +116,7 @@ class AttentionExplorer:
             with gr.Accordion("What is inside: tokens, ids, special tokens, mask, architecture", open=False):
                 self.inside = gr.Markdown()
                 self.tokens = gr.Dataframe(headers=TOKEN_HEADERS, interactive=False, max_height=400)
-        self._wire(export, summaries)
+        self._wire(export, summaries, finder)
 
     @property
     def kwargs(self) -> dict[str, gr.components.Component]:
@@ -210,7 +196,7 @@ class AttentionExplorer:
         view = self._parse(self._mine(controls), runs, presenter=presenter, **options)
         return runs[view.item], view
 
-    def _wire(self, export: gr.Button, summaries: gr.Accordion) -> None:
+    def _wire(self, export: gr.Button, summaries: gr.Accordion, finder: gr.Dropdown) -> None:
         def redraw(key, presenter=False, **controls) -> Values:
             return self._by_component(self._view_values(*self._stored(key, controls, presenter)))
 
@@ -254,6 +240,7 @@ class AttentionExplorer:
         # `parse_view` checks every control itself, with a short message.
         common = {"inputs": [self.run_key], "inputs_kwargs": self.kwargs, "preprocess": False}
         gr.on(controls, user_errors(redraw), outputs=redrawn, api_name=self.api_name, **common)
+        head_finder.wire(self, finder, common, redrawn)
         self.presenter.input(user_errors(restyle), outputs=whole, api_visibility="private", **common)
         self.item.input(user_errors(change_item), outputs=whole, api_name=f"{self.api_name}_item", **common)
         # Released, or moved by the arrow keys or the number box: only the last of a quick series redraws.
@@ -270,26 +257,6 @@ class AttentionExplorer:
         )
         summaries.collapse(None, outputs=self.head_summaries, js="() => false")
         self.lenses.wire(self, redrawn)
-
-
-def play_js(slider_id: str) -> str:
-    """JS for the play button: step the slider one step a second (as an arrow key would), until its end or
-    a second click. The slider's own input event redraws."""
-    return (
-        "() => {"
-        f" const root = document.getElementById({json.dumps(slider_id)});"
-        " const range = root && root.querySelector('input[type=range]');"
-        " if (!range) return;"
-        " const stop = () => { clearInterval(window.__playing); window.__playing = null; };"
-        " if (window.__playing) { stop(); return; }"
-        " window.__playing = setInterval(() => {"
-        "  if (Number(range.value) >= Number(range.max)) { stop(); return; }"
-        "  range.value = String(Number(range.value) + 1);"
-        "  range.dispatchEvent(new Event('input', {bubbles: true}));"
-        "  range.dispatchEvent(new Event('change', {bubbles: true}));"
-        " }, 1000);"
-        " }"
-    )
 
 
 def _head_choices(heads: int) -> list[tuple[str, str]]:
