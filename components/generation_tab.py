@@ -124,7 +124,7 @@ def build(settings: Settings, page: Page) -> None:
         "fn": generate,
         "inputs": [prompt, max_new_tokens, do_sample, temperature, top_p, top_k, seed, num_sequences],
         "inputs_kwargs": explorer.kwargs | {"fast": page.fast},
-        "outputs": [output, raw, *explorer.outputs, *explorer.lenses.outputs],
+        "outputs": [output, raw, *explorer.outputs, *explorer.lens_controls.outputs],
     }
     events = page.run([button.click, prompt.submit], examples, answer="generate-answer", api_name="generate", **run)
     stop.click(None, cancels=events)

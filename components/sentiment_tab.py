@@ -86,6 +86,6 @@ def build(settings: Settings, page: Page) -> None:
         "fn": classify,
         "inputs": [text],
         "inputs_kwargs": explorer.kwargs | {"fast": page.fast},
-        "outputs": [note, table, bars, raw, *explorer.outputs, *explorer.lenses.outputs],
+        "outputs": [note, table, bars, raw, *explorer.outputs, *explorer.lens_controls.outputs],
     }
     page.run([button.click, text.submit], examples, answer="sentiment-answer", api_name="sentiment", **run)

@@ -98,8 +98,8 @@ def build(settings: Settings, page: Page) -> None:
             raw,
             *cross.outputs,
             *encoder.outputs,
-            *cross.lenses.outputs,
-            *encoder.lenses.outputs,
+            *cross.lens_controls.outputs,
+            *encoder.lens_controls.outputs,
         ],
     }
     page.run([button.click, text.submit], example_list, answer="translate-answer", api_name="translate", **run)

@@ -108,7 +108,7 @@ def build(settings: Settings, page: Page) -> None:
         "fn": classify,
         "inputs": [text, labels, multi_label, template],
         "inputs_kwargs": explorer.kwargs | {"fast": page.fast},
-        "outputs": [note, bars, nli, raw, *explorer.outputs, *explorer.lenses.outputs],
+        "outputs": [note, bars, nli, raw, *explorer.outputs, *explorer.lens_controls.outputs],
     }
     triggers = [button.click, text.submit, labels.submit]
     page.run(triggers, examples, answer="zero-shot-answer", api_name="zero_shot", **run)

@@ -93,8 +93,10 @@ class AttentionExplorer:
                 with gr.Column(scale=3, min_width=420):
                     self.plot = gr.Plot(label=label, elem_id=elem_id)
                 with gr.Column(scale=2, min_width=300):
-                    self.lenses = LensControls(api_name)  # beside the heatmap: a lens is no lower on the page
-                    self.lens, self.ablate, self.attribution, self.head_importance, self.logit_lens = self.lenses.inputs
+                    self.lens_controls = LensControls(api_name)  # beside the heatmap: a lens is no lower on the page
+                    self.lens, self.ablate, self.attribution, self.head_importance, self.logit_lens = (
+                        self.lens_controls.inputs
+                    )
                     self.focus = gr.Dropdown(
                         label="Query token in focus", choices=[], value="", allow_custom_value=True, interactive=True
                     )
@@ -153,7 +155,7 @@ class AttentionExplorer:
             "head": gr.Dropdown(choices=_head_choices(maps.num_heads), value=view.head),
         }
         # The lens in view is computed (left of `|`) before it is drawn (right of it).
-        return {self.run_key: RUNS.put(runs), **self.lenses.show(runs, view)} | self._by_component(
+        return {self.run_key: RUNS.put(runs), **self.lens_controls.show(runs, view)} | self._by_component(
             values | self._view_values(maps, view) | self._panels(maps, view)
         )
 
@@ -256,7 +258,7 @@ class AttentionExplorer:
             **common,
         )
         summaries.collapse(None, outputs=self.head_summaries, js="() => false")
-        self.lenses.wire(self, redrawn)
+        self.lens_controls.wire(self, redrawn)
 
 
 def _head_choices(heads: int) -> list[tuple[str, str]]:
