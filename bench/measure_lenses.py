@@ -13,8 +13,7 @@ from typing import Any
 import torch
 
 from bench.context import Context
-from bench.corpus import SHORT_TEXT
-from bench.endpoints import PROMPT, encoded, forward
+from bench.endpoints import PROMPT, SHORT_TEXT, encoded, forward
 from bench.result import RATIO, Measurement, Target, ratio_row
 from bench.timing import paired
 from services import generation, sentiment
