@@ -9,6 +9,7 @@ from __future__ import annotations
 import gradio as gr
 
 from components import attention_tab, generation_tab, sentiment_tab, translation_tab, zero_shot_tab
+from components.explorer.lens_store import LENS_RESULTS
 from components.explorer.run_store import RUNS
 from components.page import LAUNCH_OPTIONS, Page
 from services.config import Settings
@@ -40,6 +41,7 @@ def build_demo(settings: Settings | None = None) -> gr.Blocks:
     configure_threads(settings.workers)
     MODELS.budget_bytes = settings.memory_budget_bytes
     RUNS.budget_bytes = settings.results_budget_bytes
+    LENS_RESULTS.limits = settings.limits
     demo.queue(default_concurrency_limit=1, max_size=settings.queue_size)
     return demo
 

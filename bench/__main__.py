@@ -48,7 +48,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 
 
 def set_up_logging() -> logging.Logger:
-    """The bench's progress on stderr; no per-request HTTP logs or generation-config advice."""
+    """The bench's progress on stderr; no per-request HTTP logs, generation-config advice or progress bars."""
+    os.environ["TQDM_DISABLE"] = "1"  # the lenses' bars (tqdm reads it for each new bar)
     from transformers.utils import logging as hf_logging
 
     hf_logging.set_verbosity_error()

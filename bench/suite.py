@@ -13,7 +13,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from bench import measure_fast, measure_overhead, measure_process, measure_server, measure_tasks
+from bench import measure_fast, measure_lenses, measure_overhead, measure_process, measure_server, measure_tasks
 from bench.configs import SPECS
 from bench.context import Context
 from bench.result import Measurement
@@ -45,6 +45,7 @@ def sections() -> list[Section]:
         Section("zero_shot", measure_tasks.zero_shot_labels, ("bart",)),
         Section("generation", measure_tasks.generation_streaming, ("smollm2",)),
         Section("translation", measure_tasks.translation_costs, ("marian",)),
+        Section("lenses", measure_lenses.lenses, ("distilbert", "smollm2")),
         Section("fast", measure_fast.fast_mode, ("distilbert", "bart")),
         Section("e2e", measure_server.end_to_end, ALL),
         Section("payload", measure_server.payload, ALL, timed=False),

@@ -6,9 +6,11 @@ import gradio as gr
 
 from components.errors import progress_reporter, user_errors
 from components.explorer import AttentionExplorer
+from components.explorer.lens_controls import knock_out_heads
 from components.page import Page
 from services import inputs
 from services.config import Settings
+from services.recipe import KnockOut
 
 INTRO = """
 **Decoder-only model.** The model predicts the next token from the ones before it, appends it, and
@@ -93,6 +95,7 @@ def build(settings: Settings, page: Page) -> None:
             max_seconds=limits.max_generation_seconds,
             max_tokens=limits.max_tokens,
             on_load=progress_reporter(progress),
+            knock_out=KnockOut(knock_out_heads(controls)),
         )
         for update in updates:
             if update.prompt_truncated and update.done:
@@ -121,7 +124,7 @@ def build(settings: Settings, page: Page) -> None:
         "fn": generate,
         "inputs": [prompt, max_new_tokens, do_sample, temperature, top_p, top_k, seed, num_sequences],
         "inputs_kwargs": explorer.kwargs | {"fast": page.fast},
-        "outputs": [output, raw, *explorer.outputs],
+        "outputs": [output, raw, *explorer.outputs, *explorer.lens_controls.outputs],
     }
     events = page.run([button.click, prompt.submit], examples, answer="generate-answer", api_name="generate", **run)
     stop.click(None, cancels=events)

@@ -6,10 +6,12 @@ import gradio as gr
 
 from components.errors import TRUNCATED_NOTE, progress_reporter, user_errors
 from components.explorer import AttentionExplorer
+from components.explorer.lens_controls import knock_out_heads
 from components.page import Page
 from components.plots import class_probability_bars, short, style_for
 from services.config import Settings
 from services.inputs import split_lines
+from services.recipe import KnockOut
 
 INTRO = """
 **Encoder-only model.** DistilBERT reads the whole sentence at once: every token can attend to every
@@ -62,6 +64,7 @@ def build(settings: Settings, page: Page) -> None:
             max_tokens=limits.max_tokens,
             max_attention_bytes=limits.max_attention_bytes,
             on_load=progress_reporter(progress),
+            knock_out=KnockOut(knock_out_heads(controls)),
         )
         classes = list(predictions[0].probabilities)
         names = [short(p.text) for p in predictions]
@@ -83,6 +86,6 @@ def build(settings: Settings, page: Page) -> None:
         "fn": classify,
         "inputs": [text],
         "inputs_kwargs": explorer.kwargs | {"fast": page.fast},
-        "outputs": [note, table, bars, raw, *explorer.outputs],
+        "outputs": [note, table, bars, raw, *explorer.outputs, *explorer.lens_controls.outputs],
     }
     page.run([button.click, text.submit], examples, answer="sentiment-answer", api_name="sentiment", **run)

@@ -6,9 +6,11 @@ import gradio as gr
 
 from components.errors import progress_reporter, user_errors, warn_truncated
 from components.explorer import AttentionExplorer
+from components.explorer.lens_controls import knock_out_heads
 from components.page import Page
 from services import inputs
 from services.config import Settings
+from services.recipe import KnockOut
 
 INTRO = """
 **Encoder-decoder model.** The encoder reads the English sentence (self-attention, both directions);
@@ -78,6 +80,7 @@ def build(settings: Settings, page: Page) -> None:
             precision=page.precision(fast),
             max_tokens=limits.max_tokens,
             on_load=progress_reporter(progress),
+            knock_out=KnockOut(attention=knock_out_heads(controls, "encoder_"), cross=knock_out_heads(controls)),
         )
         return (
             {note: warn_truncated(result.truncated), output: result.translation_text, raw: result.as_pipeline_output()}
@@ -89,6 +92,14 @@ def build(settings: Settings, page: Page) -> None:
         "fn": translate,
         "inputs": [text, language, num_beams],
         "inputs_kwargs": cross.kwargs | encoder.kwargs | {"fast": page.fast},
-        "outputs": [note, output, raw, *cross.outputs, *encoder.outputs],
+        "outputs": [
+            note,
+            output,
+            raw,
+            *cross.outputs,
+            *encoder.outputs,
+            *cross.lens_controls.outputs,
+            *encoder.lens_controls.outputs,
+        ],
     }
     page.run([button.click, text.submit], example_list, answer="translate-answer", api_name="translate", **run)

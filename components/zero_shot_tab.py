@@ -6,10 +6,12 @@ import gradio as gr
 
 from components.errors import progress_reporter, user_errors, warn_truncated
 from components.explorer import AttentionExplorer
+from components.explorer.lens_controls import knock_out_heads
 from components.page import Page
 from components.plots import class_probability_bars, score_bars, short, style_for
 from services import inputs
 from services.config import Settings
+from services.recipe import KnockOut
 
 INTRO = """
 **Classification with labels you choose.** The model was trained for natural language inference:
@@ -82,6 +84,7 @@ def build(settings: Settings, page: Page) -> None:
             max_attention_bytes=limits.max_attention_bytes,
             on_load=progress_reporter(progress),
             on_pass=progress_reporter(progress),
+            knock_out=KnockOut(knock_out_heads(controls)),
         )
         title = "Each label on its own (multi-label)" if result.multi_label else "Labels compete (scores sum to 1)"
         classes = list(result.nli[0])
@@ -105,7 +108,7 @@ def build(settings: Settings, page: Page) -> None:
         "fn": classify,
         "inputs": [text, labels, multi_label, template],
         "inputs_kwargs": explorer.kwargs | {"fast": page.fast},
-        "outputs": [note, bars, nli, raw, *explorer.outputs],
+        "outputs": [note, bars, nli, raw, *explorer.outputs, *explorer.lens_controls.outputs],
     }
     triggers = [button.click, text.submit, labels.submit]
     page.run(triggers, examples, answer="zero-shot-answer", api_name="zero_shot", **run)

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from services.model_facts import ModelFacts
+from services.recipe import Recipe
 from services.tokens import TokenAxis
 
 
@@ -61,7 +62,9 @@ class AttentionMaps:
     spreads its attention over the key tokens, exactly as the model returned it.
     `cross` is True when queries and keys are different sequences (a decoder reading its source);
     `steps` lists the decoding steps, in order, when the queries were generated; `facts` describe
-    the model that returned them. Plain data: the explorer checks a visitor's layer or head.
+    the model that returned them; `recipe` is how to run its answer again, for a lens asked for later
+    (None where the run has no answer to explain, as on the attention tab). Plain data: the explorer
+    checks a visitor's layer or head.
     """
 
     title: str
@@ -71,6 +74,7 @@ class AttentionMaps:
     facts: ModelFacts | None = None
     cross: bool = False
     steps: tuple[Step, ...] = ()
+    recipe: Recipe | None = None
 
     @property
     def query_tokens(self) -> tuple[str, ...]:

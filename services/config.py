@@ -62,6 +62,9 @@ class Limits:
     max_translation_tokens: int = 256
     max_beams: int = 4
     max_generation_seconds: float = 60.0
+    # What one lens may spend (Integrated Gradients' 32 steps, head importance's pass per head): a lens
+    # estimates its cost from one timed pass and declines, saying why, when it would run past this.
+    max_lens_seconds: float = 60.0
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ def test_the_api_names_and_parameters_are_the_contract(client):
     endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
     params = {name: [p["parameter_name"] for p in spec["parameters"]] for name, spec in endpoints.items()}
     view = ["item", "view", "layer", "head", "focus", "step", "merge_words", "hide_special", "head_summaries"]
-    view += ["color_scale", "presenter"]
+    view += ["color_scale", "lens", "ablate", "attribution", "head_importance", "logit_lens", "presenter"]
     assert params["/sentiment"] == ["text", *view, "fast"]
     assert params["/attention"] == ["text", "text_pair", "model", *view, "fast"]
     assert params["/attention_view"] == view

@@ -13,7 +13,8 @@ from typing import Any
 from components.explorer import shaping
 from services.attention_maps import AttentionMaps
 from services.errors import InputError
-from services.inputs import as_whole_number, blank, echo
+from services.inputs import as_whole_number, blank, check_heads, echo, heads
+from services.recipe import OFFERED, Heads
 
 MODES = {
     "heatmap": "One head (or mean, max)",
@@ -26,6 +27,9 @@ COLOR_SCALES = {
     "fixed": "0 to 1",
     "fit": "Fit to the data",
 }
+LENS_NAMES = ("attention", *dict.fromkeys(name for names in OFFERED.values() for name in names))
+# Lenses whose results a main event also returns as JSON, asked for by a switch of the same name.
+REQUESTS = ("attribution", "head_importance", "logit_lens")
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,9 @@ class View:
     focus: the query token position in focus; None picks the step's query, or the first plain token.
     step: the decoding step from 1; None when the run has no steps.
     color_scale: "auto", "fixed" (0 to 1) or "fit" (the shown weights' own range).
+    lens: how to look at the run (a name in the explorer's LENSES). knock_out: the heads the "Heads to knock
+    out" box names, as (layer, head) from 1, checked against the run. requests: the lenses whose results a
+    main event returns as JSON (switches named after them).
     """
 
     item: int = 0
@@ -51,6 +58,8 @@ class View:
     presenter: bool = False
     lens: str = "attention"
     color_scale: str = "auto"
+    knock_out: Heads = ()
+    requests: tuple[str, ...] = ()
 
     @property
     def switches(self) -> dict[str, bool]:
@@ -100,6 +109,9 @@ def parse_view(
         head_summaries=bool(controls.get("head_summaries")),
         presenter=bool(presenter),
         color_scale=_color_scale(controls.get("color_scale")),
+        lens=_lens(controls.get("lens")),
+        knock_out=_knock_out(controls.get("ablate"), maps),
+        requests=tuple(name for name in REQUESTS if controls.get(name)),
     )
     try:
         step = _step(controls.get("step"), maps)
@@ -161,6 +173,20 @@ def _color_scale(value: Any) -> str:
     if isinstance(value, str) and value.strip().lower() in COLOR_SCALES:
         return value.strip().lower()
     raise InputError(f"Colour scale must be one of {', '.join(COLOR_SCALES)}, not {echo(value)}.")
+
+
+def _lens(value: Any) -> str:
+    """A lens name; blank means attention. A lens an input does not offer draws why, in place of its picture."""
+    if blank(value):
+        return "attention"
+    if not isinstance(value, str) or value not in LENS_NAMES:
+        raise InputError(f"Lens must be one of {', '.join(LENS_NAMES)}, not {echo(value)}.")
+    return value
+
+
+def _knock_out(value: Any, maps: AttentionMaps) -> Heads:
+    """The heads box, checked against the run: its layers and heads are the ones this explorer shows."""
+    return check_heads(heads(value), layers=maps.num_layers, heads_per_layer=maps.num_heads)
 
 
 def _step(value: Any, maps: AttentionMaps) -> int | None:

@@ -18,25 +18,16 @@ from components.explorer import head_finder, lenses, replay
 from components.explorer.drawing import Drawing
 from components.explorer.export import plot_payload, svg_download_js, write_exports
 from components.explorer.inside import TOKEN_HEADERS, inside_markdown, token_rows
+from components.explorer.lens_controls import LensControls
 from components.explorer.run_store import RUNS, forget_run
 from components.explorer.summary_figure import summary_figure
 from components.explorer.view import COLOR_SCALES, MODES, View, parse_view
 from components.plots import style_for
 from services.attention_maps import AttentionMaps
 
-# The explorer's own controls, by API name; a tab with two explorers prefixes the second's.
-CONTROLS = (
-    "item",
-    "view",
-    "layer",
-    "head",
-    "focus",
-    "step",
-    "merge_words",
-    "hide_special",
-    "head_summaries",
-    "color_scale",
-)
+# The explorer's own controls, by API name (the last five are lens_controls.py's); a second explorer prefixes its.
+CONTROLS = ("item", "view", "layer", "head", "focus", "step", "merge_words", "hide_special", "head_summaries")
+CONTROLS += ("color_scale", "lens", "ablate", "attribution", "head_importance", "logit_lens")
 # What a main event returns for the explorer, in the order of the API's outputs (the run key is not sent):
 RUN_OUTPUTS = ("item", "layer", "head")  # the run's own choices
 VIEW_OUTPUTS = ("focus", "step", "plot", "sentence", "focus_plot", "top_plot", "files")  # what a redraw changes
@@ -107,6 +98,10 @@ class AttentionExplorer:
                 with gr.Column(scale=3, min_width=420):
                     self.plot = gr.Plot(label=label, elem_id=elem_id)
                 with gr.Column(scale=2, min_width=300):
+                    self.lens_controls = LensControls(api_name)  # beside the heatmap: a lens is no lower on the page
+                    self.lens, self.ablate, self.attribution, self.head_importance, self.logit_lens = (
+                        self.lens_controls.inputs
+                    )
                     self.focus = gr.Dropdown(
                         label="Query token in focus", choices=[], value="", allow_custom_value=True, interactive=True
                     )
@@ -164,7 +159,8 @@ class AttentionExplorer:
             "layer": gr.Dropdown(choices=[(f"Layer {n}", n) for n in range(1, maps.num_layers + 1)], value=view.layer),
             "head": gr.Dropdown(choices=_head_choices(maps.num_heads), value=view.head),
         }
-        return {self.run_key: RUNS.put(runs)} | self._by_component(
+        # The lens in view is computed (left of `|`) before it is drawn (right of it).
+        return {self.run_key: RUNS.put(runs), **self.lens_controls.show(runs, view)} | self._by_component(
             values | self._view_values(maps, view) | self._panels(maps, view)
         )
 
@@ -235,7 +231,7 @@ class AttentionExplorer:
         def export_files(key, presenter=False, **controls) -> Values:
             maps, view = self._stored(key, controls, presenter)
             drawing = lenses.draw(maps, view)
-            info = {"title": maps.title, "layer": view.layer, "head": view.head, "view": view.mode}
+            info = {"title": maps.title, "lens": view.lens, "layer": view.layer, "head": view.head, "view": view.mode}
             info |= {"merge_words": view.merge_words, "hide_special": view.hide_special}
             stem = f"{self.api_name}_layer{view.layer}"
             paths = write_exports(
@@ -267,6 +263,7 @@ class AttentionExplorer:
             **common,
         )
         summaries.collapse(None, outputs=self.head_summaries, js="() => false")
+        self.lens_controls.wire(self, redrawn)
 
 
 def _head_choices(heads: int) -> list[tuple[str, str]]:

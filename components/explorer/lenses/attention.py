@@ -24,9 +24,23 @@ Rows = tuple[tuple[int, ...], ...]  # the token positions behind each shown row
 MAX_CELLS = 150_000  # float32 weights in one figure: about 800 KB once base64-encoded
 
 
+NOTE = """**Attention** shows where each token read from, in every layer and head of the run that answered.
+It is a picture of information flow, not an explanation: a heavily attended token need not have
+changed the answer ("attention is not explanation", Jain and Wallace, 2019), and heads often park
+attention on special tokens when they have nothing to do. The other lenses test the answer itself."""
+
+
 class AttentionLens:
     name = "attention"
     label = "Attention: where each token looks"
+    note = NOTE
+
+    def key(self, view: View) -> tuple:
+        return ()
+
+    def compute(self, maps: AttentionMaps, view: View, limits) -> None:
+        """Nothing to compute: the run's own attention is drawn."""
+        return None
 
     def draw(self, maps: AttentionMaps, view: View) -> Drawing:
         shaped, matrix = shaping.layer_view(maps, view.layer, view.head, **view.switches)
