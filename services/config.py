@@ -38,6 +38,12 @@ class AttentionModel:
     source: str
     kind: str
 
+    @property
+    def name(self) -> str:
+        """What the page and the API call it: the Hub id, or a local folder's last two parts (where the
+        server keeps its files is nobody's business)."""
+        return short_name(self.source)
+
 
 class ConfigError(ValueError):
     """A setting in the environment cannot be used; the message names the variable."""
