@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from components.errors import progress_reporter, user_errors, warn_truncated
+from components.errors import progress_reporter, warn_truncated
 from components.explorer import AttentionExplorer
 from components.page import Page
 from services.config import Settings
@@ -51,7 +51,7 @@ def build(settings: Settings, page: Page) -> None:
     # Another model has other layers and heads: start it from its last layer, heads averaged.
     model.change(None, outputs=[explorer.layer, explorer.head, explorer.focus], js="() => [null, 'mean', null]")
 
-    @user_errors
+    @page.model_run
     def show(
         text: str,
         text_pair: str = "",

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
 
+from components import fair_use
 from services.config import Settings
 
 
@@ -38,6 +40,11 @@ class Page:
         value; Gradio's choice and range checks echo the value whole and do not say which control.
         """
         return {"concurrency_id": "models", "concurrency_limit": self.settings.workers, "preprocess": False}
+
+    def model_run(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        """A tab's model handler, holding the worker for at most the time limit of one request and stopping
+        when cancelled; its failures become messages (see components.fair_use)."""
+        return fair_use.model_run(fn, seconds=self.settings.limits.max_run_seconds)
 
     def precision(self, fast: Any) -> str:
         return self.settings.fast_precision if fast else "fp32"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from components.errors import progress_reporter, user_errors, warn_truncated
+from components.errors import progress_reporter, warn_truncated
 from components.explorer import AttentionExplorer
 from components.page import Page
 from components.plots import class_probability_bars, score_bars, short, style_for
@@ -51,7 +51,7 @@ def build(settings: Settings, page: Page) -> None:
         item_label="Pair",
     )
 
-    @user_errors
+    @page.model_run
     def classify(
         text: str,
         labels: str,

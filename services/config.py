@@ -67,7 +67,11 @@ class Limits:
     max_sequences: int = 4
     max_translation_tokens: int = 256
     max_beams: int = 4
-    max_generation_seconds: float = 60.0
+    # Seconds of model work one request may hold a worker for, whatever its settings (all of a
+    # generation's sequences together): generation and translation stop writing at it and keep their
+    # text; any run still going a few seconds later is stopped (services.run_guard). On 2 vCPU, a short
+    # request then waits at most about 15 s behind the most expensive one.
+    max_run_seconds: float = 10.0
 
 
 @dataclass(frozen=True)

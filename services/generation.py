@@ -8,7 +8,6 @@ tokens), `forward` runs `generate` in a worker thread and hands back a typed `Ge
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +21,7 @@ from services.config import short_name
 from services.encoding import Encoded, encode, token_limit
 from services.inputs import GenerationOptions
 from services.models import MODELS, LoadedModel, ProgressCallback
+from services.run_guard import RunGuard, guarding
 from services.tokens import token_axis
 
 TOP_K = 10  # next-token candidates shown per generation step
@@ -73,24 +73,25 @@ def stream(
 
     The prompt keeps its last tokens, as many as leave room for the new ones within the model's
     context or `max_tokens`, whichever is smaller.
-    `max_seconds` bounds the whole run (transformers' `max_time`, shared by the sequences). When the
-    caller stops reading (Stop pressed, visitor gone), the worker stops at its next token.
+    `max_seconds` bounds the whole run (transformers' `max_time`, shared by the sequences; a model layer
+    past it and its grace stops the run, see services.run_guard). When the caller stops reading (Stop
+    pressed, visitor gone), the worker stops at its next token.
     """
     loaded = MODELS.get("causal-lm", model, precision=precision, on_load=on_load)
     encoded = preprocess(loaded, prompt, options, max_tokens=max_tokens)
     truncated = encoded.truncated[0]
     set_seed(options.seed)
     finished: list[GeneratedSequence] = []
-    deadline = None if max_seconds is None else time.monotonic() + max_seconds
+    # One budget for every sequence; the worker's layers check it too, a backstop behind `max_time`.
+    guard = RunGuard(max_seconds)
     for _ in range(options.num_sequences):
         streamer = TextIteratorStreamer(loaded.tokenizer, skip_prompt=True, skip_special_tokens=True)
         stop = threading.Event()
-        max_time = None if deadline is None else max(0.1, deadline - time.monotonic())
         generated = Generated()
         worker = threading.Thread(
-            target=forward,
-            args=(loaded, encoded, options, streamer, generated),
-            kwargs={"stop": stop, "max_time": max_time},
+            target=_guarded,
+            args=(guard, forward, loaded, encoded, options, streamer, generated),
+            kwargs={"stop": stop, "max_time": guard.seconds_left()},
         )
         worker.start()
         partial = ""
@@ -105,15 +106,25 @@ def stream(
         if generated.error is not None:
             raise generated.error
         finished.append(postprocess(loaded, prompt, encoded, generated))
-        if deadline is not None and time.monotonic() >= deadline:
+        if _out_of_time(guard):
             break
     yield GenerationUpdate(
         texts=tuple(s.generated_text for s in finished),
         done=True,
         sequences=tuple(finished),
         prompt_truncated=truncated,
-        out_of_time=deadline is not None and time.monotonic() >= deadline,
+        out_of_time=_out_of_time(guard),
     )
+
+
+def _guarded(guard: RunGuard, target, *args, **kwargs) -> None:
+    with guarding(guard):
+        target(*args, **kwargs)
+
+
+def _out_of_time(guard: RunGuard) -> bool:
+    left = guard.seconds_left()
+    return left is not None and left <= 0
 
 
 def generate(

@@ -24,6 +24,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from services import run_guard
 from services.config import is_local, short_name
 from services.errors import ModelLoadError
 from services.hub import HubState, describe_size, hub_state, not_cached
@@ -119,8 +120,10 @@ class ModelCache:
         return list(self._models)
 
     def add(self, loaded: LoadedModel) -> LoadedModel:
-        """Keep `loaded` (benchmarks also add full-size models built in memory), then fit the budget."""
+        """Keep `loaded` (benchmarks also add full-size models built in memory), then fit the budget.
+        Its layers check the run guard (services.run_guard), so a cancelled or overlong run stops."""
         key = (loaded.kind, loaded.source, loaded.precision)
+        run_guard.watch(loaded.model)
         with self._guard:
             self._models[key] = loaded
             self._models.move_to_end(key)
