@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import gradio as gr
 
-from components import attention_tab, generation_tab, sentiment_tab, translation_tab, zero_shot_tab
-from components.explorer.run_store import RUNS
+from components import attention_tab, generation_tab, limits, sentiment_tab, translation_tab, zero_shot_tab
 from components.page import Page
 from services.config import Settings
 from services.logs import configure_logging
-from services.models import MODELS, configure_threads
+from services.models import configure_threads
 
 TITLE = "Transformers Playground"
 
@@ -44,9 +43,9 @@ def build_demo(settings: Settings | None = None) -> gr.Blocks:
             attention_tab.build(settings, page)
     # Model runs share `workers` slots with cores // workers torch threads each: no oversubscription.
     configure_threads(settings.workers)
-    MODELS.budget_bytes = settings.memory_budget_bytes
-    RUNS.budget_bytes = settings.results_budget_bytes
-    demo.queue(default_concurrency_limit=1, max_size=settings.queue_size)
+    limits.apply(settings)  # the process's stores and quotas (models, results, sessions, exports, links)
+    # api_open=False: /gradio_api/run/<name> would run an event outside the queue, its size and its workers.
+    demo.queue(default_concurrency_limit=1, max_size=settings.queue_size, api_open=False)
     return demo
 
 
@@ -54,4 +53,4 @@ demo = build_demo()
 
 if __name__ == "__main__":
     configure_logging(line_format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    demo.launch()
+    demo.launch(**limits.launch_options())

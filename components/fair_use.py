@@ -13,6 +13,9 @@ import asyncio
 import contextvars
 import functools
 import inspect
+import threading
+import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -21,6 +24,7 @@ from gradio.context import LocalContext
 
 from components.errors import user_errors
 from services import run_guard
+from services.errors import InputError
 
 OUT_OF_TIME = "The model stopped after {seconds:.0f} s, this Space's limit per request; what it wrote so far is shown."
 
@@ -57,6 +61,33 @@ def model_run(fn: Callable[..., Any], *, seconds: float | None) -> Callable[...,
         return result
 
     return run
+
+
+class SessionQuota:
+    """How many times a minute one session may do something that writes to the server's disk."""
+
+    def __init__(self, control: str, things: str, per_minute: int | None = None) -> None:
+        self.control, self.things, self.per_minute = control, things, per_minute
+        self._times: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def take(self, session: str | None) -> None:
+        """Count one for `session`, or raise InputError when it has had its share of this minute."""
+        if self.per_minute is None or session is None:
+            return
+        now = time.monotonic()
+        with self._lock:
+            for other in [s for s, times in self._times.items() if times[-1] < now - 60]:
+                del self._times[other]
+            times = self._times.setdefault(session, deque())
+            while times and times[0] < now - 60:
+                times.popleft()
+            if len(times) >= self.per_minute:
+                raise InputError(
+                    f"{self.control}: you have made {len(times)} {self.things} in the last minute, the most this "
+                    f"Space allows. Please wait {60 - (now - times[0]):.0f} s."
+                )
+            times.append(now)
 
 
 def _under(guard: run_guard.RunGuard, handler: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:

@@ -54,6 +54,18 @@ class Limits:
     """Bounds on what one request may ask for, so a public Space stays responsive."""
 
     max_input_chars: int = 10_000
+    # Bytes one request may carry: two texts of max_input_chars, each character escaped in JSON as up to
+    # 12 bytes (an emoji as two \uXXXX escapes), and room for the other settings. A larger request, or
+    # any one value longer than max_input_chars, is refused before Gradio reads it (components.edge).
+    max_request_bytes: int = 300_000
+    # Places in the queue one session may hold: model runs, and events of any kind (redraws are quick).
+    max_session_places: int = 3
+    max_session_events: int = 16
+    # Exports (CSV, JSON, HTML files on the server's disk) one session may make in a minute.
+    max_exports_per_minute: int = 6
+    # Deep links (the page's state written to the server's disk): their size, a few a minute per session.
+    max_deep_link_bytes: int = 4_000_000
+    max_deep_links_per_minute: int = 6
     # Tokens one input may have, whatever the model accepts: attention grows with its square (SmolLM2
     # at 2,000 tokens returns 7.7 GB of attention), so longer inputs are cut and the visitor told.
     max_tokens: int = 512
@@ -98,6 +110,17 @@ class Settings:
     # computes it natively, else int8).
     fast_precision: str = "auto"
     fast_by_default: bool = False
+    # Of which one session may hold this much (its latest run is kept even when larger): past it, its own
+    # older runs give way first, so one visitor cannot push out everyone else's.
+    results_session_bytes: int | None = 5 * 10**8
+    # Sessions Gradio keeps (each holds its inputs' and outputs' last values, for its deep links); the
+    # least recently used go first. Their bytes are counted, and past `sessions_budget_bytes` the least
+    # recently used sessions are dropped too (components.session_state).
+    session_capacity: int = 500
+    sessions_budget_bytes: int | None = 10**9
+    # Deep links on disk: deleted after this age, and the oldest beyond this total.
+    deep_link_days: float = 7
+    deep_links_budget_bytes: int = 500 * 10**6
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

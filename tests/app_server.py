@@ -48,12 +48,14 @@ def serving(env: Mapping[str, str], limits=None) -> Iterator:
     saved = dict(os.environ)
     os.environ.update(env)
     import app
+    from components.limits import launch_options
     from services.config import Limits, Settings
 
     limits = limits or Limits(max_translation_tokens=TINY_TRANSLATION_TOKENS)
-    demo = app.build_demo(dataclasses.replace(Settings.from_env(), limits=limits))
+    settings = dataclasses.replace(Settings.from_env(), limits=limits)
+    demo = app.build_demo(settings)
     try:
-        demo.launch(prevent_thread_lock=True, server_port=free_port(), quiet=True)
+        demo.launch(prevent_thread_lock=True, server_port=free_port(), quiet=True, **launch_options(settings))
         yield Client(demo.local_url, verbose=False)
     finally:
         demo.close()
