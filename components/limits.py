@@ -19,11 +19,13 @@ from components.explorer.run_store import RUNS
 from components.session_state import LEDGER
 from services.config import Settings
 from services.models import MODELS
+from services.turns import TURNS
 
 
 def apply(settings: Settings) -> None:
     """Size the process's stores and quotas from `settings`."""
     limits = settings.limits
+    TURNS.workers = settings.workers
     MODELS.budget_bytes = settings.memory_budget_bytes
     RUNS.budget_bytes = settings.results_budget_bytes
     RUNS.session_bytes = settings.results_session_bytes

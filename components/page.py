@@ -34,12 +34,14 @@ class Page:
 
     @property
     def model_event(self) -> dict[str, Any]:
-        """Options for an event that runs a model: all of them share `workers` slots on the CPU.
+        """Options for an event that runs a model: `concurrent_runs` of them at once, taking turns on the
+        `workers` (services.turns).
 
         Unprocessed, the values reach the app's own checks, which name the control and cut a long
         value; Gradio's choice and range checks echo the value whole and do not say which control.
         """
-        return {"concurrency_id": "models", "concurrency_limit": self.settings.workers, "preprocess": False}
+        runs = max(self.settings.concurrent_runs, self.settings.workers)
+        return {"concurrency_id": "models", "concurrency_limit": runs, "preprocess": False}
 
     def model_run(self, fn: Callable[..., Any]) -> Callable[..., Any]:
         """A tab's model handler, holding the worker for at most the time limit of one request and stopping

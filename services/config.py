@@ -96,8 +96,12 @@ class Settings:
     attention_model: str = DEFAULT_MODELS["attention"]
     translation_models: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_TRANSLATION_MODELS))
     limits: Limits = field(default_factory=Limits)
-    # Model runs at once; torch gets cores // workers threads each, so they never oversubscribe.
+    # Model runs computing at once; torch gets cores // workers threads each, so they never oversubscribe.
     workers: int = 1
+    # Model runs admitted at once: they take turns on the `workers`, layer by layer, the run that has had
+    # the least CPU first (services.turns), so a short request never waits long behind a long one. Each
+    # admitted run holds its memory while it waits for a turn.
+    concurrent_runs: int = 3
     # Requests waiting for a worker; beyond it visitors are told the app is busy and to try again,
     # instead of waiting minutes behind a crowd.
     queue_size: int = 64
@@ -106,6 +110,17 @@ class Settings:
     # Attention arrays of visitors' latest runs, which the explorers redraw from; past it the least
     # recently used runs are dropped (their visitors are asked to run the model again).
     results_budget_bytes: int | None = 3 * 10**9
+    # Of which one session may hold this much (its latest run is kept even when larger): past it, its own
+    # older runs give way first, so one visitor cannot push out everyone else's.
+    results_session_bytes: int | None = 5 * 10**8
+    # Sessions Gradio keeps (each holds its inputs' and outputs' last values, for its deep links); the
+    # least recently used go first. Their bytes are counted, and past `sessions_budget_bytes` the least
+    # recently used sessions are dropped too (components.session_state).
+    session_capacity: int = 500
+    sessions_budget_bytes: int | None = 10**9
+    # Deep links on disk: deleted after this age, and the oldest beyond this total.
+    deep_link_days: float = 7
+    deep_links_budget_bytes: int = 500 * 10**6
     # Fast mode: "int8" (dynamic quantization of Linear layers), "bf16", or "auto" (bf16 where the CPU
     # computes it natively, else int8).
     fast_precision: str = "auto"
@@ -137,6 +152,7 @@ class Settings:
             attention_model=model("attention"),
             translation_models=_translation_models(env.get(f"{ENV_PREFIX}TRANSLATION_MODELS")),
             workers=_positive_int(env, "WORKERS", 1),
+            concurrent_runs=_positive_int(env, "CONCURRENT_RUNS", Settings.concurrent_runs),
             queue_size=_positive_int(env, "QUEUE_SIZE", 64),
             memory_budget_bytes=_budget(env, "MEMORY_BUDGET_GB", Settings.memory_budget_bytes),
             results_budget_bytes=_budget(env, "RESULTS_BUDGET_GB", Settings.results_budget_bytes),

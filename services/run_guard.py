@@ -1,11 +1,12 @@
-"""How long one request may hold a model worker, and how a cancelled run stops.
+"""How long one request may hold a model worker, how a cancelled run stops, and how runs share the CPU.
 
-A `RunGuard` is one request's budget: a time limit, and a flag set when the visitor cancels. Every
-loaded model checks the guard of the run in progress before each of its layers (a forward pre-hook on
-each layer stack), so a run that is cancelled, or that outstays its limit, stops within one layer,
-whatever its task and settings. Decoding loops (generation, translation) ask for the time left and
-stop writing before that, keeping what they wrote; the layer check is the backstop. Torch-free until
-a model is watched.
+A `RunGuard` is one request's budget: seconds of CPU (the time it holds a turn, services.turns), and a
+flag set when the visitor cancels. Every loaded model, before each of its layers (a forward pre-hook on
+each layer stack), checks the guard of the run in progress and takes its turn on the CPU; after its
+forward pass it gives the turn back. So a run that is cancelled, or that outstays its limit, stops
+within one layer, whatever its task and settings, and a short run never waits long behind a long one.
+Decoding loops (generation, translation) stop writing when their time is up and keep what they wrote;
+the layer check is the backstop. Torch-free until a model is watched.
 """
 
 from __future__ import annotations
@@ -19,25 +20,29 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from services.errors import PlaygroundError
+from services.turns import TURNS
 
 # A decoding loop stops at its limit and then needs a last pass for the attention; the layer check
 # allows this much more before it stops a run outright.
 GRACE_SECONDS = 3.0
+# A run may wait for turns (others had less CPU) up to this many times its limit, all told.
+WALL_FACTOR = 6
 
 CANCELLED = "The run was cancelled."
 OVER_TIME = (
     "This request needed more than the {seconds:.0f} s one request may use the model on this Space, so it "
     "was stopped. Please send less at a time: fewer or shorter texts, fewer labels or new tokens."
 )
+TOO_BUSY = "The Space is too busy to finish this request now ({waited:.0f} s waiting for the CPU); please try again."
 
 
 class RunStopped(PlaygroundError):
     """A run was cancelled, or outstayed its time; the message says which, and what to do."""
 
 
-@dataclass
+@dataclass(eq=False)
 class RunGuard:
-    """One request's hold on a model worker: `seconds` of it (None: no limit), until cancelled."""
+    """One request's hold on a model worker: `seconds` of CPU (None: no limit), until cancelled."""
 
     seconds: float | None
     started: float = field(default_factory=time.monotonic)
@@ -46,22 +51,44 @@ class RunGuard:
     ran_out: bool = False
     # Keys of the results the run stored: a cancelled run's results are dropped.
     stored: list[str] = field(default_factory=list)
+    _cpu: float = 0.0  # seconds it held a turn, not counting the one it holds now
+    _since: float | None = None  # when it took the turn it holds
+
+    def attained(self) -> float:
+        """Seconds of CPU the run has had (the time it held turns)."""
+        since = self._since
+        return self._cpu + (0.0 if since is None else time.monotonic() - since)
+
+    def clock_on(self) -> None:
+        self._since = time.monotonic()
+
+    def clock_off(self) -> None:
+        since, self._since = self._since, None
+        if since is not None:
+            self._cpu += time.monotonic() - since
 
     def seconds_left(self) -> float | None:
-        if self.seconds is None:
-            return None
-        return self.seconds - (time.monotonic() - self.started)
+        return None if self.seconds is None else self.seconds - self.attained()
+
+    def out_of_time(self) -> bool:
+        left = self.seconds_left()
+        return left is not None and left <= 0
 
     def cancel(self) -> None:
         self.cancelled.set()
 
     def check(self) -> None:
-        """Raise RunStopped when the run was cancelled, or is past its time and the grace after it."""
+        """Raise RunStopped when the run was cancelled, is past its time and the grace after it, or has
+        waited too long for the CPU."""
         if self.cancelled.is_set():
             raise RunStopped(CANCELLED)
-        left = self.seconds_left()
-        if left is not None and left < -GRACE_SECONDS:
+        if self.seconds is None:
+            return
+        if self.attained() > self.seconds + GRACE_SECONDS:
             raise RunStopped(OVER_TIME.format(seconds=self.seconds))
+        waited = time.monotonic() - self.started
+        if waited > self.seconds * WALL_FACTOR:
+            raise RunStopped(TOO_BUSY.format(waited=waited))
 
 
 _CURRENT: contextvars.ContextVar[RunGuard | None] = contextvars.ContextVar("run_guard", default=None)
@@ -74,11 +101,13 @@ def current() -> RunGuard | None:
 
 @contextlib.contextmanager
 def guarding(guard: RunGuard) -> Iterator[RunGuard]:
-    """Run the block under `guard`: the models it calls check it before each layer."""
+    """Run the block under `guard`: the models it calls check it and take turns before each layer; when
+    the block ends (or fails), its turn goes to the next run."""
     token = _CURRENT.set(guard)
     try:
         yield guard
     finally:
+        TURNS.give_back(guard)
         _CURRENT.reset(token)
 
 
@@ -89,23 +118,9 @@ def check() -> None:
         guard.check()
 
 
-def seconds_left(default: float | None = None) -> float | None:
-    """Time left to the current run (for a decoding loop's `max_time`), or `default` outside a run."""
-    guard = _CURRENT.get()
-    left = None if guard is None else guard.seconds_left()
-    return default if left is None else max(0.1, left)
-
-
-def note_if_out_of_time() -> None:
-    """After a decoding loop: if the current run's time is up, the loop was cut short by it (the page says so)."""
-    guard = _CURRENT.get()
-    left = None if guard is None else guard.seconds_left()
-    if left is not None and left <= 0:
-        guard.ran_out = True
-
-
 def watch(model: Any) -> Any:
-    """Check the current guard before each layer of `model` (each module of its layer stacks); once."""
+    """Before each layer of `model` (each module of its layer stacks), check the current run's guard and
+    take a turn on the CPU; after each forward pass of `model`, give the turn back. Once per model."""
     if getattr(model, "_run_guard_watched", False):
         return model
     import torch
@@ -113,9 +128,19 @@ def watch(model: Any) -> Any:
     for stack in [module for module in model.modules() if isinstance(module, torch.nn.ModuleList)]:
         for layer in stack:
             layer.register_forward_pre_hook(_before_layer)
+    model.register_forward_hook(_after_forward)
     model._run_guard_watched = True
     return model
 
 
 def _before_layer(module: Any, args: Any) -> None:
-    check()
+    guard = _CURRENT.get()
+    if guard is not None:
+        guard.check()
+        TURNS.take(guard)
+
+
+def _after_forward(module: Any, args: Any, output: Any) -> None:
+    guard = _CURRENT.get()
+    if guard is not None:
+        TURNS.give_back(guard)

@@ -15,12 +15,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
+from transformers import StoppingCriteriaList
 
 from services import run_guard
 from services.attention_maps import AttentionMaps, Step, stack_attentions
 from services.encoding import Encoded, encode
 from services.inputs import model_for
 from services.models import MODELS, LoadedModel, ProgressCallback
+from services.stopping import StopWhen
 from services.tokens import token_axis
 
 
@@ -71,8 +73,8 @@ def translate(
 
 
 def forward(loaded: LoadedModel, encoded: Encoded, *, num_beams: int, max_new_tokens: int) -> Translated:
-    """Encode, generate within the run's time left (services.run_guard), and read the attention."""
-    max_time = run_guard.seconds_left()
+    """Encode, generate until done or the run's time is up (services.run_guard), and read the attention."""
+    stop = StoppingCriteriaList([StopWhen(guard=run_guard.current())])
     with torch.inference_mode():
         # The encoder runs once: generate and the attention pass both read its output.
         encoder_outputs = loaded.model.get_encoder()(**encoded.batch, output_attentions=True)
@@ -83,9 +85,8 @@ def forward(loaded: LoadedModel, encoded: Encoded, *, num_beams: int, max_new_to
             max_new_tokens=max_new_tokens,
             num_beams=num_beams,
             do_sample=False,
-            max_time=max_time,
+            stopping_criteria=stop,
         )[0]
-        run_guard.note_if_out_of_time()
         outputs = loaded.model(
             attention_mask=encoded.batch["attention_mask"],
             encoder_outputs=encoder_outputs,

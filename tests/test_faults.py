@@ -31,6 +31,7 @@ def small_queue(tiny_models, broken_model, unloaded_zero_shot):
     env = playground_env(tiny_models, broken_model) | {
         "PLAYGROUND_QUEUE_SIZE": str(QUEUE_SIZE),
         "PLAYGROUND_WORKERS": "1",
+        "PLAYGROUND_CONCURRENT_RUNS": "1",  # one run at a time: the held one, and the rest wait in the queue
         "PLAYGROUND_ZERO_SHOT_MODEL": str(unloaded_zero_shot),
     }
     with serving(env) as client:
