@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from services import memory
 from services.errors import PlaygroundError
 from services.turns import TURNS
 
@@ -99,16 +100,28 @@ def current() -> RunGuard | None:
     return _CURRENT.get()
 
 
+_running = [0]  # runs inside `guarding` now
+_running_lock = threading.Lock()
+
+
 @contextlib.contextmanager
 def guarding(guard: RunGuard) -> Iterator[RunGuard]:
     """Run the block under `guard`: the models it calls check it and take turns before each layer; when
-    the block ends (or fails), its turn goes to the next run."""
+    the block ends (or fails), its turn goes to the next run, and the last run of a burst gives the
+    memory it freed back to the system (services.memory)."""
     token = _CURRENT.set(guard)
+    with _running_lock:
+        _running[0] += 1
     try:
         yield guard
     finally:
         TURNS.give_back(guard)
         _CURRENT.reset(token)
+        with _running_lock:
+            _running[0] -= 1
+            last = _running[0] == 0
+        if last:
+            memory.give_back()
 
 
 def check() -> None:
