@@ -33,9 +33,7 @@ MODEL_EVENTS = "models"  # the concurrency id of every model event (components.p
 
 TOO_LARGE = "The request is larger than the {limit:,} bytes this app accepts in one request."
 VALUE_TOO_LARGE = "The value of {what} is {size:,} characters long; no control of this app accepts more than {limit:,}."
-BUSY = (
-    "The Space is busy: {waiting} requests are waiting for the model, the most it queues. Please try again in a minute."
-)
+BUSY = "The Space is busy: every place in its queue is taken. Please try again in a minute."
 SESSION_BUSY = (
     "You already have {held} requests waiting or running; each visitor may have at most {limit} at a time. "
     "Wait for one to finish, or press Stop, then try again."
@@ -104,7 +102,7 @@ class Edge:
             return oversized
         queue = blocks._queue
         if queue.max_size is not None and len(queue) >= queue.max_size:
-            return 503, BUSY.format(waiting=len(queue))
+            return 503, BUSY
         session = request.get("session_hash")
         if not isinstance(session, str) or fn is None:
             return None

@@ -28,7 +28,8 @@ def apply(settings: Settings) -> None:
     TURNS.workers = settings.workers
     MODELS.budget_bytes = settings.memory_budget_bytes
     RUNS.budget_bytes = settings.results_budget_bytes
-    RUNS.session_bytes = settings.results_session_bytes
+    budget = settings.results_budget_bytes
+    RUNS.session_bytes = None if budget is None else int(budget * settings.results_session_share)
     LEDGER.budget = settings.sessions_budget_bytes
     QUOTA.per_minute = limits.max_exports_per_minute
     DEEP_LINKS.max_bytes = limits.max_deep_link_bytes

@@ -58,8 +58,9 @@ class Limits:
     # 12 bytes (an emoji as two \uXXXX escapes), and room for the other settings. A larger request, or
     # any one value longer than max_input_chars, is refused before Gradio reads it (components.edge).
     max_request_bytes: int = 300_000
-    # Places in the queue one session may hold: model runs, and events of any kind (redraws are quick).
-    max_session_places: int = 3
+    # Places in the queue one session may hold: model runs (fewer than Settings.concurrent_runs, so one
+    # session never holds every run admitted at once), and events of any kind (redraws are quick).
+    max_session_places: int = 2
     max_session_events: int = 16
     # Exports (CSV, JSON, HTML files on the server's disk) one session may make in a minute.
     max_exports_per_minute: int = 6
@@ -110,9 +111,9 @@ class Settings:
     # Attention arrays of visitors' latest runs, which the explorers redraw from; past it the least
     # recently used runs are dropped (their visitors are asked to run the model again).
     results_budget_bytes: int | None = 3 * 10**9
-    # Of which one session may hold this much (its latest run is kept even when larger): past it, its own
+    # Of which one session may hold this share (its latest run is kept even when larger): past it, its own
     # older runs give way first, so one visitor cannot push out everyone else's.
-    results_session_bytes: int | None = 5 * 10**8
+    results_session_share: float = 1 / 6
     # Sessions Gradio keeps (each holds its inputs' and outputs' last values, for its deep links); the
     # least recently used go first. Their bytes are counted, and past `sessions_budget_bytes` the least
     # recently used sessions are dropped too (components.session_state).
@@ -125,9 +126,9 @@ class Settings:
     # computes it natively, else int8).
     fast_precision: str = "auto"
     fast_by_default: bool = False
-    # Of which one session may hold this much (its latest run is kept even when larger): past it, its own
+    # Of which one session may hold this share (its latest run is kept even when larger): past it, its own
     # older runs give way first, so one visitor cannot push out everyone else's.
-    results_session_bytes: int | None = 5 * 10**8
+    results_session_share: float = 1 / 6
     # Sessions Gradio keeps (each holds its inputs' and outputs' last values, for its deep links); the
     # least recently used go first. Their bytes are counted, and past `sessions_budget_bytes` the least
     # recently used sessions are dropped too (components.session_state).
