@@ -56,7 +56,9 @@ def serving(env: Mapping[str, str], limits=None) -> Iterator:
     demo = app.build_demo(settings)
     try:
         demo.launch(prevent_thread_lock=True, server_port=free_port(), quiet=True, **launch_options(settings))
-        yield Client(demo.local_url, verbose=False)
+        client = Client(demo.local_url, verbose=False)
+        client.demo = demo  # for tests that look at what the server keeps (sessions, queue)
+        yield client
     finally:
         demo.close()
         os.environ.clear()
