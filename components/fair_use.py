@@ -5,6 +5,7 @@ slot is freed while the model runs on, so six cancels meant six runs at once on 
 model handler runs in a thread under a `RunGuard` (services.run_guard): a cancel sets its flag, the
 model stops at its next layer, and the slot is given back only then. What a cancelled run stored is
 dropped. Streaming handlers (generation) stop when Gradio closes them, and bound their own time.
+`SessionQuota` limits how often one session may do something that writes to disk (exports, links).
 """
 
 from __future__ import annotations

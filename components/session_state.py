@@ -62,8 +62,11 @@ class SessionLedger:
             self._unmeasured = {current} if current else set()
             for session in todo:
                 state = holder.session_data.get(session)
-                if state is not None:
-                    self.sizes[session] = session_bytes(state)
+                try:
+                    if state is not None:
+                        self.sizes[session] = session_bytes(state)
+                except RuntimeError:  # Gradio added a value meanwhile (another event): measured next time
+                    self._unmeasured.add(session)
             self._fit(holder, current)
 
     def held(self, holder: Any) -> int:
