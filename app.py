@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import gradio as gr
 
-from components import attention_tab, generation_tab, sentiment_tab, translation_tab, zero_shot_tab
+from components import attention_tab, generation_tab, limits, sentiment_tab, translation_tab, zero_shot_tab
 from components.explorer.lens_store import LENS_RESULTS
-from components.explorer.run_store import RUNS
 from components.page import LAUNCH_OPTIONS, Page
 from services.config import Settings
 from services.logs import configure_logging
-from services.models import MODELS, configure_threads
+from services.models import configure_threads
 
 TITLE = "Transformers Playground"
 
@@ -39,10 +38,10 @@ def build_demo(settings: Settings | None = None) -> gr.Blocks:
                 tab.build(settings, page)
     # Model runs share `workers` slots with cores // workers torch threads each: no oversubscription.
     configure_threads(settings.workers)
-    MODELS.budget_bytes = settings.memory_budget_bytes
-    RUNS.budget_bytes = settings.results_budget_bytes
+    limits.apply(settings)  # the process's stores and quotas (models, results, sessions, exports, links)
     LENS_RESULTS.limits = settings.limits
-    demo.queue(default_concurrency_limit=1, max_size=settings.queue_size)
+    # api_open=False: /gradio_api/run/<name> would run an event outside the queue, its size and its workers.
+    demo.queue(default_concurrency_limit=1, max_size=settings.queue_size, api_open=False)
     return demo
 
 
@@ -50,4 +49,4 @@ demo = build_demo()
 
 if __name__ == "__main__":
     configure_logging(line_format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    demo.launch(**LAUNCH_OPTIONS)
+    demo.launch(**LAUNCH_OPTIONS, **limits.launch_options())

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import gradio as gr
 
-from components.errors import progress_reporter, user_errors, warn_truncated
+from components.errors import progress_reporter, warn_truncated
 from components.explorer import AttentionExplorer
 from components.page import Page
 from services.config import Settings
 from services.errors import InputError
-from services.inputs import clean_text
+from services.inputs import clean_text, echo
 
 INTRO = """
 **What attention is.** In every layer, each head lets each token (a row, the *query*) take a weighted
@@ -34,7 +34,7 @@ def build(settings: Settings, page: Page) -> None:
             text = gr.Textbox(label="Text", lines=2, value=EXAMPLES[0][0])
             text_pair = gr.Textbox(label="Second sentence (optional)", value="", lines=1)
             model = gr.Dropdown(
-                choices=[(choice.label, choice.source) for choice in choices], value=choices[0].source, label="Model"
+                choices=[(choice.label, choice.name) for choice in choices], value=choices[0].name, label="Model"
             )
             button = gr.Button("Show attention", variant="primary")
         with gr.Column(scale=3, min_width=320):
@@ -50,7 +50,7 @@ def build(settings: Settings, page: Page) -> None:
     # Another model has other layers and heads: start it from its last layer, heads averaged.
     model.change(None, outputs=[explorer.layer, explorer.head, explorer.focus], js="() => [null, 'mean', null]")
 
-    @user_errors
+    @page.model_run
     def show(
         text: str,
         text_pair: str = "",
@@ -61,11 +61,13 @@ def build(settings: Settings, page: Page) -> None:
         **controls,
     ):
         limits = settings.limits
-        by_source = {choice.source: choice for choice in choices}
-        choice = by_source.get(model or choices[0].source)
+        by_name = {choice.name: choice for choice in choices} | {choice.source: choice for choice in choices}
+        model = model or choices[0].name
+        choice = by_name.get(model) if isinstance(model, str) else None
         if choice is None:
-            raise InputError(f"'{model}' is not one of this app's models; choose one of: {', '.join(by_source)}.")
-        pair = (text_pair or "").strip()
+            names = ", ".join(choice.name for choice in choices)
+            raise InputError(f"Model {echo(model)} is not one of this app's models; choose one of: {names}.")
+        pair = text_pair.strip() if isinstance(text_pair, str) else text_pair
         from services import attention  # torch loads with the first request, not at startup
 
         result = attention.attend(

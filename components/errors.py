@@ -11,7 +11,8 @@ from typing import Any
 
 import gradio as gr
 
-from services.errors import PlaygroundError
+from components import session_state
+from services.errors import InputError, PlaygroundError
 
 logger = logging.getLogger(__name__)
 
@@ -33,26 +34,38 @@ def _as_gr_error(error: Exception) -> gr.Error:
 
 
 def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Wrap a handler (plain or generator) so every failure reaches the visitor as a gr.Error."""
+    """Wrap a handler (plain or generator) so every failure reaches the visitor as a gr.Error.
+
+    Each call also counts its session's kept memory (components.session_state), and a refused input
+    does not stay in the session.
+    """
     if inspect.isgeneratorfunction(fn):
 
         @functools.wraps(fn)
         def stream(*args: Any, **kwargs: Any) -> Any:
+            session_state.account()
             try:
                 yield from fn(*args, **kwargs)
             except Exception as error:
-                raise _as_gr_error(error) from error
+                raise _refused(error) from error
 
         return stream
 
     @functools.wraps(fn)
     def call(*args: Any, **kwargs: Any) -> Any:
+        session_state.account()
         try:
             return fn(*args, **kwargs)
         except Exception as error:
-            raise _as_gr_error(error) from error
+            raise _refused(error) from error
 
     return call
+
+
+def _refused(error: Exception) -> gr.Error:
+    if isinstance(error, InputError):
+        session_state.drop_refused_inputs()
+    return _as_gr_error(error)
 
 
 def progress_reporter(progress: gr.Progress) -> Callable[[str], None]:

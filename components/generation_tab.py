@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from components.errors import progress_reporter, user_errors
+from components.errors import progress_reporter
 from components.explorer import AttentionExplorer
 from components.explorer.lens_controls import knock_out_heads
 from components.page import Page
@@ -58,7 +58,7 @@ def build(settings: Settings, page: Page) -> None:
         item_label="Sequence",
     )
 
-    @user_errors
+    @page.model_run
     def generate(
         prompt: str,
         max_new_tokens: float,
@@ -92,7 +92,7 @@ def build(settings: Settings, page: Page) -> None:
             options,
             model=settings.generation_model,
             precision=page.precision(fast),
-            max_seconds=limits.max_generation_seconds,
+            max_seconds=limits.max_run_seconds,
             max_tokens=limits.max_tokens,
             on_load=progress_reporter(progress),
             knock_out=KnockOut(knock_out_heads(controls)),
@@ -104,9 +104,7 @@ def build(settings: Settings, page: Page) -> None:
                     f"and this Space's limit of {limits.max_tokens} tokens."
                 )
             if update.out_of_time:
-                gr.Warning(
-                    f"Generation stopped after {limits.max_generation_seconds:.0f} s, this Space's limit per run."
-                )
+                gr.Warning(f"Generation stopped after {limits.max_run_seconds:.0f} s, this Space's limit per request.")
             if not update.done:
                 yield {output: SEPARATOR.join(update.texts)}
                 continue

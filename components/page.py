@@ -7,12 +7,14 @@ Presenter mode scales the whole page for a projector: a class on the document th
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
+from components import fair_use
 from services.config import Settings
 
 INTRO = """
@@ -81,12 +83,19 @@ class Page:
 
     @property
     def model_event(self) -> dict[str, Any]:
-        """Options for an event that runs a model: all of them share `workers` slots on the CPU.
+        """Options for an event that runs a model: `concurrent_runs` of them at once, taking turns on the
+        `workers` (services.turns).
 
         Unprocessed, the values reach the app's own checks, which name the control and cut a long
         value; Gradio's choice and range checks echo the value whole and do not say which control.
         """
-        return {"concurrency_id": "models", "concurrency_limit": self.settings.workers, "preprocess": False}
+        runs = max(self.settings.concurrent_runs, self.settings.workers)
+        return {"concurrency_id": "models", "concurrency_limit": runs, "preprocess": False}
+
+    def model_run(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        """A tab's model handler, holding the worker for at most the time limit of one request and stopping
+        when cancelled; its failures become messages (see components.fair_use)."""
+        return fair_use.model_run(fn, seconds=self.settings.limits.max_run_seconds)
 
     def precision(self, fast: Any) -> str:
         return self.settings.fast_precision if fast else "fp32"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from components.errors import TRUNCATED_NOTE, progress_reporter, user_errors
+from components.errors import TRUNCATED_NOTE, progress_reporter
 from components.explorer import AttentionExplorer
 from components.explorer.lens_controls import knock_out_heads
 from components.page import Page
@@ -44,7 +44,7 @@ def build(settings: Settings, page: Page) -> None:
         "Attention of the classifier", api_name="sentiment_attention", presenter=page.presenter, item_label="Text"
     )
 
-    @user_errors
+    @page.model_run
     def classify(
         text: str,
         fast: bool = False,

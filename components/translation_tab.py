@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from components.errors import progress_reporter, user_errors, warn_truncated
+from components.errors import progress_reporter, warn_truncated
 from components.explorer import AttentionExplorer
 from components.explorer.lens_controls import knock_out_heads
 from components.page import Page
@@ -58,7 +58,7 @@ def build(settings: Settings, page: Page) -> None:
             prefix="encoder_",
         )
 
-    @user_errors
+    @page.model_run
     def translate(
         text: str,
         target_language: str,

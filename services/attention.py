@@ -27,7 +27,7 @@ class AttentionResult:
 
     def as_raw_output(self) -> dict[str, object]:
         return {
-            "model": self.model,
+            "model": short_name(self.model),  # a local folder's last parts, not where the server keeps it
             "tokens": list(self.attention.query_tokens),
             "num_layers": self.attention.num_layers,
             "num_heads": self.attention.num_heads,

@@ -38,6 +38,12 @@ class AttentionModel:
     source: str
     kind: str
 
+    @property
+    def name(self) -> str:
+        """What the page and the API call it: the Hub id, or a local folder's last two parts (where the
+        server keeps its files is nobody's business)."""
+        return short_name(self.source)
+
 
 class ConfigError(ValueError):
     """A setting in the environment cannot be used; the message names the variable."""
@@ -48,6 +54,19 @@ class Limits:
     """Bounds on what one request may ask for, so a public Space stays responsive."""
 
     max_input_chars: int = 10_000
+    # Bytes one request may carry: two texts of max_input_chars, each character escaped in JSON as up to
+    # 12 bytes (an emoji as two \uXXXX escapes), and room for the other settings. A larger request, or
+    # any one value longer than max_input_chars, is refused before Gradio reads it (components.edge).
+    max_request_bytes: int = 300_000
+    # Places in the queue one session may hold: model runs (fewer than Settings.concurrent_runs, so one
+    # session never holds every run admitted at once), and events of any kind (redraws are quick).
+    max_session_places: int = 2
+    max_session_events: int = 16
+    # Exports (CSV, JSON, HTML files on the server's disk) one session may make in a minute.
+    max_exports_per_minute: int = 6
+    # Deep links (the page's state written to the server's disk): their size, a few a minute per session.
+    max_deep_link_bytes: int = 4_000_000
+    max_deep_links_per_minute: int = 6
     # Tokens one input may have, whatever the model accepts: attention grows with its square (SmolLM2
     # at 2,000 tokens returns 7.7 GB of attention), so longer inputs are cut and the visitor told.
     max_tokens: int = 512
@@ -61,7 +80,11 @@ class Limits:
     max_sequences: int = 4
     max_translation_tokens: int = 256
     max_beams: int = 4
-    max_generation_seconds: float = 60.0
+    # Seconds of model work one request may hold a worker for, whatever its settings (all of a
+    # generation's sequences together): generation and translation stop writing at it and keep their
+    # text; any run still going a few seconds later is stopped (services.run_guard). On 2 vCPU, a short
+    # request then waits at most about 15 s behind the most expensive one.
+    max_run_seconds: float = 10.0
     # What one lens may spend (Integrated Gradients' 32 steps, head importance's pass per head): a lens
     # estimates its cost from one timed pass and declines, saying why, when it would run past this.
     max_lens_seconds: float = 60.0
@@ -77,8 +100,12 @@ class Settings:
     attention_model: str = DEFAULT_MODELS["attention"]
     translation_models: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_TRANSLATION_MODELS))
     limits: Limits = field(default_factory=Limits)
-    # Model runs at once; torch gets cores // workers threads each, so they never oversubscribe.
+    # Model runs computing at once; torch gets cores // workers threads each, so they never oversubscribe.
     workers: int = 1
+    # Model runs admitted at once: they take turns on the `workers`, layer by layer, the run that has had
+    # the least CPU first (services.turns), so a short request never waits long behind a long one. Each
+    # admitted run holds its memory while it waits for a turn.
+    concurrent_runs: int = 3
     # Requests waiting for a worker; beyond it visitors are told the app is busy and to try again,
     # instead of waiting minutes behind a crowd.
     queue_size: int = 64
@@ -87,10 +114,32 @@ class Settings:
     # Attention arrays of visitors' latest runs, which the explorers redraw from; past it the least
     # recently used runs are dropped (their visitors are asked to run the model again).
     results_budget_bytes: int | None = 3 * 10**9
+    # Of which one session may hold this share (its latest run is kept even when larger): past it, its own
+    # older runs give way first, so one visitor cannot push out everyone else's.
+    results_session_share: float = 1 / 6
+    # Sessions Gradio keeps (each holds its inputs' and outputs' last values, for its deep links); the
+    # least recently used go first. Their bytes are counted, and past `sessions_budget_bytes` the least
+    # recently used sessions are dropped too (components.session_state).
+    session_capacity: int = 500
+    sessions_budget_bytes: int | None = 10**9
+    # Deep links on disk: deleted after this age, and the oldest beyond this total.
+    deep_link_days: float = 7
+    deep_links_budget_bytes: int = 500 * 10**6
     # Fast mode: "int8" (dynamic quantization of Linear layers), "bf16", or "auto" (bf16 where the CPU
     # computes it natively, else int8).
     fast_precision: str = "auto"
     fast_by_default: bool = False
+    # Of which one session may hold this share (its latest run is kept even when larger): past it, its own
+    # older runs give way first, so one visitor cannot push out everyone else's.
+    results_session_share: float = 1 / 6
+    # Sessions Gradio keeps (each holds its inputs' and outputs' last values, for its deep links); the
+    # least recently used go first. Their bytes are counted, and past `sessions_budget_bytes` the least
+    # recently used sessions are dropped too (components.session_state).
+    session_capacity: int = 500
+    sessions_budget_bytes: int | None = 10**9
+    # Deep links on disk: deleted after this age, and the oldest beyond this total.
+    deep_link_days: float = 7
+    deep_links_budget_bytes: int = 500 * 10**6
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -107,6 +156,7 @@ class Settings:
             attention_model=model("attention"),
             translation_models=_translation_models(env.get(f"{ENV_PREFIX}TRANSLATION_MODELS")),
             workers=_positive_int(env, "WORKERS", 1),
+            concurrent_runs=_positive_int(env, "CONCURRENT_RUNS", Settings.concurrent_runs),
             queue_size=_positive_int(env, "QUEUE_SIZE", 64),
             memory_budget_bytes=_budget(env, "MEMORY_BUDGET_GB", Settings.memory_budget_bytes),
             results_budget_bytes=_budget(env, "RESULTS_BUDGET_GB", Settings.results_budget_bytes),

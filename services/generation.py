@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
-from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer, set_seed
+from transformers import StoppingCriteriaList, TextIteratorStreamer, set_seed
 
 from services.attention_maps import AttentionMaps, Step, TopTokens, stack_attentions
 from services.config import short_name
@@ -25,6 +24,8 @@ from services.inputs import GenerationOptions
 from services.lenses.knockout import knocked_out
 from services.models import MODELS, LoadedModel, ProgressCallback
 from services.recipe import NONE, KnockOut, Recipe
+from services.run_guard import RunGuard, guarding
+from services.stopping import StopWhen
 from services.tokens import readable_pieces, token_axis
 
 TOP_K = 10  # next-token candidates shown per generation step
@@ -77,7 +78,8 @@ def stream(
 
     The prompt keeps its last tokens, as many as leave room for the new ones within the model's
     context or `max_tokens`, whichever is smaller.
-    `max_seconds` bounds the whole run (transformers' `max_time`, shared by the sequences). When the
+    `max_seconds` bounds the CPU time of the whole run, shared by the sequences: generation stops writing
+    when it is up (a model layer past it and its grace stops the run, see services.run_guard). When the
     caller stops reading (Stop pressed, visitor gone), the worker stops at its next token.
     `knock_out` names heads to generate without.
     """
@@ -86,39 +88,48 @@ def stream(
     truncated = encoded.truncated[0]
     set_seed(options.seed)
     finished: list[GeneratedSequence] = []
-    deadline = None if max_seconds is None else time.monotonic() + max_seconds
+    # One budget for every sequence; the worker's layers take turns on the CPU under it (services.turns).
+    guard = RunGuard(max_seconds)
     for _ in range(options.num_sequences):
         streamer = TextIteratorStreamer(loaded.tokenizer, skip_prompt=True, skip_special_tokens=True)
         stop = threading.Event()
-        max_time = None if deadline is None else max(0.1, deadline - time.monotonic())
         generated = Generated()
         worker = threading.Thread(
-            target=forward,
-            args=(loaded, encoded, options, streamer, generated),
-            kwargs={"stop": stop, "max_time": max_time, "knock_out": knock_out},
+            target=_guarded,
+            args=(guard, forward, loaded, encoded, options, streamer, generated),
+            kwargs={"stop": stop, "guard": guard, "knock_out": knock_out},
         )
         worker.start()
-        partial = ""
+        partial, read = "", False
         try:
             for piece in streamer:
                 partial += piece
                 texts = (*tuple(s.generated_text for s in finished), prompt + partial)
                 yield GenerationUpdate(texts=texts, prompt_truncated=truncated)
+            read = True
         finally:  # also when the reader is closed early: free the CPU for the next visitor
             stop.set()
+            if not read:
+                guard.cancel()  # a worker waiting for its turn on the CPU stops too
             worker.join()
         if generated.error is not None:
             raise generated.error
         finished.append(postprocess(loaded, prompt, encoded, generated, options=options, knock_out=knock_out))
-        if deadline is not None and time.monotonic() >= deadline:
+        if guard.out_of_time():
             break
     yield GenerationUpdate(
         texts=tuple(s.generated_text for s in finished),
         done=True,
         sequences=tuple(finished),
         prompt_truncated=truncated,
-        out_of_time=deadline is not None and time.monotonic() >= deadline,
+        out_of_time=guard.out_of_time(),
     )
+
+
+def _guarded(run: RunGuard, target, *args, **kwargs) -> None:
+    """`target` in this thread under `run`'s guard: its layers take turns on the CPU."""
+    with guarding(run):
+        target(*args, **kwargs)
 
 
 def generate(
@@ -141,16 +152,6 @@ def preprocess(loaded: LoadedModel, prompt: str, options: GenerationOptions, *, 
     return encode(loaded, [prompt], max_tokens=room, keep_end=True)
 
 
-class _StopWhenSet(StoppingCriteria):
-    """Ends generation at the next token once `event` is set."""
-
-    def __init__(self, event: threading.Event) -> None:
-        self.event = event
-
-    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor, **kwargs) -> torch.Tensor:
-        return torch.full((input_ids.shape[0],), self.event.is_set(), dtype=torch.bool, device=input_ids.device)
-
-
 def forward(
     loaded: LoadedModel,
     encoded: Encoded,
@@ -159,7 +160,7 @@ def forward(
     generated: Generated,
     *,
     stop: threading.Event,
-    max_time: float | None,
+    guard: RunGuard | None = None,
     knock_out: KnockOut = NONE,
 ) -> None:
     """Run `generate` (in a worker thread) into `generated`; always end the stream so the reader never hangs."""
@@ -178,8 +179,7 @@ def forward(
                 do_sample=options.do_sample,
                 pad_token_id=tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id,
                 streamer=streamer,
-                stopping_criteria=StoppingCriteriaList([_StopWhenSet(stop)]),
-                max_time=max_time,
+                stopping_criteria=StoppingCriteriaList([StopWhen(event=stop, guard=guard)]),
                 # Raw logits and the warped scores sampling drew from, for the step-by-step view.
                 output_logits=True,
                 output_scores=True,

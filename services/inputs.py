@@ -19,15 +19,27 @@ from services.errors import InputError
 
 
 def shorten(value: object, limit: int = 40) -> str:
-    """A visitor's value, cut for quoting in a message: a 100 KB value must not come back whole."""
-    text = str(value)
-    return text if len(text) <= limit else text[:limit] + "…"
+    """A visitor's value, cut for showing: a 100 KB value must not come back whole, and a character that
+    cannot be encoded (a lone surrogate) is escaped, so the text can always be sent and logged."""
+    text = _cut(value if isinstance(value, str) else _repr(value), limit)
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def echo(value: object) -> str:
-    """A visitor's value as a message quotes it: a string in quotes, escaped by repr (control characters,
-    lone surrogates), anything else as its repr; cut by `shorten`."""
-    return repr(shorten(value)) if isinstance(value, str) else shorten(repr(value))
+    """A visitor's value as every message quotes it: a string in quotes, escaped by repr (control characters,
+    lone surrogates), anything else as its repr; cut to 40 characters."""
+    return repr(_cut(value, 40)) if isinstance(value, str) else shorten(value)
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _repr(value: object) -> str:
+    try:
+        return repr(value)
+    except ValueError:  # an int of more than 4,300 digits has no repr
+        return f"a {type(value).__name__} too long to show"
 
 
 def blank(value: object) -> bool:
@@ -44,16 +56,20 @@ def usable(text: str) -> str:
     return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cs"))
 
 
-def clean_text(text: str | None, *, what: str = "text", max_chars: int) -> str:
+def clean_text(text: object, *, what: str = "text", max_chars: int) -> str:
     """The text with control characters and lone surrogates removed, and outer whitespace stripped.
 
-    Raises InputError when nothing is left, or when it is longer than `max_chars`.
+    Raises InputError when it is not text, when it is longer than `max_chars` (checked first, so an
+    oversized value costs no cleaning), or when nothing is left.
     """
-    text = usable(text or "").strip()
-    if not text:
-        raise InputError(f"The {what} is empty: please type some {what}.")
+    text = "" if text is None else text
+    if not isinstance(text, str):
+        raise InputError(f"The {what} must be given as text (a string), not {echo(text)}.")
     if len(text) > max_chars:
         raise InputError(f"The {what} is {len(text):,} characters long; the limit is {max_chars:,}. Please shorten it.")
+    text = usable(text).strip()
+    if not text:
+        raise InputError(f"The {what} is empty: please type some {what}.")
     return text
 
 
@@ -176,9 +192,11 @@ DEFAULT_TEMPLATE = "This example is {}."
 def parse_labels(labels: str | Sequence[str] | None, *, max_labels: int, max_chars: int = 100) -> list[str]:
     """Comma-separated (or listed) labels, stripped and without duplicates, in the order given."""
     labels = labels or ""
-    if isinstance(labels, str) and len(labels) > max_labels * (max_chars + 2):
+    if not isinstance(labels, (str, list, tuple)):
+        raise InputError(f"The labels must be text, such as 'education, politics', not {echo(labels)}.")
+    if len(labels) > max_labels * (max_chars + 2):
         raise InputError(f"The labels are {len(labels):,} characters long: give at most {max_labels} short labels.")
-    items = labels.split(",") if isinstance(labels, str) else [str(label) for label in labels]
+    items = labels.split(",") if isinstance(labels, str) else [label for label in labels if isinstance(label, str)]
     unique = list(dict.fromkeys(usable(label).strip() for label in items))
     unique = [label for label in unique if label]
     if not unique:
@@ -188,7 +206,7 @@ def parse_labels(labels: str | Sequence[str] | None, *, max_labels: int, max_cha
     for label in unique:
         if len(label) > max_chars:
             raise InputError(
-                f"The label '{shorten(label)}' is {len(label):,} characters long; a label may have at most {max_chars}."
+                f"The label {echo(label)} is {len(label):,} characters long; a label may have at most {max_chars}."
             )
     return unique
 
@@ -196,16 +214,17 @@ def parse_labels(labels: str | Sequence[str] | None, *, max_labels: int, max_cha
 def check_template(template: str | None, *, max_chars: int = 200) -> str:
     """A hypothesis template with exactly one plain `{}` where the label goes (other braces doubled:
     `{{`). No field names, conversions or format specs: `{:>999999999}` would fill memory."""
-    template = usable(template if isinstance(template, str) else "").strip() or DEFAULT_TEMPLATE
+    template = template if isinstance(template, str) else ""
     if len(template) > max_chars:
         raise InputError(f"The hypothesis template is {len(template):,} characters long; the limit is {max_chars}.")
+    template = usable(template).strip() or DEFAULT_TEMPLATE
     try:
         fields = [parts[1:] for parts in string.Formatter().parse(template) if parts[1] is not None]
     except ValueError:  # a lone "{" or "}"
         fields = None
     if fields != [("", "", None)]:
         raise InputError(
-            f"The hypothesis template '{shorten(template, 80)}' needs one '{{}}' where the label goes, "
+            f"The hypothesis template {echo(template)} needs one '{{}}' where the label goes, "
             f"e.g. '{DEFAULT_TEMPLATE}'."
         )
     return template
@@ -217,7 +236,7 @@ def check_template(template: str | None, *, max_chars: int = 200) -> str:
 def model_for(target_language: str, models: Mapping[str, str]) -> str:
     if not isinstance(target_language, str) or target_language not in models:
         raise InputError(
-            f"'{shorten(target_language)}' is not a language this app translates to; "
+            f"Target language {echo(target_language)} is not one this app translates to; "
             f"choose one of: {', '.join(models)}."
         )
     return models[target_language]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import gc
 import logging
 import os
+import re
 import sys
 import threading
 from collections import OrderedDict
@@ -23,6 +24,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from services import run_guard
 from services.config import is_local, short_name
 from services.errors import ModelLoadError
 from services.hub import HubState, describe_size, hub_state, not_cached
@@ -118,8 +120,10 @@ class ModelCache:
         return list(self._models)
 
     def add(self, loaded: LoadedModel) -> LoadedModel:
-        """Keep `loaded` (benchmarks also add full-size models built in memory), then fit the budget."""
+        """Keep `loaded` (benchmarks also add full-size models built in memory), then fit the budget.
+        Its layers check the run guard (services.run_guard), so a cancelled or overlong run stops."""
         key = (loaded.kind, loaded.source, loaded.precision)
+        run_guard.watch(loaded.model)
         with self._guard:
             self._models[key] = loaded
             self._models.move_to_end(key)
@@ -214,7 +218,7 @@ def _explain(source: str, error: Exception, *, hub: HubState | None = None) -> s
     that was never tried, so the message says what was known instead.
     """
     reason = _sentence(str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__)
-    start = f"Could not load the model '{source}'"
+    reason, start = _without_paths(reason), f"Could not load the model '{short_name(source)}'"
     if isinstance(error, MemoryError) or "out of memory" in reason.lower() or "can't allocate" in reason:
         return f"{start}: {reason} There is not enough memory for it; choose a smaller model."
     if Path(source).expanduser().exists():
@@ -238,6 +242,16 @@ def _explain(source: str, error: Exception, *, hub: HubState | None = None) -> s
         f"{start}: {reason} Check the model's name; if you are offline, download the models first "
         "(see the README's 'Offline' section)."
     )
+
+
+# An absolute path in a library's message: the visitor sees its last two parts, as model titles show them.
+_PATH = re.compile(r"(?<![\w.])/(?:[^\s'\"`/]+/)+[^\s'\"`/,;:]*")
+
+
+def _without_paths(text: str) -> str:
+    """`text` with each absolute path cut to its last two parts: where the server keeps files is not the
+    visitor's business (the log keeps the whole path)."""
+    return _PATH.sub(lambda match: "/".join(Path(match.group()).parts[-2:]), text)
 
 
 def _sentence(text: str) -> str:

@@ -16,13 +16,16 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
+from transformers import StoppingCriteriaList
 
+from services import run_guard
 from services.attention_maps import AttentionMaps, Step, stack_attentions
 from services.encoding import Encoded, encode
 from services.inputs import model_for
 from services.lenses.knockout import knocked_out
 from services.models import MODELS, LoadedModel, ProgressCallback
 from services.recipe import NONE, KnockOut, Recipe
+from services.stopping import StopWhen
 from services.tokens import token_axis
 
 
@@ -88,6 +91,8 @@ def translate(
 def forward(
     loaded: LoadedModel, encoded: Encoded, *, num_beams: int, max_new_tokens: int, knock_out: KnockOut = NONE
 ) -> Translated:
+    """Encode, generate until done or the run's time is up (services.run_guard), and read the attention."""
+    stop = StoppingCriteriaList([StopWhen(guard=run_guard.current())])
     with torch.inference_mode(), knocked_out(loaded.model, knock_out):
         # The encoder runs once: generate and the attention pass both read its output.
         encoder_outputs = loaded.model.get_encoder()(**encoded.batch, output_attentions=True)
@@ -98,6 +103,7 @@ def forward(
             max_new_tokens=max_new_tokens,
             num_beams=num_beams,
             do_sample=False,
+            stopping_criteria=stop,
         )[0]
         outputs = loaded.model(
             attention_mask=encoded.batch["attention_mask"],

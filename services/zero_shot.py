@@ -19,7 +19,7 @@ import torch
 from services.attention_maps import AttentionMaps, self_attentions, stack_attentions
 from services.encoding import Encoded, encode, passes, token_limit
 from services.errors import InputError
-from services.inputs import DEFAULT_TEMPLATE, shorten
+from services.inputs import DEFAULT_TEMPLATE, echo
 from services.lenses.knockout import knocked_out
 from services.models import MODELS, LoadedModel, ProgressCallback
 from services.recipe import NONE, KnockOut, Recipe
@@ -210,7 +210,7 @@ def _check_room(loaded, hypotheses: Sequence[str], labels: Sequence[str], limit:
     for label, ids in zip(labels, lengths, strict=True):
         if len(ids) + specials >= limit:
             raise InputError(
-                f"The hypothesis for the label '{shorten(label)}' is too long: it takes {len(ids)} tokens, and "
+                f"The hypothesis for the label {echo(label)} is too long: it takes {len(ids)} tokens, and "
                 f"each premise + hypothesis pair may have at most {limit}. Use a shorter label or template."
             )
 

@@ -48,13 +48,18 @@ def serving(env: Mapping[str, str], limits=None) -> Iterator:
     saved = dict(os.environ)
     os.environ.update(env)
     import app
+    from components.limits import launch_options
     from services.config import Limits, Settings
 
     limits = limits or Limits(max_translation_tokens=TINY_TRANSLATION_TOKENS)
-    demo = app.build_demo(dataclasses.replace(Settings.from_env(), limits=limits))
+    settings = dataclasses.replace(Settings.from_env(), limits=limits)
+    demo = app.build_demo(settings)
     try:
-        demo.launch(**app.LAUNCH_OPTIONS, prevent_thread_lock=True, server_port=free_port(), quiet=True)
-        yield Client(demo.local_url, verbose=False)
+        options = launch_options(settings)
+        demo.launch(**app.LAUNCH_OPTIONS, prevent_thread_lock=True, server_port=free_port(), quiet=True, **options)
+        client = Client(demo.local_url, verbose=False)
+        client.demo = demo  # for tests that look at what the server keeps (sessions, queue)
+        yield client
     finally:
         demo.close()
         os.environ.clear()

@@ -130,18 +130,21 @@ SLOW_STEP_SECONDS = 0.05
 
 
 @pytest.fixture
-def slow_generation(tiny_models, monkeypatch) -> list[float]:
-    """The generation model, slowed to SLOW_STEP_SECONDS a step; returns the times its steps began."""
+def slow_generation(tiny_models) -> list[float]:
+    """The generation model, slowed to SLOW_STEP_SECONDS a step in its first layer, where a real model
+    spends its time (holding its turn on the CPU, see services.turns); returns the times its steps began."""
+    import torch
+
     from services.models import MODELS
 
     loaded = MODELS.get("causal-lm", str(tiny_models["generation"]))
-    forward = loaded.model.forward
+    first_layer = next(m for m in loaded.model.modules() if isinstance(m, torch.nn.ModuleList))[0]
     steps: list[float] = []
 
-    def slow_forward(*args, **kwargs):
+    def slow_step(module, args):
         steps.append(time.monotonic())
         time.sleep(SLOW_STEP_SECONDS)
-        return forward(*args, **kwargs)
 
-    monkeypatch.setattr(loaded.model, "forward", slow_forward)
-    return steps
+    handle = first_layer.register_forward_pre_hook(slow_step)
+    yield steps
+    handle.remove()

@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 import pytest
+from gradio_client import Client
 from transformers import (
     AutoModel,
     AutoModelForCausalLM,
@@ -15,6 +16,7 @@ from transformers import (
     pipeline,
 )
 
+from services.config import short_name
 from services.tokens import token_axis
 from tests.app_server import TINY_TRANSLATION_TOKENS
 from tests.figures import figure_dict, heatmap_matrices
@@ -204,7 +206,7 @@ def test_attention_endpoint_with_a_pair_layer_and_head(client, tiny_models):
 
 def test_attention_endpoint_offers_the_other_tabs_models(client, tiny_models):
     _note, raw, *_ = client.predict(text="I love food", model=str(tiny_models["generation"]), api_name="/attention")
-    assert raw["model"] == str(tiny_models["generation"])
+    assert raw["model"] == short_name(str(tiny_models["generation"]))  # no server paths
     with pytest.raises(Exception, match=r"not in the list of choices|not one of this app's models"):
         client.predict(text="I love food", model="some-user/any-model", api_name="/attention")
 
@@ -219,7 +221,8 @@ def test_fast_mode_over_the_api_answers_with_the_attention_of_the_fast_model(cli
 
 def test_concurrent_sentiment_visitors_each_get_their_own_answer_or_error(client, tiny_models):
     texts = ["I love food so much.", "I'm so hungry man.", "   ", "History isn't fun.\nRain again.", "Great!"]
-    jobs = [client.submit(text=text, api_name="/sentiment") for text in texts]
+    # A session of their own each: one session may hold only a few places in the queue.
+    jobs = [Client(client.src, verbose=False).submit(text=text, api_name="/sentiment") for text in texts]
     expected = pipeline("text-classification", model=str(tiny_models["sentiment"]))
     for text, job in zip(texts, jobs, strict=True):
         if not text.strip():

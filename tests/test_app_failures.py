@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from gradio_client import Client
 
+from services.config import short_name
 from tests.app_server import free_port, playground_env
 from tests.figures import heatmap_matrices
 
@@ -83,7 +84,7 @@ def test_long_text_is_truncated_with_a_visible_note(client):
 def test_a_model_that_cannot_load_says_so_and_the_other_tabs_keep_working(client, tiny_models, broken_model):
     with pytest.raises(
         Exception,
-        match=f"Could not load the model '{broken_model}'.*missing or corrupt",
+        match=f"Could not load the model '{short_name(str(broken_model))}'.*missing or corrupt",
     ):
         client.predict(text="I am a student", target_language="Broken", api_name="/translate")
     _, translated, *_ = client.predict(text="I am a student", target_language="French", api_name="/translate")

@@ -46,7 +46,7 @@ def test_a_setting_that_is_not_a_finite_number_is_named(value):
 
 
 def test_a_language_that_is_not_a_name_is_refused():
-    with pytest.raises(InputError, match=r"'\['French'\]' is not a language this app translates to"):
+    with pytest.raises(InputError, match=r"Target language \['French'\] is not one this app translates to"):
         model_for(["French"], {"French": "x"})  # type: ignore[arg-type]
 
 

@@ -13,8 +13,16 @@ from gradio_client.utils import Status
 
 from components.errors import UNEXPECTED
 from components.explorer import lenses
+from tests.app_server import playground_env, serving
 from tests.helpers import REDRAW_OUTPUTS, explorer_outputs
 from tests.http_api import wait_for
+
+
+@pytest.fixture(scope="module")
+def client(tiny_models, broken_model, first_load_model):
+    """The app admitting one model run at a time, so that visitors' requests wait in the queue together."""
+    with serving(playground_env(tiny_models, broken_model) | {"PLAYGROUND_CONCURRENT_RUNS": "1"}) as client:
+        yield client
 
 
 def queued_together(client, held_generation, visitors: dict[str, dict]) -> dict[str, tuple[Client, Any]]:

@@ -177,15 +177,18 @@ def test_write_exports_creates_csv_json_and_an_offline_html(tmp_path: Path):
             "bert_layer_3_head_2.csv",
             "bert_layer_3_head_2.json",
             "bert_layer_3_head_2.html",
+            "plotly.min.js",
         ]
         assert folder.parent == EXPORTS
-        assert all(Path(p).parent == folder for p in paths)
+        assert all(Path(p).parent == folder for p in paths[:3])
         rows, _, back = read_csv(Path(paths[0]).read_text(encoding="utf-8"))
         assert rows == WEIRD
         np.testing.assert_array_equal(back, matrix)
         assert json.loads(Path(paths[1]).read_text(encoding="utf-8"))["model"] == "bert"
         html = Path(paths[2]).read_text(encoding="utf-8")
-        assert f"plotly.js v{get_plotlyjs_version()}" in html  # the library itself, inline: works offline
+        # The library, once, beside the page: downloaded together, they open offline.
+        assert 'src="plotly.min.js"' in html and len(html) < 100_000
+        assert f"plotly.js v{get_plotlyjs_version()}" in Path(paths[3]).read_text(encoding="utf-8")
         assert '<script src="https://cdn' not in html
         assert '"displaylogo": false' in html and '"scale": 3' in html
     finally:

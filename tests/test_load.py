@@ -1,15 +1,21 @@
 """A burst of concurrent visitors over every endpoint, on loopback: everyone gets an answer or a clear
-message, and memory stops growing once the models are loaded."""
+message, memory stops growing once the models are loaded, and one attacker looping the most expensive
+request does not slow the others down."""
 
 from __future__ import annotations
 
 import gc
 import os
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import numpy as np
 import pytest
 from gradio_client import Client
+
+from tests.app_server import playground_env, serving
+from tests.hostile import slow_layers
 
 # Bursts of visitors against the launched app.
 pytestmark = pytest.mark.slow
@@ -71,3 +77,57 @@ def test_a_burst_of_visitors_gets_answers_and_memory_levels_off(client):
     print(f"RSS after warm-up and each burst: {[round(m) for m in memory]} MB")  # noqa: T201
     assert memory[-1] - memory[0] < 300
     assert memory[-1] - memory[-2] < max(20.0, memory[1] - memory[0])
+
+
+# The most expensive request the limits allow, and what the other visitors do meanwhile.
+ATTACK = {"prompt": "So today", "max_new_tokens": 256, "num_sequences": 4, "do_sample": True, "temperature": 5}
+SHORT = [kwargs for kwargs, expected_error in VISIT if expected_error is None]
+PHASE_SECONDS = 20
+OTHERS = 4
+
+
+def latencies(url: str, until: float) -> list[float]:
+    """One visitor going through SHORT over and over until `until`; the seconds each request took."""
+    client, seconds = Client(url, verbose=False), []
+    while time.monotonic() < until:
+        for kwargs in SHORT:
+            started = time.monotonic()
+            client.predict(**kwargs)
+            seconds.append(time.monotonic() - started)
+    return seconds
+
+
+def p95_of_others(url: str) -> float:
+    until = time.monotonic() + PHASE_SECONDS
+    with ThreadPoolExecutor(OTHERS) as pool:
+        seconds = [s for result in pool.map(latencies, [url] * OTHERS, [until] * OTHERS) for s in result]
+    return float(np.percentile(seconds, 95))
+
+
+def test_one_attacker_looping_the_most_expensive_request_leaves_the_others_p95_within_2x(tiny_models, broken_model):
+    generation = str(tiny_models["generation"])
+    with serving(playground_env(tiny_models, broken_model)) as client:
+        url = client.src
+        assert url.startswith(("http://127.0.0.1", "http://localhost"))  # loopback only
+        assert visit(url) == []  # every model loaded
+        # Each layer of the generation model takes 10 ms, as a real one does on a busy CPU: the attack
+        # runs to the time limit of one request, every time.
+        with slow_layers("causal-lm", generation, 0.01):
+            quiet = p95_of_others(url)
+            stop, attacks = threading.Event(), []
+
+            def attack():
+                attacker = Client(url, verbose=False, download_files=False)
+                while not stop.is_set():
+                    started = time.monotonic()
+                    attacker.predict(**ATTACK, api_name="/generate")
+                    attacks.append(time.monotonic() - started)
+
+            attacker = threading.Thread(target=attack, daemon=True)
+            attacker.start()
+            attacked = p95_of_others(url)
+            stop.set()
+            attacker.join(timeout=60)
+    print(f"others' p95: {quiet:.2f} s alone, {attacked:.2f} s with the attacker; attacks took {attacks} s")  # noqa: T201
+    assert attacks, "the attacker never finished a request"
+    assert attacked <= 2 * quiet

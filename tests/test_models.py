@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from services import hub, models
+from services.config import short_name
 from services.errors import ModelLoadError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,7 +75,9 @@ def test_loaded_models_use_eager_attention_in_eval_mode(tiny_models):
 
 def test_a_missing_model_says_what_to_do(tmp_path):
     missing = tmp_path / "nowhere"
-    with pytest.raises(ModelLoadError, match=f"Could not load the model '{missing}'.*README's 'Offline'"):
+    with pytest.raises(
+        ModelLoadError, match=f"Could not load the model '{short_name(str(missing))}'.*README's 'Offline'"
+    ):
         models.ModelCache().get("encoder", str(missing))
 
 

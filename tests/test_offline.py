@@ -23,7 +23,7 @@ import pytest
 from huggingface_hub import DryRunFileInfo, constants
 
 from services import download, hub, models
-from services.config import Settings
+from services.config import Settings, short_name
 from services.errors import ModelLoadError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -191,7 +191,7 @@ def test_an_unexpected_load_failure_keeps_its_traceback(tmp_path, caplog):
 def test_no_load_message_doubles_its_punctuation(error, state, tmp_path):
     for source in (NOT_CACHED, str(tmp_path), str(tmp_path / "missing")):
         message = models._explain(source, error, hub=state)
-        assert message.startswith(f"Could not load the model '{source}'")
+        assert message.startswith(f"Could not load the model '{short_name(source)}'")
         assert not DOUBLED.search(message), message
 
 

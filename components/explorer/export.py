@@ -1,6 +1,9 @@
 """Getting attention out of the app: figure payloads with a slide-ready toolbar, SVG download, CSV/JSON/HTML files.
 
-Exported labels are written raw (they are data, not markup); only the figures escape them.
+Exported labels are written raw (they are data, not markup); only the figures escape them, and the CSV
+neutralises a cell that a spreadsheet would run as a formula. Export files are written once, straight
+into Gradio's cache (which serves them and deletes them after an hour); the HTML files share one copy
+of plotly.js, and a session may export only a few times a minute.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import math
 import re
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -19,9 +23,15 @@ from pathlib import Path
 import numpy as np
 import plotly.graph_objects as go
 from gradio.components.plot import PlotData
+from gradio.processing_utils import get_upload_folder
+from plotly.offline import get_plotlyjs
 
-EXPORTS = Path(tempfile.gettempdir()) / "playground-exports"
-EXPORT_SECONDS = 10 * 60  # each HTML file holds plotly.js (~4.6 MB): do not keep them long
+from components.fair_use import SessionQuota, session_id
+
+# Inside Gradio's cache, so Gradio serves the files as they are instead of copying each one there.
+EXPORTS = Path(get_upload_folder()) / "playground-exports"
+PLOTLY_JS = EXPORTS / "plotly.js" / "plotly.min.js"  # one copy, next to which every HTML export opens
+EXPORT_SECONDS = 10 * 60  # an export only needs to outlive its download
 PNG_SCALE = 3  # a 900 px wide plot becomes 2700 px: sharp on a slide
 PAYLOAD_BUDGET = 1_000_000  # bytes of figure JSON the app aims to send per plot
 _RESERVED = ("rows", "columns", "weights")
@@ -104,10 +114,16 @@ def matrix_csv(matrix: np.ndarray, row_labels: Sequence[str], col_labels: Sequen
     matrix = _check(matrix, row_labels, col_labels)
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["query \\ key", *col_labels])
+    writer.writerow(["query \\ key", *map(inert_cell, col_labels)])
     for label, row in zip(row_labels, matrix.tolist(), strict=True):
-        writer.writerow([label, *(_number(v) for v in row)])
+        writer.writerow([inert_cell(label), *(_number(v) for v in row)])
     return out.getvalue()
+
+
+def inert_cell(label: str) -> str:
+    """A label as a CSV cell no spreadsheet runs: one starting with =, +, -, @ (or a tab or carriage
+    return, which some strip first) gets a leading apostrophe, as OWASP advises against formula injection."""
+    return "'" + label if label.startswith(("=", "+", "-", "@", "\t", "\r")) else label
 
 
 def matrix_json(matrix: np.ndarray, row_labels: Sequence[str], col_labels: Sequence[str], **info: object) -> str:
@@ -129,10 +145,13 @@ def write_exports(
     stem: str,
     info: Mapping[str, object],
 ) -> list[str]:
-    """Write `<stem>.csv`, `.json` and `.html` (plotly.js inline, so it opens offline) to a fresh folder.
+    """Write `<stem>.csv`, `.json` and `.html` to a fresh folder in Gradio's cache; the HTML loads the one
+    `plotly.min.js` beside it, so downloading both makes a page that opens offline.
 
-    matrix: [rows, cols]. Returns the three paths, for a gr.File / gr.DownloadButton.
+    matrix: [rows, cols]. Returns the paths (the three files and plotly.min.js), for a gr.File.
+    Raises InputError when the visitor's session has used its exports for this minute.
     """
+    QUOTA.take(session_id())
     stem = safe_stem(stem)
     _forget_old_exports()
     EXPORTS.mkdir(parents=True, exist_ok=True)
@@ -140,15 +159,30 @@ def write_exports(
     csv_path, json_path, html_path = (folder / f"{stem}.{ext}" for ext in ("csv", "json", "html"))
     csv_path.write_text(matrix_csv(matrix, row_labels, col_labels), encoding="utf-8", newline="")
     json_path.write_text(matrix_json(matrix, row_labels, col_labels, **info), encoding="utf-8")
-    figure.write_html(html_path, include_plotlyjs=True, full_html=True, config=toolbar_config(stem))
-    return [str(csv_path), str(json_path), str(html_path)]
+    figure.write_html(html_path, include_plotlyjs=PLOTLY_JS.name, full_html=True, config=toolbar_config(stem))
+    return [str(csv_path), str(json_path), str(html_path), str(_plotly_js())]
+
+
+def _plotly_js() -> Path:
+    """The one copy of plotly.js the HTML exports load, written the first time, kept while exports go on."""
+    if not PLOTLY_JS.is_file():
+        PLOTLY_JS.parent.mkdir(parents=True, exist_ok=True)
+        staged = PLOTLY_JS.with_suffix(f".{threading.get_ident()}.tmp")
+        staged.write_text(get_plotlyjs(), encoding="utf-8")
+        staged.replace(PLOTLY_JS)
+    PLOTLY_JS.touch()  # Gradio's cache cleaning goes by age: in use, it stays
+    return PLOTLY_JS
 
 
 def _forget_old_exports(max_age_s: float = EXPORT_SECONDS) -> None:
-    """Gradio serves its own copy of each file; ours only need to outlive the response."""
+    """Gradio serves the files from where they are; they only need to outlive the download."""
     if not EXPORTS.is_dir():
         return
     now = time.time()
     for folder in EXPORTS.iterdir():
-        if now - folder.stat().st_mtime > max_age_s:
+        if folder != PLOTLY_JS.parent and now - folder.stat().st_mtime > max_age_s:
             shutil.rmtree(folder, ignore_errors=True)
+
+
+# The app's one export quota; app.py sets it from the settings.
+QUOTA = SessionQuota("Export", "exports")

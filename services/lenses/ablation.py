@@ -162,7 +162,7 @@ def _write(recipe: Recipe, loaded: LoadedModel, knock_out: KnockOut) -> Attentio
         streamer = TextIteratorStreamer(loaded.tokenizer, skip_prompt=True)  # nobody reads it: its queue grows
         set_seed(options.seed)
         generation.forward(
-            loaded, prompt, options, streamer, written, stop=threading.Event(), max_time=None, knock_out=knock_out
+            loaded, prompt, options, streamer, written, stop=threading.Event(), knock_out=knock_out
         )
         if written.error is not None:
             raise written.error
