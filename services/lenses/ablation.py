@@ -161,9 +161,7 @@ def _write(recipe: Recipe, loaded: LoadedModel, knock_out: KnockOut) -> Attentio
         written = generation.Generated()
         streamer = TextIteratorStreamer(loaded.tokenizer, skip_prompt=True)  # nobody reads it: its queue grows
         set_seed(options.seed)
-        generation.forward(
-            loaded, prompt, options, streamer, written, stop=threading.Event(), knock_out=knock_out
-        )
+        generation.forward(loaded, prompt, options, streamer, written, stop=threading.Event(), knock_out=knock_out)
         if written.error is not None:
             raise written.error
         sequence = generation.postprocess(loaded, "", prompt, written, options=options, knock_out=knock_out)
