@@ -16,12 +16,14 @@ from services.models import configure_threads
 
 TITLE = "Transformers Playground"
 
-INTRO = """
-# Transformers Playground
-Try real Hugging Face models, and **see inside them**: every tab shows the attention of the very
-model run that produced its answer. Rows are the tokens that attend (queries), columns the tokens
-they attend to (keys). The default view is the last layer, averaged over its heads.
-"""
+# Each tab is named by its task and the architecture family that does it.
+TABS = {
+    "Sentiment · encoder-only": sentiment_tab,
+    "Zero-shot · encoder-decoder": zero_shot_tab,
+    "Generation · decoder-only": generation_tab,
+    "Translation · encoder-decoder": translation_tab,
+    "Attention heatmap · any model": attention_tab,
+}
 
 
 def build_demo(settings: Settings | None = None) -> gr.Blocks:
@@ -29,21 +31,13 @@ def build_demo(settings: Settings | None = None) -> gr.Blocks:
     settings = settings or Settings.from_env()
     # delete_cache: every hour, drop files Gradio cached for visitors (exports) over an hour old.
     with gr.Blocks(title=TITLE, delete_cache=(3600, 3600)) as demo:
-        gr.Markdown(INTRO)
         page = Page.build(settings)
-        with gr.Tab("Sentiment"):
-            sentiment_tab.build(settings, page)
-        with gr.Tab("Zero-shot classification"):
-            zero_shot_tab.build(settings, page)
-        with gr.Tab("Text generation"):
-            generation_tab.build(settings, page)
-        with gr.Tab("Translation"):
-            translation_tab.build(settings, page)
-        with gr.Tab("Attention heatmap"):
-            attention_tab.build(settings, page)
+        for name, tab in TABS.items():
+            with gr.Tab(name):
+                tab.build(settings, page)
     # Model runs share `workers` slots with cores // workers torch threads each: no oversubscription.
     configure_threads(settings.workers)
-    limits.apply(settings)  # the process's stores and quotas (models, results, sessions, exports, links)
+    limits.apply(settings)  # the process's stores and quotas (models, results, lenses, sessions, exports, links)
     # api_open=False: /gradio_api/run/<name> would run an event outside the queue, its size and its workers.
     demo.queue(default_concurrency_limit=1, max_size=settings.queue_size, api_open=False)
     return demo

@@ -16,6 +16,13 @@ from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
 QUICK_DEADLINE_S = 510.0  # a quick run stops starting work here, to end within 10 minutes
+# Set before huggingface_hub is first imported (it reads these once): every model is built here.
+OFFLINE = {
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "HF_HUB_DISABLE_TELEMETRY": "1",
+    "GRADIO_ANALYTICS_ENABLED": "False",
+}
 
 
 class Elapsed(logging.Formatter):
@@ -33,93 +40,66 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--only", nargs="+", metavar="NAME", help="run only these sections (see --list)")
     parser.add_argument("--repeats", type=int, help="repeats of each ratio (default: 3 quick, 7 full)")
     parser.add_argument("--list", action="store_true", help="list the sections and exit")
-    parser.add_argument(
-        "--wait-quiet",
-        type=float,
-        default=0.0,
-        metavar="SECONDS",
-        help="first wait up to this long for other processes to leave the CPU (timings on a busy machine are noise)",
-    )
-    parser.add_argument(
-        "--readme", action="store_true", help="also put the table in README.md, between its bench markers"
-    )
+    parser.add_argument("--readme", action="store_true", help="also put the table in README.md's bench section")
     args = parser.parse_args(argv)
     if args.repeats is not None and args.repeats < 1:
         parser.error("--repeats must be at least 1")
     return args
 
 
-def quiet_libraries() -> None:
-    """Keep stderr to the bench's progress: no per-request HTTP logs or generation-config advice."""
+def set_up_logging() -> logging.Logger:
+    """The bench's progress on stderr; no per-request HTTP logs, generation-config advice or progress bars."""
+    os.environ["TQDM_DISABLE"] = "1"  # the lenses' bars (tqdm reads it for each new bar)
     from transformers.utils import logging as hf_logging
 
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
-    warnings.filterwarnings("ignore", category=UserWarning)
-    warnings.filterwarnings("ignore", category=DeprecationWarning)
-    warnings.filterwarnings("ignore", category=FutureWarning)
+    for category in (UserWarning, DeprecationWarning, FutureWarning):
+        warnings.filterwarnings("ignore", category=category)
     for name in ("httpx", "gradio", "gradio_client", "urllib3"):
         logging.getLogger(name).setLevel(logging.WARNING)
-
-
-def offline() -> None:
-    """Set before huggingface_hub is first imported (it reads these once): every model is built here."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
-    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(Elapsed())
+    logger = logging.getLogger("bench")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    return logger
 
 
 def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     args = parse(argv)
-    offline()
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(Elapsed())
-    bench_logger = logging.getLogger("bench")
-    bench_logger.addHandler(handler)
-    bench_logger.setLevel(logging.INFO)
-    bench_logger.propagate = False
-
+    for name, value in OFFLINE.items():
+        os.environ.setdefault(name, value)
     from bench import report, suite
     from bench.context import CACHE, ROOT, Context
     from bench.models import ModelStore
-    from bench.timing import DEADLINE, GATE, wait_until_quiet
+    from bench.timing import DEADLINE, GATE
 
-    all_sections = suite.sections()
     if args.list:
-        sys.stdout.write("\n".join(section.name for section in all_sections) + "\n")
+        sys.stdout.write("\n".join(section.name for section in suite.sections()) + "\n")
         return 0
-    chosen = suite.select(all_sections, args.only)
-    quiet_libraries()
+    chosen = suite.select(suite.sections(), args.only)
+    logger = set_up_logging()
     CACHE.mkdir(parents=True, exist_ok=True)
     repeats = args.repeats or (3 if args.quick else 7)
-    if args.wait_quiet > 0:
-        share = wait_until_quiet(args.wait_quiet)
-        bench_logger.info("starting; other processes use %.0f%% of the CPU", share * 100)
-        start = time.perf_counter()  # the quick run's budget starts now
     GATE.budget_s = 30.0 if args.quick else 300.0  # seconds a run may spend timing busy repeats again
     if args.quick:  # no section starts, and no repeat beyond the first, after this
         DEADLINE.set(QUICK_DEADLINE_S - (time.perf_counter() - start))
     ctx = Context(quick=args.quick, repeats=repeats, store=ModelStore(CACHE), min_seconds=0.2 if args.quick else 0.5)
-    mode = "quick" if args.quick else "full"
-    bench_logger.info("bench (%s, %d repeats): %s", mode, repeats, ", ".join(s.name for s in chosen))
+    logger.info(
+        "bench (%s, %d repeats): %s", "quick" if args.quick else "full", repeats, ", ".join(s.name for s in chosen)
+    )
     measurements, failed = suite.run(ctx, chosen)
     wall = time.perf_counter() - start
-    data = report.write(
-        measurements,
-        BENCH,
-        quick=args.quick,
-        wall_s=wall,
-        readme=ROOT / "README.md" if args.readme else None,
-        run={"repeats": repeats, "repeats_timed_again": GATE.redone, "sections": [s.name for s in chosen]},
-    )
-    sys.stdout.write(report.markdown(measurements, data, quick=args.quick, wall_s=wall))
-    bench_logger.info(
-        "done in %.0f s; wrote %s%s", wall, BENCH / "results.json", " and README.md" if data["readme_updated"] else ""
-    )
+    run = {"repeats": repeats, "repeats_timed_again": GATE.redone, "sections": [s.name for s in chosen]}
+    page = report.write(measurements, BENCH, quick=args.quick, wall_s=wall, run=run)
+    sys.stdout.write(page)
+    readme = args.readme and report.replace_between_markers(ROOT / "README.md", page)
+    logger.info("done in %.0f s; wrote %s%s", wall, BENCH / "results.json", " and README.md" if readme else "")
     if failed:
-        bench_logger.error("failed sections: %s", ", ".join(failed))
+        logger.error("failed sections: %s", ", ".join(failed))
     return 1 if failed else 0
 
 

@@ -1,71 +1,32 @@
-"""What every measurement gets: the mode, the repeat count, the models, the servers and a logger."""
+"""What every measurement gets: the mode, the repeat count and the models."""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from bench.models import ModelStore
-from bench.timing import DEADLINE
-
-logger = logging.getLogger("bench")
+from bench.timing import Call, Paired, paired
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = Path(__file__).resolve().parent / ".cache"
 
 
-@dataclass
+@dataclass(frozen=True)
 class Context:
-    """One bench run.
-
-    `repeats` is how often each ratio is measured; `min_seconds` is how long one timed sample
-    lasts at least (fast calls are looped). `quick` shortens the slow parts (fewer tokens,
-    fewer sentences, fewer models saved to disk), never the definition of a ratio.
-    """
+    """One bench run: `repeats` of each ratio, samples of at least `min_seconds` (fast calls are looped).
+    `quick` shortens the slow parts (fewer tokens, sentences, models), never the definition of a ratio."""
 
     quick: bool
     repeats: int
     store: ModelStore
     min_seconds: float = 0.2
-    _servers: dict[tuple, Any] = field(default_factory=dict)
-
-    def log(self, message: str, *args: object) -> None:
-        logger.info(message, *args)
 
     def pick(self, quick: Any, full: Any) -> Any:
         """`quick` in a quick run, else `full`."""
         return quick if self.quick else full
 
-    def server(self, translation_tokens: int = 32, **settings: Any) -> Any:
-        """The app, launched in this process on the bench models; one per distinct configuration.
-
-        `settings` are extra `services.config.Settings` fields, e.g. `workers=2`.
-        """
-        key = (translation_tokens, *sorted(settings.items()))
-        if key not in self._servers:
-            from bench.server import BenchServer
-
-            described = ", ".join(f"{k}={v}" for k, v in settings.items())
-            self.log(
-                "launching the app in-process (translation limit %d tokens%s)",
-                translation_tokens,
-                f", {described}" if described else "",
-            )
-            self._servers[key] = BenchServer(self.store, translation_tokens=translation_tokens, **settings)
-        return self._servers[key]
-
-    def close_servers(self) -> None:
-        for server in self._servers.values():
-            server.close()
-        self._servers.clear()
-
-
-def repeats(ctx: Context) -> Iterator[int]:
-    """0, 1, … ctx.repeats - 1, stopping early (after the first) once the run's deadline has passed."""
-    for index in range(ctx.repeats):
-        if index and DEADLINE.passed():
-            return
-        yield index
+    def paired(self, a: Call, b: Call, *, min_seconds: float | None = None) -> Paired:
+        """A and B timed alternately, this run's repeats of samples of `min_seconds` (default: the run's)."""
+        return paired(a, b, repeats=self.repeats, min_seconds=self.min_seconds if min_seconds is None else min_seconds)

@@ -1,9 +1,10 @@
-"""What the app's services cost over plain transformers, and what asking for attention costs.
+"""The forward pass's costs: against this CPU's matrix-multiply speed, for attention, under the services.
 
-1. Handler overhead: a service call / the raw `pipeline()` (or raw `generate`) on the same model
-   object and the same input. The service also returns every attention matrix, so each row says
-   what the attention part alone costs (eager forward with `output_attentions=True` / without).
-3. Attention cost: eager with `output_attentions=True` / sdpa without, same weights.
+Roofline: GFLOP/s of the DistilBERT and BART forward passes (the app's path: eager, with attentions;
+FLOPs from `FlopCounterMode`) / the GFLOP/s of a plain fp32 `torch.mm`, timed alternately.
+Attention cost: eager with `output_attentions=True` / sdpa without, same weights.
+Handler overhead: a service call / the raw `pipeline()` (or `generate`) on the same model and input;
+the service also returns every attention matrix, so each row says what asking for them alone costs.
 """
 
 from __future__ import annotations
@@ -12,109 +13,66 @@ import copy
 from typing import Any
 
 import torch
+from torch.utils.flop_counter import FlopCounterMode
 from transformers import pipeline
 
 from bench.context import Context
-from bench.corpus import LABELS, SHORT_TEXT, count_tokens, text_of_tokens
-from bench.result import RATIO, Measurement, Target
-from bench.timing import median_ms, paired, summarize
-from services import generation, sentiment, zero_shot
+from bench.endpoints import (
+    LABELS,
+    SHORT_TEXT,
+    count_tokens,
+    encoded,
+    forward,
+    generate_case,
+    nli_pairs,
+    sentiment_case,
+    text_of_tokens,
+)
+from bench.result import RATIO, Measurement, Target, ratio_row
+from bench.timing import Call, Paired, interleaved, median_ms, summarize
+from services import zero_shot
 
 OVERHEAD_TARGET = Target("<=", 1.05)
-ATTENTION_TARGET = Target("<=", 1.15)
-PROMPT = "So today, I just feel like"
+ROOFLINE_TOKENS = 128
 
 
-def forward(model: Any, inputs: dict[str, torch.Tensor], *, attentions: bool) -> Any:
-    with torch.inference_mode():
-        return model(**inputs, output_attentions=attentions) if attentions else model(**inputs)
+def gemm(m: int, k: int, n: int) -> tuple[Call, int]:
+    """A fp32 [m, k] @ [k, n] product to time, and its FLOPs."""
+    generator = torch.Generator().manual_seed(0)
+    left, right = torch.randn(m, k, generator=generator), torch.randn(k, n, generator=generator)
+    return (lambda: torch.mm(left, right)), 2 * m * k * n
 
 
-def attention_share(ctx: Context, loaded: Any, inputs: dict[str, torch.Tensor]) -> float:
-    """Median of (eager forward with attentions) / (eager forward without), the same model and input."""
-    timed = paired(
-        lambda: forward(loaded.model, inputs, attentions=True),
-        lambda: forward(loaded.model, inputs, attentions=False),
-        repeats=ctx.repeats,
-        min_seconds=ctx.min_seconds,
-    )
-    return summarize(timed.ratios()).median
-
-
-def overhead_row(name: str, timed: Any, *, attention: float | None, extra: str = "") -> Measurement:
-    details: dict[str, Any] = {"service_ms": median_ms(timed.a), "raw_ms": median_ms(timed.b)}
-    note = extra
-    if attention is not None:
-        details["forward_with_attentions_over_without"] = round(attention, 3)
-        note = f"Asking the forward pass for attentions alone costs {attention:.2f}×. {extra}".strip()
-    return Measurement(name, RATIO, tuple(timed.ratios()), OVERHEAD_TARGET, note=note, details=details)
-
-
-def sentiment_overhead(ctx: Context) -> Measurement:
-    loaded = ctx.store.get("distilbert")
-    raw = pipeline("text-classification", model=loaded.model, tokenizer=loaded.tokenizer)
-    timed = paired(
-        lambda: sentiment.classify([SHORT_TEXT], model=loaded.source),
-        lambda: raw(SHORT_TEXT),
-        repeats=ctx.repeats,
-        min_seconds=ctx.min_seconds,
-    )
-    inputs = dict(loaded.tokenizer(SHORT_TEXT, return_tensors="pt"))
-    return overhead_row(
-        "handler overhead: sentiment (DistilBERT) / pipeline", timed, attention=attention_share(ctx, loaded, inputs)
-    )
-
-
-def zero_shot_overhead(ctx: Context) -> Measurement:
-    loaded = ctx.store.get("bart")
-    raw = pipeline("zero-shot-classification", model=loaded.model, tokenizer=loaded.tokenizer)
-    labels = list(LABELS)
-    timed = paired(
-        lambda: zero_shot.classify(SHORT_TEXT, labels, model=loaded.source),
-        lambda: raw(SHORT_TEXT, candidate_labels=labels),
-        repeats=ctx.repeats,
-        min_seconds=ctx.min_seconds,
-    )
-    pairs = loaded.tokenizer(
-        [SHORT_TEXT] * len(labels), [zero_shot.DEFAULT_TEMPLATE.format(x) for x in labels], return_tensors="pt"
-    )
-    return overhead_row(
-        "handler overhead: zero-shot (BART-large, 3 labels) / pipeline",
-        timed,
-        attention=attention_share(ctx, loaded, dict(pairs)),
-        extra="The pipeline runs one forward per label (batch_size=1); the service batches the labels.",
-    )
-
-
-def generation_overhead(ctx: Context) -> Measurement:
-    loaded = ctx.store.get("smollm2")
-    tokens = ctx.pick(16, 64)
-    inputs = dict(loaded.tokenizer(PROMPT, return_tensors="pt"))
-    pad = loaded.tokenizer.pad_token_id
-
-    def raw() -> Any:
-        with torch.inference_mode():
-            return loaded.model.generate(**inputs, max_new_tokens=tokens, do_sample=False, pad_token_id=pad)
-
-    options = generation.GenerationOptions(max_new_tokens=tokens)
-    timed = paired(
-        lambda: generation.generate(PROMPT, options, model=loaded.source),
-        raw,
-        repeats=ctx.repeats,
-        min_seconds=0,
-    )
-    return overhead_row(
-        f"handler overhead: generation (SmolLM2-360M, {tokens} tokens) / generate",
-        timed,
-        attention=None,
-        extra="The service streams from a worker thread and asks generate for each step's logits, scores and "
-        "attentions, then runs one cached step for the last token's attention row "
-        f"({median_ms(timed.a) - median_ms(timed.b):.0f} ms in all).",
-    )
-
-
-def handler_overhead(ctx: Context) -> list[Measurement]:
-    return [sentiment_overhead(ctx), zero_shot_overhead(ctx), generation_overhead(ctx)]
+def roofline(ctx: Context) -> list[Measurement]:
+    square, square_flops = gemm(1024, 1024, 1024)
+    rows = []
+    for key, label in (("distilbert", "DistilBERT"), ("bart", "BART-large")):
+        loaded = ctx.store.get(key)
+        text = text_of_tokens(loaded.tokenizer, ROOFLINE_TOKENS)
+        inputs = encoded(loaded.tokenizer, text)
+        with FlopCounterMode(display=False) as counter:  # matrix products; the elementwise rest is left out
+            forward(loaded.model, inputs, attentions=True)
+        flops = counter.get_total_flops()
+        timed = ctx.paired(lambda model=loaded.model, inputs=inputs: forward(model, inputs, attentions=True), square)
+        # For the details: the best of three samples of a GEMM shaped like the forward's feed-forward layer.
+        hidden = loaded.model.config.hidden_size
+        shaped, shaped_flops = gemm(ROOFLINE_TOKENS, hidden, 4 * hidden)
+        shaped_gflops = shaped_flops / min(interleaved([shaped], repeats=3, min_seconds=ctx.min_seconds)[0]) / 1e9
+        rows.append(
+            Measurement(
+                f"roofline: {label} forward GFLOP/s / fp32 GEMM GFLOP/s, {count_tokens(loaded.tokenizer, text)} tokens",
+                RATIO,
+                tuple((flops / a) / (square_flops / b) for a, b in zip(timed.a, timed.b, strict=True)),
+                Target(">=", 0.5),
+                details={
+                    "forward_gflop": round(flops / 1e9, 2),
+                    "forward_gflops": round(flops / summarize(timed.a).median / 1e9, 1),
+                    "gemm_1024_gflops": round(square_flops / summarize(timed.b).median / 1e9, 1),
+                    f"gemm_{ROOFLINE_TOKENS}x{hidden}x{4 * hidden}_gflops": round(shaped_gflops, 1),
+                },
+            )
+        )
+    return rows
 
 
 def attention_cost(ctx: Context) -> list[Measurement]:
@@ -124,23 +82,68 @@ def attention_cost(ctx: Context) -> list[Measurement]:
         loaded = ctx.store.get(key)
         sdpa = copy.deepcopy(loaded.model)  # the same weights, the other attention kernel
         sdpa.set_attn_implementation("sdpa")
-        rows += [attention_row(ctx, loaded, sdpa, label, tokens) for tokens in ctx.pick((128,), (32, 128))]
+        for tokens in ctx.pick((128,), (32, 128)):
+            text = text_of_tokens(loaded.tokenizer, tokens)
+            inputs = encoded(loaded.tokenizer, text)
+            timed = ctx.paired(
+                lambda model=loaded.model, inputs=inputs: forward(model, inputs, attentions=True),
+                lambda sdpa=sdpa, inputs=inputs: forward(sdpa, inputs, attentions=False),
+            )
+            name = f"attention cost: {label} eager+attentions / sdpa, {count_tokens(loaded.tokenizer, text)} tokens"
+            rows.append(ratio_row(name, timed, Target("<=", 1.15), ("eager", "sdpa")))
     return rows
 
 
-def attention_row(ctx: Context, loaded: Any, sdpa: Any, label: str, tokens: int) -> Measurement:
-    text = text_of_tokens(loaded.tokenizer, tokens)
-    inputs = dict(loaded.tokenizer(text, return_tensors="pt"))
-    timed = paired(
-        lambda: forward(loaded.model, inputs, attentions=True),
-        lambda: forward(sdpa, inputs, attentions=False),
-        repeats=ctx.repeats,
-        min_seconds=ctx.min_seconds,
+def overhead_row(name: str, timed: Paired, ctx: Context, *, loaded: Any, inputs: dict, extra: str = "") -> Measurement:
+    """Service / raw, with what asking the forward pass of `inputs` for attentions alone costs."""
+    attention = ctx.paired(
+        lambda: forward(loaded.model, inputs, attentions=True), lambda: forward(loaded.model, inputs, attentions=False)
     )
-    return Measurement(
-        f"attention cost: {label} eager+attentions / sdpa, {count_tokens(loaded.tokenizer, text)} tokens",
-        RATIO,
-        tuple(timed.ratios()),
-        ATTENTION_TARGET,
-        details={"eager_ms": median_ms(timed.a), "sdpa_ms": median_ms(timed.b)},
+    share = summarize(attention.ratios()).median
+    note = f"Asking the forward pass for attentions alone costs {share:.2f}×. {extra}".strip()
+    details = {"forward_with_attentions_over_without": round(share, 3)}
+    return ratio_row(name, timed, OVERHEAD_TARGET, ("service", "raw"), note=note, **details)
+
+
+def sentiment_overhead(ctx: Context) -> Measurement:
+    case, loaded = sentiment_case(ctx.store), ctx.store.get("distilbert")
+    timed = ctx.paired(case.service, case.raw)
+    inputs = encoded(loaded.tokenizer, SHORT_TEXT)
+    return overhead_row("handler overhead: sentiment (DistilBERT) / pipeline", timed, ctx, loaded=loaded, inputs=inputs)
+
+
+def zero_shot_overhead(ctx: Context) -> Measurement:
+    loaded = ctx.store.get("bart")
+    raw = pipeline("zero-shot-classification", model=loaded.model, tokenizer=loaded.tokenizer)
+    labels = list(LABELS)
+    timed = ctx.paired(
+        lambda: zero_shot.classify(SHORT_TEXT, labels, model=loaded.source),
+        lambda: raw(SHORT_TEXT, candidate_labels=labels),
     )
+    return overhead_row(
+        "handler overhead: zero-shot (BART-large, 3 labels) / pipeline",
+        timed,
+        ctx,
+        loaded=loaded,
+        inputs=nli_pairs(loaded.tokenizer, SHORT_TEXT),
+        extra="The pipeline runs one forward per label (batch_size=1); the service batches the labels.",
+    )
+
+
+def generation_overhead(ctx: Context) -> Measurement:
+    tokens = ctx.pick(16, 64)
+    case = generate_case(ctx.store, new_tokens=tokens)
+    timed = ctx.paired(case.service, case.raw, min_seconds=0)
+    return ratio_row(
+        f"handler overhead: generation (SmolLM2-360M, {tokens} tokens) / generate",
+        timed,
+        OVERHEAD_TARGET,
+        ("service", "raw"),
+        note="The service streams from a worker thread and asks generate for each step's logits, scores and "
+        "attentions, then runs one cached step for the last token's attention row "
+        f"({median_ms(timed.a) - median_ms(timed.b):.0f} ms in all).",
+    )
+
+
+def handler_overhead(ctx: Context) -> list[Measurement]:
+    return [sentiment_overhead(ctx), zero_shot_overhead(ctx), generation_overhead(ctx)]

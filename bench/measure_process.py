@@ -1,16 +1,15 @@
-"""Measurements that need a fresh process: cold start and memory.
+"""Measurements that need a fresh process, on the models saved under bench/.cache/.
 
-10. Cold start: `python app.py` in a subprocess until the server answers HTTP, no model loaded;
-    then the first request of each model (loading it from a folder saved under bench/.cache/).
-    The disk cache is warm after the first run, so this is a process cold start, not a disk one.
-11. Memory: RSS after loading each model (the app's `load_model`, from the folder saved under
-    bench/.cache/) and running it once, minus before, in a fresh process per model; and the process
-    RSS of the app with all five defaults loaded and run, in fp32.
+Cold start: `python app.py` until the server answers HTTP, no model loaded; then each model's first
+request, which loads it (the disk cache is warm after the first run: a process cold start, not a
+disk one). Memory: RSS after loading each model and running it once, minus before, in a fresh
+process per model; and the RSS of the app's process with all five defaults loaded and run, in fp32.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -23,53 +22,36 @@ from typing import Any
 
 from gradio_client import Client
 
-from bench.configs import SPECS
+from bench.configs import SPECS, deployment_env
 from bench.context import ROOT, Context
-from bench.corpus import SHORT_TEXT
+from bench.endpoints import LABELS, SHORT_TEXT
+from bench.measure_server import free_port
 from bench.result import Measurement, Target
-from bench.server import free_port
 from bench.timing import summarize
+
+logger = logging.getLogger("bench")
 
 GB = 1e9
 FIRST_REQUEST = {
     "distilbert": ("/sentiment", {"text": SHORT_TEXT}),
-    "bart": ("/zero_shot", {"text": SHORT_TEXT, "labels": "education, politics, business"}),
+    "bart": ("/zero_shot", {"text": SHORT_TEXT, "labels": ", ".join(LABELS)}),
     "smollm2": ("/generate", {"prompt": SHORT_TEXT, "max_new_tokens": 16}),
     "marian": ("/translate", {"text": SHORT_TEXT, "target_language": "French"}),
     "bert": ("/attention", {"text": SHORT_TEXT}),
 }
-FIRST_REQUEST_NOTES = {
-    "marian": "Both requests translate to the app's 256-token limit: the random decoder never writes </s>.",
-}
-ENV_OF = {
-    "distilbert": "PLAYGROUND_SENTIMENT_MODEL",
-    "bart": "PLAYGROUND_ZERO_SHOT_MODEL",
-    "smollm2": "PLAYGROUND_GENERATION_MODEL",
-    "bert": "PLAYGROUND_ATTENTION_MODEL",
-}
+MARIAN_NOTE = "Both requests translate to the app's 256-token limit: the random decoder never writes </s>."
 
 
-def app_env(folders: dict[str, Path], port: int) -> dict[str, str]:
-    """The environment of a deployment whose models are the saved bench folders."""
-    env = dict(os.environ, HF_HUB_OFFLINE="1", GRADIO_SERVER_NAME="127.0.0.1", GRADIO_SERVER_PORT=str(port))
-    env["PYTHONPATH"] = str(ROOT)
-    for key, folder in folders.items():
-        if key == "marian":
-            env["PLAYGROUND_TRANSLATION_MODELS"] = json.dumps({"French": str(folder)})
-        else:
-            env[ENV_OF[key]] = str(folder)
-    return env
-
-
-def wait_for_http(url: str, process: subprocess.Popen, start: float, timeout: float = 180.0) -> float:
-    """Seconds from `start` (a perf_counter time) until `url` answers 200, polled every 50 ms."""
-    while time.perf_counter() - start < timeout:
+def wait_for_http(url: str, process: subprocess.Popen, timeout: float = 180.0) -> None:
+    """Poll `url` every 50 ms until it answers 200."""
+    give_up = time.perf_counter() + timeout
+    while time.perf_counter() < give_up:
         if process.poll() is not None:
             raise RuntimeError(f"the app exited with code {process.returncode} before answering")
         try:
             with urllib.request.urlopen(url, timeout=1) as response:
                 if response.status == 200:
-                    return time.perf_counter() - start
+                    return
         except OSError:
             time.sleep(0.05)
     raise TimeoutError(f"{url} did not answer within {timeout:.0f} s")
@@ -78,10 +60,13 @@ def wait_for_http(url: str, process: subprocess.Popen, start: float, timeout: fl
 def one_cold_start(folders: dict[str, Path], log: Any) -> dict[str, float]:
     """Start the app, time it to HTTP 200, then each model's first and second request; stop it."""
     port = free_port()
+    server = {"GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port), "PYTHONPATH": str(ROOT)}
+    env = dict(os.environ, HF_HUB_OFFLINE="1", **server, **deployment_env(folders))
     start = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=app_env(folders, port), stdout=log, stderr=log)
+    process = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=log)
     try:
-        times = {"ready": wait_for_http(f"http://127.0.0.1:{port}/", process, start)}
+        wait_for_http(f"http://127.0.0.1:{port}/", process)
+        times = {"ready": time.perf_counter() - start}
         client = Client(f"http://127.0.0.1:{port}/", verbose=False)
         for key in folders:
             api_name, kwargs = FIRST_REQUEST[key]
@@ -105,7 +90,7 @@ def cold_start(ctx: Context) -> list[Measurement]:
     runs = []
     with tempfile.TemporaryFile("w+") as log:
         for index in range(ctx.pick(min(ctx.repeats, 2), ctx.repeats)):
-            ctx.log("cold start %d: python app.py", index + 1)
+            logger.info("cold start %d: python app.py", index + 1)
             runs.append(one_cold_start(folders, log))
     rows = [
         Measurement(
@@ -117,17 +102,16 @@ def cold_start(ctx: Context) -> list[Measurement]:
         )
     ]
     for index, key in enumerate(keys):
-        api_name = FIRST_REQUEST[key][0]
         second = summarize([run[f"{key}_second"] for run in runs]).median
-        why = [FIRST_REQUEST_NOTES[key]] if key in FIRST_REQUEST_NOTES else []
+        why = [f"Informational; the second request took {second:.2f} s.", MARIAN_NOTE if key == "marian" else ""]
         if index == 0:
             why.append("The first request of a process may also import torch and transformers.")
         rows.append(
             Measurement(
-                f"cold start: first {api_name} request (loads {SPECS[key].label} from disk)",
+                f"cold start: first {FIRST_REQUEST[key][0]} request (loads {SPECS[key].label} from disk)",
                 "s",
                 tuple(run[f"{key}_first"] for run in runs),
-                note=" ".join([f"Informational; the second request took {second:.2f} s.", *why]),
+                note=" ".join(part for part in why if part),
             )
         )
     return rows
@@ -137,8 +121,7 @@ def probe(what: str) -> dict[str, Any]:
     """Run bench.probe in a fresh interpreter; its last stdout line is the JSON report."""
     done = subprocess.run(
         [sys.executable, "-m", "bench.probe", what],
-        cwd=ROOT,
-        env=dict(os.environ, PYTHONPATH=str(ROOT), HF_HUB_OFFLINE="1"),
+        cwd=ROOT,  # so `-m bench.probe` finds the bench; the probe sets HF_HUB_OFFLINE itself
         capture_output=True,
         text=True,
         check=True,
@@ -147,18 +130,24 @@ def probe(what: str) -> dict[str, Any]:
 
 
 def memory(ctx: Context) -> list[Measurement]:
-    """One subprocess per model and one for all five, two at a time (RSS does not care, time does).
-
-    transformers maps the safetensors file and reads pages lazily, so right after loading the RSS
-    barely moves; the value reported is after one short request (every layer read, the embedding
-    only in part), with RSS after load and after reading every weight in the details.
-    """
+    """One probe process per model and one for all five, two at a time (RSS does not care, time does).
+    transformers maps the weights and reads pages lazily, so the RSS reported is after one short request
+    (every layer read, the embedding in part); the details add it after load and after reading all."""
     for key in SPECS:
         ctx.store.saved(key)  # saved once into bench/.cache/ and reused by later runs
     with ThreadPoolExecutor(max_workers=2) as pool:
-        reports = list(pool.map(probe, ["all", *SPECS]))
-    everything, singles = reports[0], reports[1:]
-    rows = [memory_row(report) for report in singles]
+        everything, *singles = pool.map(probe, ["all", *SPECS])
+    rows = [
+        Measurement(
+            f"memory: {SPECS[key].label} loaded and run once (RSS after − before)",
+            "GB",
+            ((report["used"] - report["before"]) / GB,),
+            note=f"Informational; fp32 weights {report['weights'] / GB:.2f} GB; "
+            f"{(report['touched'] - report['before']) / GB:.2f} GB once every weight was read.",
+            details=report,
+        )
+        for key, report in zip(SPECS, singles, strict=True)
+    ]
     rows.append(
         Measurement(
             "memory: app process, all five defaults loaded and run once, fp32 (RSS)",
@@ -168,23 +157,7 @@ def memory(ctx: Context) -> list[Measurement]:
             note=f"The app's imports alone hold {everything['before'] / GB:.2f} GB; the weights are "
             f"{everything['weights'] / GB:.2f} GB. RSS right after loading (lazily mapped) "
             f"{everything['after'] / GB:.2f} GB; after reading every weight {everything['touched'] / GB:.2f} GB.",
-            details=_fields(everything),
+            details=everything,
         )
     )
     return rows
-
-
-def memory_row(report: dict[str, Any]) -> Measurement:
-    name = SPECS[report["what"]].label
-    return Measurement(
-        f"memory: {name} loaded and run once (RSS after − before)",
-        "GB",
-        ((report["used"] - report["before"]) / GB,),
-        note=f"Informational; fp32 weights {report['weights'] / GB:.2f} GB; "
-        f"{(report['touched'] - report['before']) / GB:.2f} GB once every weight was read.",
-        details=_fields(report),
-    )
-
-
-def _fields(report: dict[str, Any]) -> dict[str, Any]:
-    return {key: report[key] for key in ("before", "after", "used", "touched", "weights")}

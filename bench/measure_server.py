@@ -1,32 +1,32 @@
-"""Through the running server, with gradio_client, as a visitor's browser or a script would call it.
+"""Through the running app, with gradio_client, as a visitor's browser or a script would call it.
 
-2. End to end: an endpoint's round trip minus the raw model call, minus an echo endpoint's round
-   trip, all timed in the same run: what the app's own code (explorer, plots, JSON) adds.
-5. Sentiment throughput at 8 concurrent clients: with Gradio batching / without (two servers of the
-   app, `Settings.sentiment_batch` 8 and the app as it is, both serving /sentiment). The app dropped
-   batching (it wrote every visitor's gr.State into one session), so this row reads "not available".
-12. Plot payload: the bytes of each endpoint's outputs (json.dumps of what gradio_client returns).
+End to end: an endpoint's round trip minus the raw model call, minus the round trip of an echo app
+(one queued event that returns its input: what Gradio and gradio_client cost before any app code),
+all timed in the same run: what the app's own code (explorer, plots, JSON) adds. Payload: the bytes
+of each endpoint's outputs (json.dumps of what gradio_client returns), which a visitor downloads.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
-import threading
-import time
-from collections.abc import Callable
-from dataclasses import dataclass
+import logging
+import socket
 from functools import partial
 from typing import Any
 
+import gradio as gr
 from gradio_client import Client
 
-from bench.context import Context, repeats
-from bench.corpus import SHORT_TEXT
-from bench.endpoints import CASES
-from bench.measure_tasks import TRANSLATION_TOKENS
-from bench.result import RATIO, Measurement, Target
-from bench.timing import DEADLINE, GATE, calls_per_sample, clock, median_ms, sample, summarize
+from bench.configs import SPECS, deployment_env
+from bench.context import Context
+from bench.endpoints import CASES, TRANSLATION_TOKENS
+from bench.result import Measurement, Target
+from bench.timing import interleaved, median_ms
 
+logger = logging.getLogger("bench")
+
+ECHO = "/echo"
 PAYLOAD_TOKENS = (32, 128)
 E2E_SAMPLE_S = 0.6
 PAYLOAD_NOTES = {
@@ -38,30 +38,30 @@ PAYLOAD_NOTES = {
 
 def end_to_end(ctx: Context) -> list[Measurement]:
     """Round trip − raw call − echo round trip, per endpoint, in ms; plus the echo round trip itself."""
-    server = ctx.server(translation_tokens=TRANSLATION_TOKENS)
-    names = ctx.pick(("/sentiment", "/attention", "/zero_shot"), tuple(CASES))
     echo_ms: list[float] = []
     rows = []
-    for name in names:
-        case = CASES[name](ctx.store)
-        round_trip = partial(server.client.predict, **case.kwargs, api_name=case.api_name)
-        # Round trips vary by tens of ms: longer samples than elsewhere, to see a 10 ms target at all.
-        calls = [round_trip, case.raw, server.call_echo, case.service]
-        times = _rotated(calls, ctx.repeats, max(ctx.min_seconds, E2E_SAMPLE_S))
-        echo_ms += [t * 1000 for t in times[2]]
-        overhead = tuple((e - r - o) * 1000 for e, r, o in zip(*times[:3], strict=True))
-        trip, raw, echo, service = (median_ms(t) for t in times)
-        rows.append(
-            Measurement(
-                f"end to end: {name} round trip − raw call − echo",
-                "ms",
-                overhead,
-                Target("<=", 10.0),
-                note=f"Medians: round trip {trip:.0f} ms, echo {echo:.0f} ms, raw call {raw:.0f} ms, service call "
-                f"{service:.0f} ms (round trip − service − echo is the tab's code: explorer, plots, JSON).",
-                details={"round_trip_ms": trip, "raw_ms": raw, "service_ms": service, "echo_ms": echo},
+    with BenchServer(ctx.store, translation_tokens=TRANSLATION_TOKENS) as server:
+        for name in ctx.pick(("/sentiment", "/attention", "/zero_shot"), tuple(CASES)):
+            case = CASES[name](ctx.store)
+            round_trip = partial(server.client.predict, **case.kwargs, api_name=name)
+            # Round trips vary by tens of ms: longer samples than elsewhere, to see a 10 ms target at all.
+            echo_trip = partial(server.echo_client.predict, "hello", api_name=ECHO)
+            calls = [round_trip, case.raw, echo_trip, case.service]
+            times = interleaved(calls, repeats=ctx.repeats, min_seconds=max(ctx.min_seconds, E2E_SAMPLE_S))
+            echo_ms += [t * 1000 for t in times[2]]
+            overhead = tuple((e - r - o) * 1000 for e, r, o in zip(*times[:3], strict=True))
+            trip, raw, echo, service = (median_ms(t) for t in times)
+            rows.append(
+                Measurement(
+                    f"end to end: {name} round trip − raw call − echo",
+                    "ms",
+                    overhead,
+                    Target("<=", 10.0),
+                    note=f"Medians: round trip {trip:.0f} ms, echo {echo:.0f} ms, raw call {raw:.0f} ms, service "
+                    f"call {service:.0f} ms (round trip − service − echo is the tab's code: explorer, plots, JSON).",
+                    details={"round_trip_ms": trip, "raw_ms": raw, "service_ms": service, "echo_ms": echo},
+                )
             )
-        )
     rows.append(
         Measurement(
             "end to end: Gradio echo round trip",
@@ -74,120 +74,60 @@ def end_to_end(ctx: Context) -> list[Measurement]:
     return rows
 
 
-def _rotated(calls: list[Callable[[], Any]], repeats: int, min_seconds: float) -> list[list[float]]:
-    """Seconds per call of each call, repeat by repeat, starting each repeat with the next one."""
-    counts = [calls_per_sample(clock(call), min_seconds) for call in calls]  # warm-up, and sizing
-    times: list[list[float]] = [[] for _ in calls]
-    for index in range(repeats):
-        if index and DEADLINE.passed():
-            break
-        order = [(index + offset) % len(calls) for offset in range(len(calls))]
-        timed = GATE.run(lambda order=order: {i: sample(calls[i], counts[i]) for i in order})
-        for which, seconds in timed.items():
-            times[which].append(seconds)
-    return times
-
-
-@dataclass(frozen=True)
-class Served:
-    """An endpoint of the app served with some `Settings` fields set (e.g. batching off)."""
-
-    label: str
-    settings: dict[str, Any]
-    api_name: str = "/sentiment"
-
-
-PLAIN = Served("without batching", {})
-BATCHED = Served("with Gradio batching (sentiment_batch=8)", {"sentiment_batch": 8})
-
-
-def _server_for(ctx: Context, served: Served) -> Any | None:
-    """The server for `served`, or None when this app's Settings lack its fields or its endpoint."""
-    from bench.server import settings_fields
-
-    if set(served.settings) - settings_fields():
-        return None
-    server = ctx.server(TRANSLATION_TOKENS, **served.settings)
-    return server if served.api_name in server.endpoints() else None
-
-
-def sentiment_throughput(
-    ctx: Context, plain: Served = PLAIN, batched: Served = BATCHED, *, clients: int = 8
-) -> Measurement:
-    """Requests/s of `clients` concurrent clients: `batched` / `plain`, alternating, repeated.
-
-    A "not available" row when the app cannot serve `batched`; it still reports the plain rate.
-    """
-    name = f"sentiment throughput, {clients} clients: batched / unbatched"
-    each = ctx.pick(2, 4)
-    plain_server = _server_for(ctx, plain) or ctx.server(TRANSLATION_TOKENS)
-    batched_server = _server_for(ctx, batched)
-    plain_pool = [Client(plain_server.url, verbose=False) for _ in range(clients)]
-    if batched_server is None:
-        plain_rps = [_requests_per_second(plain_pool, plain.api_name, each) for _ in repeats(ctx)]
-        note = (
-            f"not available: this app cannot serve {batched.api_name} {batched.label}; "
-            f"without batching {summarize(plain_rps).median:.2f} requests/s."
-        )
-        return Measurement(name, RATIO, (), note=note, details={"plain_rps": plain_rps}, available=False)
-    batched_pool = [Client(batched_server.url, verbose=False) for _ in range(clients)]
-    plain_rps, batched_rps = [], []
-    for _ in repeats(ctx):
-        plain_rps.append(_requests_per_second(plain_pool, plain.api_name, each))
-        batched_rps.append(_requests_per_second(batched_pool, batched.api_name, each))
-    return Measurement(
-        name,
-        RATIO,
-        tuple(b / p for b, p in zip(batched_rps, plain_rps, strict=True)),
-        Target(">=", 1.8),
-        note=f"Batched: {batched.label}; unbatched: {plain.label}; {each} requests per client. "
-        "Batching merges only the forward passes (tens of ms for short texts); each request's Gradio round trip "
-        "(about 100 ms, the echo row) is not shared, which bounds the gain.",
-        details={"plain_rps": plain_rps, "batched_rps": batched_rps},
-    )
-
-
-def _requests_per_second(pool: list[Client], api_name: str, each: int) -> float:
-    """Every client sends `each` requests one after another, all clients at once."""
-    start_line = threading.Barrier(len(pool) + 1)
-    errors: list[BaseException] = []
-
-    def run(client: Client) -> None:
-        start_line.wait()
-        try:
-            for _ in range(each):
-                client.predict(text=SHORT_TEXT, api_name=api_name)
-        except BaseException as error:  # re-raised below, in the bench's thread
-            errors.append(error)
-
-    threads = [threading.Thread(target=run, args=(client,)) for client in pool]
-    for thread in threads:
-        thread.start()
-    start_line.wait()
-    start = time.perf_counter()
-    for thread in threads:
-        thread.join()
-    if errors:
-        raise errors[0]
-    return len(pool) * each / (time.perf_counter() - start)
-
-
 def payload(ctx: Context) -> list[Measurement]:
     """Bytes of each endpoint's outputs at 32 and 128 input tokens (n=1: the size is deterministic)."""
     rows = []
     for tokens in PAYLOAD_TOKENS:
-        server = ctx.server(translation_tokens=tokens)
-        for name, build in CASES.items():
-            case = build(ctx.store, tokens)
-            outputs = server.client.predict(**case.kwargs, api_name=case.api_name)
-            size = len(json.dumps(outputs, default=str).encode("utf-8")) / 1e6
-            rows.append(
-                Measurement(
-                    f"payload: {name} at {tokens} tokens",
-                    "MB",
-                    (size,),
-                    Target("<=", 1.0) if tokens == max(PAYLOAD_TOKENS) else None,
-                    note=PAYLOAD_NOTES.get(name, ""),
+        with BenchServer(ctx.store, translation_tokens=tokens) as server:
+            for name, build in CASES.items():
+                outputs = server.client.predict(**build(ctx.store, tokens).kwargs, api_name=name)
+                rows.append(
+                    Measurement(
+                        f"payload: {name} at {tokens} tokens",
+                        "MB",
+                        (len(json.dumps(outputs, default=str).encode("utf-8")) / 1e6,),
+                        Target("<=", 1.0) if tokens == max(PAYLOAD_TOKENS) else None,
+                        note=PAYLOAD_NOTES.get(name, ""),
+                    )
                 )
-            )
     return rows
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def launch(demo: gr.Blocks) -> Client:
+    demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=free_port(), quiet=True)
+    return Client(demo.local_url, verbose=False)
+
+
+class BenchServer:
+    """The app on the bench models, and an echo app, both listening on loopback ports of this process
+    for as long as a `with` block."""
+
+    def __init__(self, store: Any, *, translation_tokens: int) -> None:
+        import app
+        from services.config import Limits, Settings
+
+        logger.info("launching the app in-process (translation limit %d tokens)", translation_tokens)
+        for key in SPECS:  # into the app's model cache, under sources such as "random/bart-large-mnli"
+            store.get(key)
+        settings = Settings.from_env(deployment_env({key: spec.source for key, spec in SPECS.items()}))
+        self.demo = app.build_demo(
+            dataclasses.replace(settings, limits=Limits(max_translation_tokens=translation_tokens))
+        )
+        with gr.Blocks() as self.echo:  # one text-in, text-out event, queued like the app's events
+            text, out = gr.Textbox(), gr.Textbox()
+            text.submit(lambda value: value, inputs=text, outputs=out, api_name=ECHO.lstrip("/"))
+        self.echo.queue(default_concurrency_limit=1, max_size=64)
+        self.client, self.echo_client = launch(self.demo), launch(self.echo)
+
+    def __enter__(self) -> BenchServer:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        for demo in (self.demo, self.echo):
+            demo.close(verbose=False)

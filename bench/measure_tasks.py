@@ -1,57 +1,56 @@
 """Task-level ratios: batching zero-shot labels, streaming generation, translation's attention pass.
 
-4. Zero-shot with 10 labels: one batched call / ten one-label calls, and 10 labels / 1 label.
-6. Generation: time to first streamed token / total for 64 tokens; streamed tokens/s / raw tokens/s.
-7. Translation: the teacher-forced cross-attention pass / generation; the service / raw `generate`;
-   greedy / 4 beams. The random decoder never writes `</s>`, so every translation runs to the
-   token limit, chosen about as long as a real French translation of the source.
+Zero-shot with 10 labels: one batched call / ten one-label calls, and 10 labels / 1 label.
+Generation: time to first streamed token / total for 64 tokens; streamed tokens/s / raw tokens/s.
+Translation: the cross-attention pass / generation; the service / raw `generate`; greedy / 4 beams.
+The random decoder never writes `</s>`: every translation runs to the limit, as long as a real one.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import torch
 
-from bench.context import Context, repeats
-from bench.corpus import SHORT_TEXT, TEN_LABELS, count_tokens
-from bench.measure_overhead import PROMPT
-from bench.result import RATIO, Measurement, Target
-from bench.timing import GATE, median_ms, paired
-from services import generation, translation, zero_shot
+from bench.context import Context
+from bench.endpoints import (
+    LABELS,
+    PROMPT,
+    SHORT_TEXT,
+    TRANSLATION_TOKENS,
+    count_tokens,
+    encoded,
+    raw_generate,
+    translate_case,
+)
+from bench.result import RATIO, Measurement, Target, ratio_row
+from bench.timing import median_ms, rotations
+from services import generation, zero_shot
 from services.attention_maps import stack_attentions
 
-TRANSLATION_TOKENS = 20  # opus-mt writes ~20 French tokens for SHORT_TEXT's 14 English ones
+TEN_LABELS = (*LABELS, "sports", "food", "travel", "technology", "health", "music", "weather")
 
 
 def zero_shot_labels(ctx: Context) -> list[Measurement]:
-    source = ctx.store.get("bart").source
+    classify = partial(zero_shot.classify, SHORT_TEXT, model=ctx.store.get("bart").source)
     labels = list(TEN_LABELS)
-
-    def batched() -> Any:
-        return zero_shot.classify(SHORT_TEXT, labels, model=source)
-
-    def one_by_one() -> Any:
-        return [zero_shot.classify(SHORT_TEXT, [label], model=source) for label in labels]
-
-    speedup = paired(one_by_one, batched, repeats=ctx.repeats, min_seconds=0)
-    scaling = paired(batched, lambda: zero_shot.classify(SHORT_TEXT, labels[:1], model=source), repeats=ctx.repeats)
+    speedup = ctx.paired(lambda: [classify([label]) for label in labels], lambda: classify(labels), min_seconds=0)
+    scaling = ctx.paired(lambda: classify(labels), lambda: classify(labels[:1]))
     return [
-        Measurement(
+        ratio_row(
             "zero-shot, 10 labels: 10 one-label calls / one batched call (speed-up)",
-            RATIO,
-            tuple(speedup.ratios()),
+            speedup,
             Target(">=", 1.5),
-            details={"one_by_one_ms": median_ms(speedup.a), "batched_ms": median_ms(speedup.b)},
+            ("one_by_one", "batched"),
         ),
-        Measurement(
+        ratio_row(
             "zero-shot: 10 labels / 1 label (time)",
-            RATIO,
-            tuple(scaling.ratios()),
+            scaling,
+            sides=("ten_labels", "one_label"),
             note="Informational: ten NLI pairs cost this many times one pair, batched.",
-            details={"ten_labels_ms": median_ms(scaling.a), "one_label_ms": median_ms(scaling.b)},
         ),
     ]
 
@@ -83,30 +82,17 @@ def time_stream(source: str, tokens: int) -> StreamTimes:
 def generation_streaming(ctx: Context) -> list[Measurement]:
     loaded = ctx.store.get("smollm2")
     tokens = 64
-    inputs = dict(loaded.tokenizer(PROMPT, return_tensors="pt"))
-    pad = loaded.tokenizer.pad_token_id
+    inputs = encoded(loaded.tokenizer, PROMPT)
 
     def raw(count: int) -> tuple[float, int]:
         """Seconds and new tokens of one raw greedy `generate`."""
         start = time.perf_counter()
-        with torch.inference_mode():
-            ids = loaded.model.generate(**inputs, max_new_tokens=count, do_sample=False, pad_token_id=pad)
+        ids = raw_generate(loaded, inputs, count)
         return time.perf_counter() - start, int(ids.shape[-1] - inputs["input_ids"].shape[-1])
 
-    # Warm-up: the first generate pays for kernel selection.
-    time_stream(loaded.source, 4)
+    time_stream(loaded.source, 4)  # warm-up: the first generate pays for kernel selection
     raw(4)
-    streams: list[StreamTimes] = []
-    raws: list[tuple[float, int]] = []
-    for index in repeats(ctx):
-        if index % 2:
-            timed_raw, timed_stream = GATE.run(lambda: (raw(tokens), time_stream(loaded.source, tokens)))
-        else:
-            timed_stream, timed_raw = GATE.run(lambda: (time_stream(loaded.source, tokens), raw(tokens)))
-        streams.append(timed_stream)
-        raws.append(timed_raw)
-    first = tuple(s.first / s.done for s in streams)
-    rate = tuple((s.tokens / s.last_token) / (n / r) for s, (r, n) in zip(streams, raws, strict=True))
+    streams, raws = rotations([lambda: time_stream(loaded.source, tokens), lambda: raw(tokens)], ctx.repeats)
     details = {
         "first_token_ms": median_ms([s.first for s in streams]),
         "last_token_ms": median_ms([s.last_token for s in streams]),
@@ -119,7 +105,7 @@ def generation_streaming(ctx: Context) -> list[Measurement]:
         Measurement(
             f"generation: time to first streamed token / total, {tokens} tokens",
             RATIO,
-            first,
+            tuple(s.first / s.done for s in streams),
             Target("<=", 0.15),
             note="Total includes assembling the attention from generate's steps after the last token.",
             details=details,
@@ -127,7 +113,7 @@ def generation_streaming(ctx: Context) -> list[Measurement]:
         Measurement(
             "generation: streamed tokens/s / raw generate tokens/s",
             RATIO,
-            rate,
+            tuple((s.tokens / s.last_token) / (n / r) for s, (r, n) in zip(streams, raws, strict=True)),
             Target(">=", 0.95),
             note="Streamed rate counts up to the last token's update, before the attention pass.",
             details=details,
@@ -136,16 +122,9 @@ def generation_streaming(ctx: Context) -> list[Measurement]:
 
 
 def translation_costs(ctx: Context) -> list[Measurement]:
-    loaded = ctx.store.get("marian")
-    batch = dict(loaded.tokenizer([SHORT_TEXT], return_tensors="pt"))
-    models = {"French": loaded.source}
-
-    def raw(beams: int) -> Any:
-        with torch.inference_mode():
-            return loaded.model.generate(**batch, max_new_tokens=TRANSLATION_TOKENS, num_beams=beams, do_sample=False)
-
-    produced = raw(1)[0].unsqueeze(0)
-
+    case, loaded = translate_case(ctx.store), ctx.store.get("marian")
+    batch = encoded(loaded.tokenizer, SHORT_TEXT)
+    produced = raw_generate(loaded, batch, TRANSLATION_TOKENS)  # starts with the decoder start token
     with torch.inference_mode():
         encoder_outputs = loaded.model.get_encoder()(**batch, output_attentions=True)
 
@@ -161,35 +140,25 @@ def translation_costs(ctx: Context) -> list[Measurement]:
             )
         return stack_attentions(outputs.cross_attentions), stack_attentions(encoder_outputs.attentions)
 
-    def service() -> Any:
-        return translation.translate(SHORT_TEXT, "French", models=models, max_new_tokens=TRANSLATION_TOKENS)
-
-    extraction = paired(extract, lambda: raw(1), repeats=ctx.repeats, min_seconds=ctx.min_seconds)
-    whole = paired(service, lambda: raw(1), repeats=ctx.repeats, min_seconds=ctx.min_seconds)
-    beams = paired(lambda: raw(1), lambda: raw(4), repeats=ctx.repeats, min_seconds=ctx.min_seconds)
-    # `produced` starts with the decoder start token.
     shape = f"{count_tokens(loaded.tokenizer, SHORT_TEXT)} → {produced.shape[-1] - 1} tokens"
     return [
-        Measurement(
+        ratio_row(
             f"translation: cross-attention pass / greedy generation (Marian, {shape})",
-            RATIO,
-            tuple(extraction.ratios()),
+            ctx.paired(extract, case.raw),
             Target("<=", 0.15),
+            ("extract", "generate"),
             note="One decoder pass over all target tokens at once, against greedy decoding's one step per token.",
-            details={"extract_ms": median_ms(extraction.a), "generate_ms": median_ms(extraction.b)},
         ),
-        Measurement(
+        ratio_row(
             "translation: service / raw greedy generate",
-            RATIO,
-            tuple(whole.ratios()),
+            ctx.paired(case.service, case.raw),
+            sides=("service", "generate"),
             note="Informational: generation plus the attention pass plus token handling.",
-            details={"service_ms": median_ms(whole.a), "generate_ms": median_ms(whole.b)},
         ),
-        Measurement(
+        ratio_row(
             "translation: greedy / 4 beams (raw generate)",
-            RATIO,
-            tuple(beams.ratios()),
+            ctx.paired(case.raw, lambda: raw_generate(loaded, batch, TRANSLATION_TOKENS, beams=4)),
+            sides=("greedy", "beams4"),
             note="Informational: opus-mt's own config asks for 4 beams; the service now defaults to greedy.",
-            details={"greedy_ms": median_ms(beams.a), "beams4_ms": median_ms(beams.b)},
         ),
     ]

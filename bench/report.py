@@ -22,8 +22,10 @@ def machine_info() -> dict[str, Any]:
     import torch
     import transformers
 
+    lines = Path("/proc/cpuinfo").read_text().splitlines() if Path("/proc/cpuinfo").is_file() else []
+    cpus = [line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")]
     return {
-        "cpu": _cpu_model(),
+        "cpu": cpus[0] if cpus else platform.processor() or "unknown",
         "cores": os.cpu_count(),
         "python": platform.python_version(),
         "torch": torch.__version__,
@@ -38,65 +40,31 @@ def machine_info() -> dict[str, Any]:
     }
 
 
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
 def table(measurements: Sequence[Measurement]) -> str:
     """A markdown table: measurement, result (median, min–max, repeats), target, met."""
     rows = ["| measurement | result | target | met |", "|---|---|---|---|"]
     for m in measurements:
         target = m.target.text(m.unit) if m.target else "—"
         met = {True: "yes", False: "**no**", None: "—"}[m.met]
-        result = m.result_text()
-        rows.append(f"| {m.name} | {result} | {target} | {met} |")
+        rows.append(f"| {m.name} | {m.result_text()} | {target} | {met} |")
     return "\n".join(rows)
 
 
 def notes(measurements: Sequence[Measurement]) -> str:
     """One bullet per row that missed its target or carries a note."""
-    lines = []
-    for m in measurements:
-        text = " ".join(part for part in (m.missed_text(), m.note) if part)
-        if text:
-            lines.append(f"- **{m.name}**: {text}")
-    return "\n".join(lines)
+    return "\n".join(f"- **{m.name}**: {m.full_note()}" for m in measurements if m.full_note())
 
 
-def markdown(measurements: Sequence[Measurement], info: dict[str, Any], *, quick: bool, wall_s: float) -> str:
-    """The whole results page: a header line, the table, and the notes."""
-    mode = "quick" if quick else "full"
+def markdown(measurements: Sequence[Measurement], info: dict[str, Any]) -> str:
+    """The whole results page: a header line, the table, and the notes; `info` is the results file."""
+    machine = info["machine"]
     header = (
-        f"Bench ({mode}, {info['date']}, {wall_s:.0f} s) on {info['machine']['cpu']}, "
-        f"{info['machine']['cores']} cores, {info['machine']['torch_threads']} torch threads; "
-        f"torch {info['machine']['torch']}, transformers {info['machine']['transformers']}, "
-        f"gradio {info['machine']['gradio']}. Full-size models with random weights (`python -m bench`)."
+        f"Bench ({info['mode']}, {info['date']}, {info['wall_s']:.0f} s) on {machine['cpu']}, "
+        f"{machine['cores']} cores, {machine['torch_threads']} torch threads; "
+        f"torch {machine['torch']}, transformers {machine['transformers']}, "
+        f"gradio {machine['gradio']}. Full-size models with random weights (`python -m bench`)."
     )
-    parts = [header, "", table(measurements)]
-    extra = notes(measurements)
-    if extra:
-        parts += ["", extra]
-    return "\n".join(parts) + "\n"
-
-
-def results_json(
-    measurements: Sequence[Measurement], *, quick: bool, wall_s: float, run: dict[str, Any] | None = None
-) -> dict[str, Any]:
-    """The results file: when, how, on what, then every measurement; `run` adds facts about the run."""
-    return {
-        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "mode": "quick" if quick else "full",
-        "wall_s": round(wall_s, 1),
-        **(run or {}),
-        "machine": machine_info(),
-        "measurements": [m.as_json() for m in measurements],
-    }
+    return "\n\n".join(part for part in (header, table(measurements), notes(measurements)) if part) + "\n"
 
 
 def replace_between_markers(path: Path, text: str) -> bool:
@@ -113,19 +81,18 @@ def replace_between_markers(path: Path, text: str) -> bool:
     return True
 
 
-def write(
-    measurements: Sequence[Measurement],
-    folder: Path,
-    *,
-    quick: bool,
-    wall_s: float,
-    readme: Path | None,
-    run: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """Write results.json and results.md into `folder`, and the README section if it has the markers."""
-    data = results_json(measurements, quick=quick, wall_s=wall_s, run=run)
-    page = markdown(measurements, data, quick=quick, wall_s=wall_s)
+def write(measurements: Sequence[Measurement], folder: Path, *, quick: bool, wall_s: float, run: dict[str, Any]) -> str:
+    """Write results.json (when, how, on what, `run`'s facts, every measurement) and results.md, the page
+    it returns, into `folder`."""
+    data = {
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "mode": "quick" if quick else "full",
+        "wall_s": round(wall_s, 1),
+        **run,
+        "machine": machine_info(),
+        "measurements": [m.as_json() for m in measurements],
+    }
+    page = markdown(measurements, data)
     (folder / "results.json").write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     (folder / "results.md").write_text(page, encoding="utf-8")
-    data["readme_updated"] = bool(readme) and replace_between_markers(readme, page)
-    return data
+    return page

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench.timing import Spread, summarize
+from bench.timing import Paired, Spread, median_ms, summarize
 
 RATIO = "×"
 
@@ -25,17 +25,14 @@ class Target:
         return value <= self.value if self.op == "<=" else value >= self.value
 
     def text(self, unit: str) -> str:
-        sign = "≤" if self.op == "<=" else "≥"
-        return f"{sign} {_number(self.value)}{_suffix(unit)}"
+        return f"{'≤' if self.op == '<=' else '≥'} {_number(self.value)}{_suffix(unit)}"
 
 
 @dataclass(frozen=True)
 class Measurement:
-    """The repeats of one number the bench reports (a ratio, or ms/s/GB/MB where the issue asks so).
-
-    `available` is False for a row that could not be measured (e.g. an endpoint the app lacks);
-    `note` says why a target was missed, or what the number leaves out.
-    """
+    """The repeats of one number the bench reports: a ratio where two things can be timed side by side,
+    else ms, s, GB or MB. `note` says what the number leaves out; `available` is False for a row of a
+    section that failed or was skipped."""
 
     name: str
     unit: str
@@ -51,23 +48,20 @@ class Measurement:
 
     @property
     def median(self) -> float | None:
-        spread = self.spread
-        return spread.median if spread else None
+        return self.spread.median if self.values else None
 
     @property
     def met(self) -> bool | None:
         """Whether the median meets the target; None without a target or a value."""
-        median = self.median
-        if self.target is None or median is None or not self.available:
+        if self.target is None or self.median is None or not self.available:
             return None
-        return self.target.met(median)
+        return self.target.met(self.median)
 
     def result_text(self) -> str:
         """E.g. "1.03× (1.01–1.06, n=5)", or "not available"."""
-        spread = self.spread
+        spread, suffix = self.spread, _suffix(self.unit)
         if not self.available or spread is None:
             return "not available"
-        suffix = _suffix(self.unit)
         if spread.n == 1:
             return f"{_number(spread.median)}{suffix} (n=1)"
         return f"{_number(spread.median)}{suffix} ({_number(spread.low)}–{_number(spread.high)}, n={spread.n})"
@@ -78,11 +72,16 @@ class Measurement:
             return ""
         gap = abs(self.median - self.target.value) / abs(self.target.value) if self.target.value else float("inf")
         side = "over" if self.target.op == "<=" else "short"
-        suffix = _suffix(self.unit)
-        return f"missed: {_number(self.median)}{suffix} vs {self.target.text(self.unit)} ({gap:.0%} {side})."
+        return (
+            f"missed: {_number(self.median)}{_suffix(self.unit)} vs {self.target.text(self.unit)} ({gap:.0%} {side})."
+        )
+
+    def full_note(self) -> str:
+        """The missed target, if any, then the note."""
+        return " ".join(part for part in (self.missed_text(), self.note) if part)
 
     def as_json(self) -> dict[str, Any]:
-        spread = self.spread
+        spread, target = self.spread, self.target
         return {
             "name": self.name,
             "value": self.median,
@@ -93,13 +92,27 @@ class Measurement:
             "repeats": len(self.values),
             "values": list(self.values),
             "target": None
-            if self.target is None
-            else {"op": self.target.op, "value": self.target.value, "text": self.target.text(self.unit)},
+            if target is None
+            else {"op": target.op, "value": target.value, "text": target.text(self.unit)},
             "met": self.met,
             "available": self.available,
-            "note": " ".join(part for part in (self.missed_text(), self.note) if part),
+            "note": self.full_note(),
             "details": self.details,
         }
+
+
+def ratio_row(
+    name: str,
+    timed: Paired,
+    target: Target | None = None,
+    sides: tuple[str, str] = ("a", "b"),
+    *,
+    note: str = "",
+    **details,
+) -> Measurement:
+    """A / B of a paired timing, repeat by repeat; the details give each side's median as `<side>_ms`."""
+    medians = {f"{sides[0]}_ms": median_ms(timed.a), f"{sides[1]}_ms": median_ms(timed.b)}
+    return Measurement(name, RATIO, tuple(timed.ratios()), target, note=note, details={**medians, **details})
 
 
 def _suffix(unit: str) -> str:
@@ -108,8 +121,6 @@ def _suffix(unit: str) -> str:
 
 def _number(value: float) -> str:
     """Three significant digits, without exponent for the sizes seen here."""
-    if value == 0:
-        return "0"
     magnitude = abs(value)
     if magnitude >= 100:
         return f"{value:.0f}"
@@ -117,4 +128,4 @@ def _number(value: float) -> str:
         return f"{value:.1f}"
     if magnitude >= 0.1:
         return f"{value:.2f}"
-    return f"{value:.3g}"
+    return f"{value:.3g}" if value else "0"

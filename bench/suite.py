@@ -13,7 +13,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from bench import measure_compute, measure_fast, measure_overhead, measure_process, measure_server, measure_tasks
+from bench import measure_fast, measure_lenses, measure_overhead, measure_process, measure_server, measure_tasks
 from bench.configs import SPECS
 from bench.context import Context
 from bench.result import Measurement
@@ -30,26 +30,25 @@ class Section:
     name: str
     run: Callable[[Context], list[Measurement]]
     needs: tuple[str, ...] = ()
-    server: bool = False  # uses the in-process app server
     timed: bool = True  # False: sizes, not times, so other processes' load does not matter
 
 
 def sections() -> list[Section]:
     return [
         # Sizes and subprocesses first: they build and save every model, and a busy machine
-        # does not change a size. Then the timed sections; the informational one last.
+        # does not change a size. Then the timed sections; payload, sizes again, last.
         Section("memory", measure_process.memory, ALL, timed=False),
         Section("cold_start", measure_process.cold_start),
-        Section("roofline", measure_compute.roofline, ("distilbert", "bart")),
+        Section("roofline", measure_overhead.roofline, ("distilbert", "bart")),
         Section("attention", measure_overhead.attention_cost, ("distilbert", "bert")),
         Section("overhead", measure_overhead.handler_overhead, ("distilbert", "bart", "smollm2")),
         Section("zero_shot", measure_tasks.zero_shot_labels, ("bart",)),
         Section("generation", measure_tasks.generation_streaming, ("smollm2",)),
         Section("translation", measure_tasks.translation_costs, ("marian",)),
+        Section("lenses", measure_lenses.lenses, ("distilbert", "smollm2")),
         Section("fast", measure_fast.fast_mode, ("distilbert", "bart")),
-        Section("e2e", measure_server.end_to_end, ALL, server=True),
-        Section("payload", measure_server.payload, ALL, server=True, timed=False),
-        Section("throughput", lambda ctx: [measure_server.sentiment_throughput(ctx)], ALL, server=True),
+        Section("e2e", measure_server.end_to_end, ALL),
+        Section("payload", measure_server.payload, ALL, timed=False),
     ]
 
 
@@ -64,17 +63,6 @@ def select(all_sections: Sequence[Section], only: Sequence[str] | None) -> list[
     return [section for section in all_sections if section.name in only]
 
 
-def with_contention(rows: list[Measurement], share: float, *, timed: bool = True) -> list[Measurement]:
-    """Record how much CPU other processes took while the rows were measured; flag timings on a busy machine."""
-    flagged = []
-    for row in rows:
-        note = row.note
-        if timed and share > NOISY_SHARE:
-            note = f"{note} Other processes used {share:.0%} of the CPU meanwhile: noisy.".strip()
-        flagged.append(dataclasses.replace(row, note=note, details={**row.details, "other_cpu_share": round(share, 3)}))
-    return flagged
-
-
 def run(ctx: Context, chosen: Sequence[Section]) -> tuple[list[Measurement], list[str]]:
     """Run `chosen` in order; a section that fails leaves an error row and the others still run."""
     measurements: list[Measurement] = []
@@ -87,8 +75,6 @@ def run(ctx: Context, chosen: Sequence[Section]) -> tuple[list[Measurement], lis
             measurements.append(Measurement(f"{section.name}: skipped", "", (), note=note, available=False))
             continue
         ctx.store.keep_only({key for s in later for key in s.needs})
-        if not any(s.server for s in later):
-            ctx.close_servers()
         logger.info("section %s …", section.name)
         start, cpu = time.perf_counter(), cpu_snapshot()
         try:
@@ -98,15 +84,17 @@ def run(ctx: Context, chosen: Sequence[Section]) -> tuple[list[Measurement], lis
             failed.append(section.name)
             note = f"{type(error).__name__}: {error}"
             rows = [Measurement(f"{section.name}: failed", "", (), note=note, available=False)]
-        share = others_share(cpu, cpu_snapshot())
-        rows = with_contention(rows, share, timed=section.timed)
+        share = others_share(cpu, cpu_snapshot())  # flagged on timings, not on sizes
+        noisy = f" Other processes used {share:.0%} of the CPU meanwhile: noisy." if section.timed else ""
         for row in rows:
             logger.info("  %s: %s", row.name, row.result_text())
+            note = (row.note + noisy).strip() if share > NOISY_SHARE else row.note
+            measurements.append(
+                dataclasses.replace(row, note=note, details={**row.details, "other_cpu_share": round(share, 3)})
+            )
         elapsed = time.perf_counter() - start
         logger.info(
             "section %s done in %.0f s (other processes used %.0f%% of the CPU)", section.name, elapsed, share * 100
         )
-        measurements += rows
-    ctx.close_servers()
     ctx.store.keep_only(())
     return measurements, failed

@@ -1,4 +1,4 @@
-"""Repeat, pair and summarise timings; read a process's resident memory.
+"""Repeat, pair and summarise timings, and watch how much of the CPU other processes take meanwhile.
 
 On a shared 2-core machine absolute times drift by tens of percent between minutes, so every
 number the bench reports is a ratio of two things timed in the same run, interleaved repeat by
@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import statistics
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, TypeVar
 
 logger = logging.getLogger("bench")
@@ -40,33 +40,13 @@ def summarize(values: Sequence[float]) -> Spread:
         raise ValueError("No values to summarise.")
     ordered = sorted(float(v) for v in values)
     median = statistics.median(ordered)
-    if len(ordered) > 1:
-        q1, _, q3 = statistics.quantiles(ordered, n=4, method="inclusive")
-    else:
-        q1 = q3 = median
+    q1, _, q3 = statistics.quantiles(ordered, n=4, method="inclusive") if len(ordered) > 1 else [median] * 3
     return Spread(median=median, low=ordered[0], high=ordered[-1], q1=q1, q3=q3, n=len(ordered))
 
 
-def clock(call: Call) -> float:
-    """Seconds one call takes."""
-    start = time.perf_counter()
-    call()
-    return time.perf_counter() - start
-
-
-def calls_per_sample(seconds_per_call: float, min_seconds: float) -> int:
-    """How many calls make one sample last at least `min_seconds` (timer noise is ~1 ms here)."""
-    if min_seconds <= 0:
-        return 1
-    return max(1, min(1000, math.ceil(min_seconds / max(seconds_per_call, 1e-6))))
-
-
-def sample(call: Call, calls: int) -> float:
-    """Mean seconds per call over `calls` back-to-back calls."""
-    start = time.perf_counter()
-    for _ in range(calls):
-        call()
-    return (time.perf_counter() - start) / calls
+def median_ms(seconds: Sequence[float]) -> float:
+    """The median of `seconds`, in milliseconds, rounded for a report."""
+    return round(summarize(seconds).median * 1000, 2)
 
 
 @dataclass(frozen=True)
@@ -81,37 +61,41 @@ class Paired:
         return [x / y for x, y in zip(self.a, self.b, strict=True)]
 
 
-def paired(a: Call, b: Call, *, repeats: int, min_seconds: float = 0.2, warmup: int = 1) -> Paired:
-    """Time A and B alternately `repeats` times, after `warmup` calls of each.
-
-    The first call of a path pays for kernel selection and allocation (several seconds for a
-    360M-parameter `generate`), so it is never timed: at least one warm-up call is made. Even
-    repeats run A first, odd ones B first, so a slow drift of the machine weighs on both alike.
-    """
-    once_a = once_b = 0.0
-    for _ in range(max(1, warmup)):  # the last warm-up call also sizes the samples
-        once_a, once_b = clock(a), clock(b)
-    calls_a, calls_b = calls_per_sample(once_a, min_seconds), calls_per_sample(once_b, min_seconds)
-    pairs = []
+def rotations(calls: Sequence[Callable[[], T]], repeats: int) -> list[list[T]]:
+    """What each of `calls` returns, repeat by repeat, each repeat starting with the next call (A B, then
+    B A), so a slow drift of the machine weighs on every call alike; repeats pass the gate and deadline."""
+    results: list[list[T]] = [[] for _ in calls]
     for index in range(repeats):
         if index and DEADLINE.passed():
             break
-        order = [(a, calls_a), (b, calls_b)] if index % 2 == 0 else [(b, calls_b), (a, calls_a)]
-        timed = GATE.run(lambda order=order: [sample(call, calls) for call, calls in order])
-        pairs.append(timed if index % 2 == 0 else timed[::-1])
-    return Paired(a=tuple(p[0] for p in pairs), b=tuple(p[1] for p in pairs))
+        order = [(index + offset) % len(calls) for offset in range(len(calls))]
+        for which, result in GATE.run(lambda order=order: [(i, calls[i]()) for i in order]):
+            results[which].append(result)
+    return results
 
 
-def rss_bytes(pid: int | None = None) -> int:
-    """Resident set size of a process (this one by default), from /proc."""
-    with open(f"/proc/{pid or os.getpid()}/statm", encoding="ascii") as statm:
-        resident_pages = int(statm.read().split()[1])
-    return resident_pages * os.sysconf("SC_PAGE_SIZE")
+def sample(call: Call, calls: int) -> float:
+    """Mean seconds per call over `calls` back-to-back calls."""
+    start = time.perf_counter()
+    for _ in range(calls):
+        call()
+    return (time.perf_counter() - start) / calls
 
 
-def median_ms(seconds: Sequence[float]) -> float:
-    """The median of `seconds`, in milliseconds, rounded for a report."""
-    return round(summarize(seconds).median * 1000, 2)
+def interleaved(calls: Sequence[Call], *, repeats: int, min_seconds: float = 0.2) -> list[list[float]]:
+    """Seconds per call of each of `calls`, repeat by repeat, in rotation; a sample lasts `min_seconds`.
+
+    The first call of a path pays for kernel selection and allocation (several seconds for a
+    360M-parameter `generate`), so it is never timed: it only sizes the samples (timer noise is ~1 ms).
+    """
+    counts = [max(1, min(1000, math.ceil(min_seconds / max(sample(call, 1), 1e-6)))) for call in calls]
+    return rotations([partial(sample, call, count) for call, count in zip(calls, counts, strict=True)], repeats)
+
+
+def paired(a: Call, b: Call, *, repeats: int, min_seconds: float = 0.2) -> Paired:
+    """Time A and B alternately `repeats` times, after one untimed call of each."""
+    times_a, times_b = interleaved((a, b), repeats=repeats, min_seconds=min_seconds)
+    return Paired(a=tuple(times_a), b=tuple(times_b))
 
 
 @dataclass(frozen=True)
@@ -135,11 +119,8 @@ def cpu_snapshot() -> CpuSnapshot:
 
 
 def others_share(before: CpuSnapshot, after: CpuSnapshot) -> float:
-    """The share of the machine's CPU that other processes used between two snapshots (0 to 1).
-
-    Two cores shared with a test run elsewhere can slow one side of a ratio and not the other:
-    a share above ~10% means the numbers measured meanwhile are noisy.
-    """
+    """The share of the CPU (0 to 1) other processes used between two snapshots: above ~10%, what was
+    measured meanwhile is noisy, as a test run elsewhere can slow one side of a ratio and not the other."""
     total = after.total - before.total
     if total <= 0:
         return 0.0
@@ -147,20 +128,16 @@ def others_share(before: CpuSnapshot, after: CpuSnapshot) -> float:
     return min(1.0, max(0.0, others / total))
 
 
+@dataclass
 class QuietGate:
-    """Redo a repeat during which other processes took much of the CPU, within a time budget.
+    """Redo a repeat during which other processes took more than `limit` of the CPU, until `budget_s`
+    seconds have gone to redos (then the section's note says its numbers are noisy). On 2 cores with 2
+    torch threads each parallel region waits for the thread that lost its core: one side of a ratio
+    can come out 10-20x slower."""
 
-    With 2 cores and 2 torch threads, a test run elsewhere does not just share the CPU: each
-    parallel region waits for the thread that lost its core, and one side of a ratio can come
-    out 10-20x slower. A repeat measured under more than `limit` of outside load is timed again,
-    until `budget_s` seconds have gone to such redos; after that the repeat is kept, and the
-    section's contention note says the numbers are noisy.
-    """
-
-    def __init__(self, limit: float = 0.25, budget_s: float = 0.0) -> None:
-        self.limit = limit
-        self.budget_s = budget_s
-        self.redone = 0
+    limit: float = 0.25
+    budget_s: float = 0.0
+    redone: int = 0
 
     def run(self, repeat: Callable[[], T]) -> T:
         while True:
@@ -178,14 +155,10 @@ GATE = QuietGate()
 
 
 class Deadline:
-    """When a run must wrap up: sections not started by then are skipped, loops stop repeating.
+    """When a run must wrap up (a quick run ends within 10 minutes even when another process takes a
+    core): sections not started by then are skipped, and loops keep the repeats they have, at least one."""
 
-    A quick run must end within 10 minutes even when another process takes a core; measured
-    values are never cut short, only the number of repeats (at least one is always kept).
-    """
-
-    def __init__(self) -> None:
-        self.at: float | None = None
+    at: float | None = None
 
     def set(self, seconds_from_now: float | None) -> None:
         self.at = None if seconds_from_now is None else time.perf_counter() + seconds_from_now
@@ -195,18 +168,3 @@ class Deadline:
 
 
 DEADLINE = Deadline()
-
-
-def wait_until_quiet(max_seconds: float, *, limit: float = 0.10, window: float = 2.0) -> float:
-    """Wait (up to `max_seconds`) for a `window` in which other processes use at most `limit` of the CPU.
-
-    Returns the other processes' share in the last window, so the caller can say how quiet it got.
-    """
-    deadline = time.perf_counter() + max_seconds
-    while True:
-        before = cpu_snapshot()
-        time.sleep(window)
-        share = others_share(before, cpu_snapshot())
-        if share <= limit or time.perf_counter() >= deadline:
-            return share
-        logger.info("waiting for a quiet machine: other processes use %.0f%% of the CPU", share * 100)

@@ -29,24 +29,23 @@ EXAMPLES = [
 def build(settings: Settings, page: Page) -> None:
     choices = settings.attention_models()
     gr.Markdown(INTRO)
-    with gr.Row():
-        with gr.Column():
-            text = gr.Textbox(
-                label="Text", lines=2, placeholder="The animal didn't cross the street because it was too tired"
-            )
+    with gr.Row(equal_height=False, elem_id="attention-answer"):
+        with gr.Column(scale=2, min_width=320):
+            text = gr.Textbox(label="Text", lines=2, value=EXAMPLES[0][0])
             text_pair = gr.Textbox(label="Second sentence (optional)", value="", lines=1)
             model = gr.Dropdown(
                 choices=[(choice.label, choice.name) for choice in choices], value=choices[0].name, label="Model"
             )
             button = gr.Button("Show attention", variant="primary")
-            gr.Examples(
+        with gr.Column(scale=3, min_width=320):
+            examples = gr.Examples(
                 EXAMPLES,
                 inputs=[text, text_pair],
                 example_labels=[f"{e[0]} | {e[1]}" if e[1] else e[0] for e in EXAMPLES],
             )
-        with gr.Column():
             note = gr.Markdown()
-            raw = gr.JSON(label="Tokens, layers and heads")
+            with gr.Accordion("Tokens, layers and heads (raw output)", open=False):
+                raw = gr.JSON(show_label=False)
     explorer = AttentionExplorer("Attention", api_name="attention_view", presenter=page.presenter)
     # Another model has other layers and heads: start it from its last layer, heads averaged.
     model.change(None, outputs=[explorer.layer, explorer.head, explorer.focus], js="() => [null, 'mean', null]")
@@ -84,12 +83,11 @@ def build(settings: Settings, page: Page) -> None:
             [result.attention], presenter=presenter, **controls
         )
 
-    gr.on(
-        [button.click, text.submit, text_pair.submit],
-        show,
-        inputs=[text, text_pair, model],
-        inputs_kwargs=explorer.kwargs | {"fast": page.fast},
-        **page.model_event,
-        outputs=[note, raw, *explorer.outputs],
-        api_name="attention",
-    )
+    run = {
+        "fn": show,
+        "inputs": [text, text_pair, model],
+        "inputs_kwargs": explorer.kwargs | {"fast": page.fast},
+        "outputs": [note, raw, *explorer.outputs],
+    }
+    triggers = [button.click, text.submit, text_pair.submit]
+    page.run(triggers, examples, answer="attention-answer", api_name="attention", **run)

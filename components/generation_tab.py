@@ -6,9 +6,11 @@ import gradio as gr
 
 from components.errors import progress_reporter
 from components.explorer import AttentionExplorer
+from components.explorer.lens_controls import knock_out_heads
 from components.page import Page
 from services import inputs
 from services.config import Settings
+from services.recipe import KnockOut
 
 INTRO = """
 **Decoder-only model.** The model predicts the next token from the ones before it, appends it, and
@@ -28,14 +30,14 @@ def build(settings: Settings, page: Page) -> None:
     limits = settings.limits
     defaults = inputs.GenerationOptions()
     gr.Markdown(INTRO)
-    with gr.Row():
-        with gr.Column():
-            prompt = gr.Textbox(label="Prompt", lines=3, placeholder="So today, I just feel like")
+    with gr.Row(equal_height=False, elem_id="generate-answer"):
+        with gr.Column(scale=2, min_width=320):
+            prompt = gr.Textbox(label="Prompt", lines=2, value=EXAMPLES[0][0])
             max_new_tokens = gr.Slider(
                 1, limits.max_new_tokens, value=defaults.max_new_tokens, step=1, label="max_new_tokens"
             )
-            do_sample = gr.Checkbox(label="do_sample: sample instead of greedy decoding", value=defaults.do_sample)
-            with gr.Accordion("Sampling settings", open=False):
+            with gr.Accordion("Decoding settings: greedy or sampled", open=False):
+                do_sample = gr.Checkbox(label="do_sample: sample instead of greedy decoding", value=defaults.do_sample)
                 temperature = gr.Slider(0.05, 2.0, value=defaults.temperature, step=0.05, label="temperature")
                 top_p = gr.Slider(0.05, 1.0, value=defaults.top_p, step=0.05, label="top_p")
                 top_k = gr.Slider(0, 200, value=defaults.top_k, step=1, label="top_k (0 = off)")
@@ -44,10 +46,11 @@ def build(settings: Settings, page: Page) -> None:
             with gr.Row():
                 button = gr.Button("Generate", variant="primary")
                 stop = gr.Button("Stop")
-            gr.Examples(EXAMPLES, inputs=[prompt])
-        with gr.Column():
-            output = gr.Textbox(label="Generated text", lines=8)
-            raw = gr.JSON(label="Raw output, as transformers' text-generation pipeline returns it")
+        with gr.Column(scale=3, min_width=320):
+            examples = gr.Examples(EXAMPLES, inputs=[prompt])
+            output = gr.Textbox(label="Generated text", lines=4)
+            with gr.Accordion("Raw output, as transformers' text-generation pipeline returns it", open=False):
+                raw = gr.JSON(show_label=False)
     explorer = AttentionExplorer(
         "Causal self-attention over prompt + generated tokens",
         api_name="generate_attention",
@@ -92,6 +95,7 @@ def build(settings: Settings, page: Page) -> None:
             max_seconds=limits.max_run_seconds,
             max_tokens=limits.max_tokens,
             on_load=progress_reporter(progress),
+            knock_out=KnockOut(knock_out_heads(controls)),
         )
         for update in updates:
             if update.prompt_truncated and update.done:
@@ -114,13 +118,11 @@ def build(settings: Settings, page: Page) -> None:
                 **controls,
             )
 
-    event = gr.on(
-        [button.click, prompt.submit],
-        generate,
-        inputs=[prompt, max_new_tokens, do_sample, temperature, top_p, top_k, seed, num_sequences],
-        inputs_kwargs=explorer.kwargs | {"fast": page.fast},
-        **page.model_event,
-        outputs=[output, raw, *explorer.outputs],
-        api_name="generate",
-    )
-    stop.click(None, cancels=[event])
+    run = {
+        "fn": generate,
+        "inputs": [prompt, max_new_tokens, do_sample, temperature, top_p, top_k, seed, num_sequences],
+        "inputs_kwargs": explorer.kwargs | {"fast": page.fast},
+        "outputs": [output, raw, *explorer.outputs, *explorer.lens_controls.outputs],
+    }
+    events = page.run([button.click, prompt.submit], examples, answer="generate-answer", api_name="generate", **run)
+    stop.click(None, cancels=events)

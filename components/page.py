@@ -1,15 +1,61 @@
-"""Page-wide switches every tab reads: presenter mode and fast mode."""
+"""The page around the tabs: its header, the three architectures at a glance, and the page-wide switches.
+
+Presenter mode scales the whole page for a projector: a class on the document that page.css reads
+(labels, help text, controls, the sentence), and the presenter style of every figure.
+"""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
 from components import fair_use
 from services.config import Settings
+
+INTRO = """
+# Transformers Playground
+Real Hugging Face models, and **inside them**: every tab shows the attention of the very run that answered.
+Rows are the tokens that attend (queries), columns the tokens they attend to (keys).
+"""
+
+
+def _mask(kind: str) -> str:
+    """A 5x5 picture of which tokens each token may see (rows look at columns)."""
+    cells = []
+    for row in range(5):
+        for col in range(5):
+            if kind == "encoder":
+                seen = True
+            elif kind == "decoder":
+                seen = col <= row
+            else:  # encoder-decoder: the 2 source columns always, then the target's left
+                seen = col < 2 or col - 2 <= row
+            cells.append(f'<i class="{"on" if seen else "off"}"></i>')
+    return f'<span class="mask" aria-hidden="true">{"".join(cells)}</span>'
+
+
+ARCHITECTURES = f"""
+<div class="architectures">
+  <div>{_mask("encoder")}<p><b>Encoder-only</b> (BERT, DistilBERT): every token sees
+  <b>all</b> the others, left and right. Good at reading: sentiment, the attention tab.</p></div>
+  <div>{_mask("decoder")}<p><b>Decoder-only</b> (SmolLM2, GPT): each token sees only the tokens
+  <b>to its left</b>. Good at writing: text generation.</p></div>
+  <div>{_mask("encoder-decoder")}<p><b>Encoder-decoder</b> (BART, Marian): the decoder sees
+  <b>the whole source plus its own left</b>. Translation, and zero-shot NLI.</p></div>
+</div>
+"""
+
+SCROLL_JS = "() => { document.getElementById(%s)?.scrollIntoView({behavior: 'smooth', block: 'start'}); }"
+# Runs in the browser when presenter mode is switched: the class scales the page's own text (page.css).
+PRESENTER_JS = "(on) => { document.documentElement.classList.toggle('presenter', !!on); }"
+CSS = (Path(__file__).parent / "page.css").read_text(encoding="utf-8")
+# What app.py passes to launch(): in Gradio 6 the page's CSS belongs to launch, not to Blocks.
+LAUNCH_OPTIONS: dict[str, Any] = {"css": CSS}
 
 
 @dataclass(frozen=True)
@@ -22,14 +68,17 @@ class Page:
 
     @classmethod
     def build(cls, settings: Settings) -> Page:
-        with gr.Row():
-            presenter = gr.Checkbox(label="Presenter mode: large fonts and thick lines for a projector", value=False)
-            fast = gr.Checkbox(
-                label="Fast mode: bf16 or int8 weights",
-                info="About twice as fast on a CPU; scores and attention can move slightly. "
-                "What is shown is still the model that answered.",
-                value=settings.fast_by_default,
-            )
+        gr.Markdown(INTRO, elem_classes="intro")
+        with gr.Row(equal_height=True):
+            gr.HTML(ARCHITECTURES, elem_classes="architectures-strip", scale=4)
+            with gr.Column(scale=1, min_width=220, elem_classes="switches"):
+                presenter = gr.Checkbox(label="Presenter mode: large text for a projector", value=False)
+                fast = gr.Checkbox(
+                    label="Fast mode: bf16 or int8 weights",
+                    info="About twice as fast on a CPU; scores and attention move slightly.",
+                    value=settings.fast_by_default,
+                )
+        presenter.change(None, inputs=presenter, js=PRESENTER_JS)
         return cls(settings=settings, presenter=presenter, fast=fast)
 
     @property
@@ -50,3 +99,18 @@ class Page:
 
     def precision(self, fast: Any) -> str:
         return self.settings.fast_precision if fast else "fp32"
+
+    def run(self, triggers: list[Any], examples: gr.Examples, *, answer: str, api_name: str, **event: Any) -> list[Any]:
+        """The tab's model event on `triggers` (in the API as `api_name`) and on a click of an example.
+
+        When an answer comes, the page scrolls the tab's answer (elem_id `answer`) to the top of the
+        window: the heatmap sits right below it, so the answer and its picture share one screen.
+        """
+        scroll = SCROLL_JS % json.dumps(answer)
+        events = [
+            gr.on(triggers, **event, **self.model_event, api_name=api_name),
+            examples.load_input_event.then(**event, **self.model_event, api_visibility="private"),
+        ]
+        for ran in events:
+            ran.success(None, js=scroll)
+        return events

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import html
 import math
+import re
+import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -23,7 +25,10 @@ SECOND_COLOR = "#5ec962"
 HIGHLIGHT_COLOR = "#ff4d4d"
 OUTLINE = "#111111"
 TOP = 80  # px above the plot: the title
-ASSUMED_WIDTH = 900  # px; Gradio sizes plots to their column, so x-axis tick thinning assumes this width
+TITLE_WIDTH_PX = 480  # a title fits the narrower column of the page: the explorer's charts beside its heatmap
+# Gradio sizes plots to their column, so tick fitting assumes these widths (widget.py lays the columns out):
+ASSUMED_WIDTH = 720  # px: the explorer's main column at 1366×768 (heatmap, grids); wider screens have more
+SIDE_WIDTH = 480  # px: the column of charts beside the heatmap
 
 
 @dataclass(frozen=True)
@@ -33,10 +38,12 @@ class Style:
     font_size: int
     line_width: float
     max_label_chars: int
+    min_tick_font: int = 9  # tick labels shrink down to this size before some are left out
 
 
-NORMAL = Style(font_size=14, line_width=1.0, max_label_chars=16)
-PRESENTER = Style(font_size=22, line_width=2.5, max_label_chars=14)
+NORMAL = Style(font_size=14, line_width=1.0, max_label_chars=16, min_tick_font=9)
+PRESENTER = Style(font_size=22, line_width=2.5, max_label_chars=14, min_tick_font=14)
+LINE_SPACING = 1.6  # font sizes between labels stacked along an axis
 
 
 def style_for(presenter: bool) -> Style:
@@ -67,16 +74,38 @@ def categories(labels: Sequence[str], start: int = 0) -> list[str]:
     return [f"{escape(label)} #{start + i}" for i, label in enumerate(labels)]
 
 
-def max_ticks(length_px: float, style: Style) -> int:
-    """How many tick labels fit along an axis without overlapping: one per 1.6 font sizes."""
-    return max(1, int(length_px // (1.6 * style.font_size)))
+def max_ticks(length_px: float, style: Style, *, font_size: int | None = None, angle: float = 0.0) -> int:
+    """How many tick labels fit along an axis without overlapping: one per 1.6 font sizes (less when slanted)."""
+    return max(1, int(length_px // tick_spacing(font_size or style.font_size, angle)))
+
+
+def tick_spacing(font_size: float, angle: float = 0.0) -> float:
+    """Pixels between two tick labels along their axis: upright, 1.6 font sizes; slanted by `angle` degrees
+    from the horizontal, 1.2 font sizes measured across the slant."""
+    if not angle:
+        return LINE_SPACING * font_size
+    return 1.2 * font_size / max(abs(math.sin(math.radians(angle))), 0.5)
+
+
+def tick_font(count: int, length_px: float, style: Style, *, angle: float = 0.0) -> int:
+    """The tick font at which `count` labels fit along `length_px`: the style's own, smaller when needed,
+    never below `style.min_tick_font` (past that, labels are thinned instead)."""
+    fits = length_px / max(1, count) / tick_spacing(1.0, angle)
+    return int(max(style.min_tick_font, min(style.font_size, math.floor(fits))))
 
 
 def thin_ticks(
-    values: Sequence[str], texts: Sequence[str], *, length_px: float, style: Style, anchor: int | None = None
+    values: Sequence[str],
+    texts: Sequence[str],
+    *,
+    length_px: float,
+    style: Style,
+    anchor: int | None = None,
+    font_size: int | None = None,
+    angle: float = 0.0,
 ) -> dict:
     """Category-axis ticks thinned to `max_ticks`; the position `anchor`, when given, always keeps its tick."""
-    step = max(1, math.ceil(len(values) / max_ticks(length_px, style)))
+    step = max(1, math.ceil(len(values) / max_ticks(length_px, style, font_size=font_size, angle=angle)))
     first = anchor % step if anchor is not None and 0 <= anchor < len(values) else 0
     shown = range(first, len(values), step)
     return {
@@ -88,16 +117,29 @@ def thin_ticks(
 
 
 def label_ticks(
-    labels: Sequence[str], *, length_px: float, style: Style, start: int = 0, anchor: int | None = None
+    labels: Sequence[str],
+    *,
+    length_px: float,
+    style: Style,
+    start: int = 0,
+    anchor: int | None = None,
+    angle: float = 0.0,
 ) -> dict:
-    """Ticks showing the bare labels (escaped, cut) on the unique `categories` of an axis, thinned to fit."""
+    """Ticks showing the bare labels (escaped, cut) on the unique `categories` of an axis: in a smaller font
+    when they do not fit at the style's own, and thinned only when they do not fit at its smallest."""
     texts = [tick_label(label, style) for label in labels]
-    return thin_ticks(categories(labels, start), texts, length_px=length_px, style=style, anchor=anchor)
+    font = tick_font(len(labels), length_px, style, angle=angle)
+    ticks = thin_ticks(
+        categories(labels, start), texts, length_px=length_px, style=style, anchor=anchor, font_size=font, angle=angle
+    )
+    return ticks | {"tickfont": {"size": font}}
 
 
-def label_margin(style: Style, *, angle: float = 0.0) -> int:
-    """Pixels a tick label of `style.max_label_chars` characters takes across its axis, plus the axis title."""
-    label = 0.62 * style.font_size * style.max_label_chars
+def label_margin(style: Style, *, angle: float = 0.0, labels: Sequence[str] = ()) -> int:
+    """Pixels the longest of `labels` (default: one of `style.max_label_chars` characters) takes across its
+    axis as a tick label, plus the axis title; short tokens leave the room to the plot."""
+    chars = min(style.max_label_chars, max((len(str(label)) for label in labels), default=style.max_label_chars))
+    label = 0.62 * style.font_size * max(chars, 3)
     return int(label * abs(math.sin(math.radians(angle))) if angle else label) + int(2.6 * style.font_size)
 
 
@@ -124,6 +166,15 @@ def axis(title: str, style: Style, **options: object) -> dict:
     return {**lines, "title": {**lines["title"], "text": title}, **options}
 
 
+def scale_title(zmin: float, zmax: float, *, fitted: bool) -> str:
+    """A colour bar's title that states its range: "weight<br>0–1", or "weight<br>0.02–0.41<br>(fit)"."""
+    if not fitted:
+        return "weight<br>0–1"
+    # Enough decimals that the two ends differ: a near-uniform map spans 0.0985–0.1015, not "0.10–0.10".
+    digits = min(4, max(2, 1 - math.floor(math.log10(zmax - zmin)))) if zmax > zmin else 2
+    return f"weight<br>{zmin:.{digits}f}–{zmax:.{digits}f}<br>(fit)"
+
+
 def colorbar(style: Style, **placement: object) -> dict:
     """A colour bar drawn with the style's line width and font; `placement` sets x, y, len, title…"""
     return {
@@ -134,15 +185,53 @@ def colorbar(style: Style, **placement: object) -> dict:
     }
 
 
-def base_layout(style: Style, *, title: str, height: int, margin: Mapping[str, int]) -> dict:
-    """Layout keys every figure shares: escaped title, fonts from the style, compact template."""
+def _nbsp(match: re.Match) -> str:
+    return match.group(0).replace(" ", "\u00a0")
+
+
+def wrapped_title(title: str, style: Style, *, font_size: float | None = None) -> str:
+    """The title escaped and wrapped onto lines (Plotly clips a title wider than its figure, it never wraps)."""
+    width = max(24, int(TITLE_WIDTH_PX / (0.55 * (font_size or 1.3 * style.font_size))))
+    glued = re.sub(r"\b(layer|head|Layer|Head|Step) (?=\d)", "\\1\u00a0", str(title))  # "layer 6" stays on one line
+    # So does what `shaping.where` names: "layer 6, averaged over heads", "layer 6, head 3".
+    glued = re.sub(r"layer\u00a0\d+, (averaged over heads|max over heads|head\u00a0\d+)", _nbsp, glued)
+    glued = glued.replace(" · ", "\u00a0· ")  # a line may end with the separator, never start with it
+    lines = textwrap.wrap(glued, width=width, break_on_hyphens=False) or [glued]
+    return "<br>".join(escape(line.replace("\u00a0", " ")) for line in lines)
+
+
+def base_layout(
+    style: Style, *, title: str, height: int, margin: Mapping[str, int], subtitle: str | None = None
+) -> dict:
+    """Layout keys every figure shares: escaped, wrapped title, fonts from the style, compact template.
+
+    A `subtitle` goes below the title in the body's font size. The title block hangs from the top of the
+    figure, below the label Gradio lays over a plot's top-left corner; the top margin grows to hold it
+    (a projector's font, the switches in force), and the figure with it, so the plot keeps its height.
+    """
+    title_font = int(style.font_size * 1.3)
+    text = wrapped_title(title, style)
+    block = (text.count("<br>") + 1) * int(1.35 * title_font)
+    if subtitle:
+        lines = wrapped_title(subtitle, style, font_size=style.font_size).split("<br>")
+        text += "".join(f"<br><span style='font-size:{style.font_size}px'>{line}</span>" for line in lines)
+        block += len(lines) * int(1.6 * style.font_size)
+    # Gradio's label over the plot's corner is about 2.2 font sizes tall; plotly.js puts a top-anchored title's
+    # first line about one title font higher than asked.
+    pad = int(2.2 * style.font_size) + title_font
+    top = margin.get("t", TOP)
+    needed = (top - TOP) + pad + block + int(0.6 * style.font_size)  # what the figure keeps above the plot, too
+    extra = max(0, needed - top)
+    total = int(height) + extra
+    # Placed by fraction of the figure: plotly.js ignores title.pad for a title placed in the container.
+    placed = {"y": round(1 - pad / total, 4), "yref": "container", "yanchor": "top"}
     return {
-        "title": {"text": escape(title), "font": {"size": int(style.font_size * 1.3)}},
+        "title": {"text": text, "font": {"size": title_font}} | placed,
         "template": "none",
         "font": {"size": style.font_size},
         "hoverlabel": {"font": {"size": style.font_size}},
-        "height": int(height),
-        "margin": dict(margin),
+        "height": total,
+        "margin": dict(margin) | {"t": top + extra},
     }
 
 

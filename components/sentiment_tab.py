@@ -6,10 +6,12 @@ import gradio as gr
 
 from components.errors import TRUNCATED_NOTE, progress_reporter
 from components.explorer import AttentionExplorer
+from components.explorer.lens_controls import knock_out_heads
 from components.page import Page
 from components.plots import class_probability_bars, short, style_for
 from services.config import Settings
 from services.inputs import split_lines
+from services.recipe import KnockOut
 
 INTRO = """
 **Encoder-only model.** DistilBERT reads the whole sentence at once: every token can attend to every
@@ -26,16 +28,18 @@ EXAMPLES = [
 
 def build(settings: Settings, page: Page) -> None:
     gr.Markdown(INTRO)
-    with gr.Row():
-        with gr.Column():
-            text = gr.Textbox(label="Texts, one per line", lines=4, placeholder="I love food so much.")
+    with gr.Row(equal_height=False, elem_id="sentiment-answer"):
+        with gr.Column(scale=2, min_width=320):
+            text = gr.Textbox(label="Texts, one per line", lines=3, value=EXAMPLES[0][0])
             button = gr.Button("Classify", variant="primary")
-            gr.Examples(EXAMPLES, inputs=[text])
-        with gr.Column():
+            examples = gr.Examples(EXAMPLES, inputs=[text])
+        with gr.Column(scale=3, min_width=320):
             note = gr.Markdown()
             table = gr.Dataframe(headers=["text", "label", "score"], label="Predictions", interactive=False)
-            bars = gr.Plot(label="Class probabilities")
-            raw = gr.JSON(label="Raw output, as transformers' text-classification pipeline returns it")
+            with gr.Accordion("Class probabilities, as bars", open=False):
+                bars = gr.Plot(show_label=False)
+            with gr.Accordion("Raw output, as transformers' text-classification pipeline returns it", open=False):
+                raw = gr.JSON(show_label=False)
     explorer = AttentionExplorer(
         "Attention of the classifier", api_name="sentiment_attention", presenter=page.presenter, item_label="Text"
     )
@@ -60,6 +64,7 @@ def build(settings: Settings, page: Page) -> None:
             max_tokens=limits.max_tokens,
             max_attention_bytes=limits.max_attention_bytes,
             on_load=progress_reporter(progress),
+            knock_out=KnockOut(knock_out_heads(controls)),
         )
         classes = list(predictions[0].probabilities)
         names = [short(p.text) for p in predictions]
@@ -77,12 +82,10 @@ def build(settings: Settings, page: Page) -> None:
 
     # Not Gradio's batch=True: a batched event writes every visitor's gr.State into one session, so
     # one visitor's explorer would redraw another's text.
-    gr.on(
-        [button.click, text.submit],
-        classify,
-        inputs=[text],
-        inputs_kwargs=explorer.kwargs | {"fast": page.fast},
-        **page.model_event,
-        outputs=[note, table, bars, raw, *explorer.outputs],
-        api_name="sentiment",
-    )
+    run = {
+        "fn": classify,
+        "inputs": [text],
+        "inputs_kwargs": explorer.kwargs | {"fast": page.fast},
+        "outputs": [note, table, bars, raw, *explorer.outputs, *explorer.lens_controls.outputs],
+    }
+    page.run([button.click, text.submit], examples, answer="sentiment-answer", api_name="sentiment", **run)

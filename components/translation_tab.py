@@ -6,9 +6,11 @@ import gradio as gr
 
 from components.errors import progress_reporter, warn_truncated
 from components.explorer import AttentionExplorer
+from components.explorer.lens_controls import knock_out_heads
 from components.page import Page
 from services import inputs
 from services.config import Settings
+from services.recipe import KnockOut
 
 INTRO = """
 **Encoder-decoder model.** The encoder reads the English sentence (self-attention, both directions);
@@ -24,9 +26,9 @@ def build(settings: Settings, page: Page) -> None:
     languages = list(settings.translation_models)
     examples = [["You like this house", languages[0]], ["I am a student", languages[-1]]]
     gr.Markdown(INTRO)
-    with gr.Row():
-        with gr.Column():
-            text = gr.Textbox(label="English text", lines=3, placeholder="You like this house")
+    with gr.Row(equal_height=False, elem_id="translate-answer"):
+        with gr.Column(scale=2, min_width=320):
+            text = gr.Textbox(label="English text", lines=2, value=examples[0][0])
             language = gr.Dropdown(choices=languages, value=languages[0], label="Target language")
             num_beams = gr.Slider(
                 1,
@@ -37,21 +39,24 @@ def build(settings: Settings, page: Page) -> None:
                 info="1 = greedy: the most likely token at each step. More beams keep several candidates; slower.",
             )
             button = gr.Button("Translate", variant="primary")
-            gr.Examples(examples, inputs=[text, language], example_labels=[f"{e[0]} → {e[1]}" for e in examples])
-        with gr.Column():
+        with gr.Column(scale=3, min_width=320):
+            example_list = gr.Examples(
+                examples, inputs=[text, language], example_labels=[f"{e[0]} → {e[1]}" for e in examples]
+            )
             note = gr.Markdown()
-            output = gr.Textbox(label="Translation", lines=3)
-            raw = gr.JSON(label="Raw output, as transformers' (former) translation pipeline returned it")
+            output = gr.Textbox(label="Translation", lines=2)
+            with gr.Accordion("Raw output, as transformers' (former) translation pipeline returned it", open=False):
+                raw = gr.JSON(show_label=False)
     cross = AttentionExplorer(
         "Cross-attention: target tokens × source tokens", api_name="translate_cross_attention", presenter=page.presenter
     )
-    gr.Markdown("### The encoder reading the English source")
-    encoder = AttentionExplorer(
-        "Encoder self-attention over the source",
-        api_name="translate_encoder_attention",
-        presenter=page.presenter,
-        prefix="encoder_",
-    )
+    with gr.Accordion("The encoder reading the English source: its self-attention", open=False):
+        encoder = AttentionExplorer(
+            "Encoder self-attention over the source",
+            api_name="translate_encoder_attention",
+            presenter=page.presenter,
+            prefix="encoder_",
+        )
 
     @page.model_run
     def translate(
@@ -75,6 +80,7 @@ def build(settings: Settings, page: Page) -> None:
             precision=page.precision(fast),
             max_tokens=limits.max_tokens,
             on_load=progress_reporter(progress),
+            knock_out=KnockOut(attention=knock_out_heads(controls, "encoder_"), cross=knock_out_heads(controls)),
         )
         return (
             {note: warn_truncated(result.truncated), output: result.translation_text, raw: result.as_pipeline_output()}
@@ -82,12 +88,18 @@ def build(settings: Settings, page: Page) -> None:
             | encoder.show([result.encoder_attention], presenter=presenter, **controls)
         )
 
-    gr.on(
-        [button.click, text.submit],
-        translate,
-        inputs=[text, language, num_beams],
-        inputs_kwargs=cross.kwargs | encoder.kwargs | {"fast": page.fast},
-        **page.model_event,
-        outputs=[note, output, raw, *cross.outputs, *encoder.outputs],
-        api_name="translate",
-    )
+    run = {
+        "fn": translate,
+        "inputs": [text, language, num_beams],
+        "inputs_kwargs": cross.kwargs | encoder.kwargs | {"fast": page.fast},
+        "outputs": [
+            note,
+            output,
+            raw,
+            *cross.outputs,
+            *encoder.outputs,
+            *cross.lens_controls.outputs,
+            *encoder.lens_controls.outputs,
+        ],
+    }
+    page.run([button.click, text.submit], example_list, answer="translate-answer", api_name="translate", **run)

@@ -6,10 +6,12 @@ import gradio as gr
 
 from components.errors import progress_reporter, warn_truncated
 from components.explorer import AttentionExplorer
+from components.explorer.lens_controls import knock_out_heads
 from components.page import Page
 from components.plots import class_probability_bars, score_bars, short, style_for
 from services import inputs
 from services.config import Settings
+from services.recipe import KnockOut
 
 INTRO = """
 **Classification with labels you choose.** The model was trained for natural language inference:
@@ -27,23 +29,29 @@ EXAMPLES = [
 
 def build(settings: Settings, page: Page) -> None:
     gr.Markdown(INTRO)
-    with gr.Row():
-        with gr.Column():
-            text = gr.Textbox(label="Text", lines=3, placeholder="History isn't really a fun class")
-            labels = gr.Textbox(label="Candidate labels, comma-separated", placeholder="education, politics, business")
-            multi_label = gr.Checkbox(label="Multi-label: score each label on its own", value=False)
-            template = gr.Textbox(label="Hypothesis template ({} is the label)", value=inputs.DEFAULT_TEMPLATE)
+    first = EXAMPLES[0]
+    with gr.Row(equal_height=False, elem_id="zero-shot-answer"):
+        with gr.Column(scale=2, min_width=320):
+            text = gr.Textbox(label="Text", lines=2, value=first[0])
+            labels = gr.Textbox(label="Candidate labels, comma-separated", value=first[1])
+            with gr.Row():
+                multi_label = gr.Checkbox(label="Multi-label: score each label on its own", value=first[2])
+                template = gr.Textbox(label="Hypothesis template ({} is the label)", value=first[3])
             button = gr.Button("Classify", variant="primary")
-            gr.Examples(
+            examples = gr.Examples(
                 EXAMPLES,
                 inputs=[text, labels, multi_label, template],
                 example_labels=[f"{e[0]} → {e[1]}" + (" (multi-label)" if e[2] else "") for e in EXAMPLES],
             )
-        with gr.Column():
+        with gr.Column(scale=3, min_width=320):
             note = gr.Markdown()
             bars = gr.Plot(label="Score of each label")
-            nli = gr.Plot(label="What the NLI model thought of each pair")
-            raw = gr.JSON(label="Raw output, as transformers' zero-shot-classification pipeline returns it")
+            with gr.Accordion(
+                "What the NLI model thought of each pair: entailment, neutral, contradiction", open=False
+            ):
+                nli = gr.Plot(show_label=False)
+            with gr.Accordion("Raw output, as transformers' zero-shot-classification pipeline returns it", open=False):
+                raw = gr.JSON(show_label=False)
     explorer = AttentionExplorer(
         "Attention over premise and hypothesis",
         api_name="zero_shot_attention",
@@ -76,6 +84,7 @@ def build(settings: Settings, page: Page) -> None:
             max_attention_bytes=limits.max_attention_bytes,
             on_load=progress_reporter(progress),
             on_pass=progress_reporter(progress),
+            knock_out=KnockOut(knock_out_heads(controls)),
         )
         title = "Each label on its own (multi-label)" if result.multi_label else "Labels compete (scores sum to 1)"
         classes = list(result.nli[0])
@@ -95,12 +104,11 @@ def build(settings: Settings, page: Page) -> None:
             raw: result.as_pipeline_output(),
         } | explorer.show(runs, names, presenter=presenter, **controls)
 
-    gr.on(
-        [button.click, text.submit, labels.submit],
-        classify,
-        inputs=[text, labels, multi_label, template],
-        inputs_kwargs=explorer.kwargs | {"fast": page.fast},
-        **page.model_event,
-        outputs=[note, bars, nli, raw, *explorer.outputs],
-        api_name="zero_shot",
-    )
+    run = {
+        "fn": classify,
+        "inputs": [text, labels, multi_label, template],
+        "inputs_kwargs": explorer.kwargs | {"fast": page.fast},
+        "outputs": [note, bars, nli, raw, *explorer.outputs, *explorer.lens_controls.outputs],
+    }
+    triggers = [button.click, text.submit, labels.submit]
+    page.run(triggers, examples, answer="zero-shot-answer", api_name="zero_shot", **run)

@@ -6,12 +6,13 @@ Like bertviz's util, this only reshapes what the model returned: no model is loa
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from services.model_facts import ModelFacts
+from services.recipe import Recipe
 from services.tokens import TokenAxis
 
 
@@ -25,21 +26,32 @@ class TopTokens:
 
     `before` is the softmax of the model's raw logits; `after` is the distribution sampling drew
     from, after temperature, top-k and top-p (equal to `before` under greedy decoding).
+    `tokens` are the raw pieces; `texts` the same tokens as a person reads them (default: the pieces).
     """
 
     tokens: tuple[str, ...]
     before: tuple[float, ...]
     after: tuple[float, ...]
     chosen: int
+    texts: tuple[str, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        if not self.texts:
+            object.__setattr__(self, "texts", tuple(self.tokens))
 
 
 @dataclass(frozen=True)
 class Step:
-    """One decoding step: the query row whose output chose the token, and that token."""
+    """One decoding step: the query row whose output chose the token, and that token (raw, and as read)."""
 
     query: int
     token: str
     top: TopTokens | None = None
+    text: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.text:
+            object.__setattr__(self, "text", self.token)
 
 
 @dataclass(frozen=True, eq=False)
@@ -50,7 +62,9 @@ class AttentionMaps:
     spreads its attention over the key tokens, exactly as the model returned it.
     `cross` is True when queries and keys are different sequences (a decoder reading its source);
     `steps` lists the decoding steps, in order, when the queries were generated; `facts` describe
-    the model that returned them. Plain data: the explorer checks a visitor's layer or head.
+    the model that returned them; `recipe` is how to run its answer again, for a lens asked for later
+    (None where the run has no answer to explain, as on the attention tab). Plain data: the explorer
+    checks a visitor's layer or head.
     """
 
     title: str
@@ -60,6 +74,7 @@ class AttentionMaps:
     facts: ModelFacts | None = None
     cross: bool = False
     steps: tuple[Step, ...] = ()
+    recipe: Recipe | None = None
 
     @property
     def query_tokens(self) -> tuple[str, ...]:

@@ -80,11 +80,15 @@ class Limits:
     max_sequences: int = 4
     max_translation_tokens: int = 256
     max_beams: int = 4
-    # Seconds of model work one request may hold a worker for, whatever its settings (all of a
-    # generation's sequences together): generation and translation stop writing at it and keep their
-    # text; any run still going a few seconds later is stopped (services.run_guard). On 2 vCPU, a short
-    # request then waits at most about 15 s behind the most expensive one.
+    # Seconds of CPU one request may hold a worker for, whatever its settings (all of a generation's
+    # sequences together): generation and translation stop writing at it and keep their text; any run
+    # still going a few seconds later is stopped (services.run_guard). Runs take turns on the CPU, so a
+    # short request does not wait behind it; one run at a time, it would wait at most about 15 s on 2 vCPU.
     max_run_seconds: float = 10.0
+    # What one lens may spend (Integrated Gradients' 32 steps, head importance's pass per head): a lens
+    # estimates its cost from one timed pass and declines, saying why, when it would run past this. Its
+    # runs take turns on the CPU like the tabs' (its event's guard has this limit).
+    max_lens_seconds: float = 60.0
 
 
 @dataclass(frozen=True)
@@ -200,9 +204,25 @@ def is_local(source: str) -> bool:
     return path.is_absolute() or source.startswith((".", "~")) or source.endswith(".gguf") or path.exists()
 
 
+GENERIC_FOLDERS = {"model", "models", "checkpoint", "weights", "snapshot", "main"}
+
+
 def short_name(source: str) -> str:
-    """A model's name for titles: the Hub id, or the last two parts of a local path."""
-    return "/".join(Path(source).expanduser().parts[-2:]) if is_local(source) else source
+    """A model's name for titles, never a server path: the Hub id; for a local model, "org/name" of a Hub
+    cache folder (`models--org--name`), a `.gguf` file's stem, or the folder's name (its parent's, when
+    the folder is only called "model")."""
+    if not is_local(source):
+        return source
+    path = Path(source).expanduser()
+    cached = [part for part in path.parts if part.startswith("models--")]
+    if cached:
+        return cached[-1].removeprefix("models--").replace("--", "/")
+    if path.suffix == ".gguf":
+        return path.stem
+    named = [part for part in path.parts if part not in ("/", ".", "..", "~")]
+    while len(named) > 1 and named[-1].lower() in GENERIC_FOLDERS:
+        named.pop()
+    return named[-1] if named else source
 
 
 def _translation_models(raw: str | None) -> dict[str, str]:

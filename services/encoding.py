@@ -38,6 +38,13 @@ class Encoded:
         """Positions of input `item`'s real (not padding) tokens, for left or right padding."""
         return [int(i) for i in self.batch["attention_mask"][item].nonzero().flatten().tolist()]
 
+    def type_ids(self, item: int, positions: Sequence[int]) -> tuple[int, ...]:
+        """Token type ids of input `item` at `positions` (BERT's sentence pairs); () when the tokenizer gives none."""
+        if "token_type_ids" not in self.batch:
+            return ()
+        row = self.batch["token_type_ids"][item].tolist()
+        return tuple(int(row[p]) for p in positions)
+
     def axis(self, tokenizer: Any, item: int, positions: Sequence[int] | None = None) -> TokenAxis:
         """The tokens of input `item` at `positions` (default: all), and how much padding it had."""
         ids = self.batch["input_ids"][item].tolist()

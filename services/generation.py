@@ -7,6 +7,7 @@ tokens), `forward` runs `generate` in a worker thread and hands back a typed `Ge
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,10 +21,12 @@ from services.attention_maps import AttentionMaps, Step, TopTokens, stack_attent
 from services.config import short_name
 from services.encoding import Encoded, encode, token_limit
 from services.inputs import GenerationOptions
+from services.lenses.knockout import knocked_out
 from services.models import MODELS, LoadedModel, ProgressCallback
+from services.recipe import NONE, KnockOut, Recipe
 from services.run_guard import RunGuard, guarding
 from services.stopping import StopWhen
-from services.tokens import token_axis
+from services.tokens import readable_pieces, token_axis
 
 TOP_K = 10  # next-token candidates shown per generation step
 
@@ -69,6 +72,7 @@ def stream(
     max_seconds: float | None = None,
     max_tokens: int | None = None,
     on_load: ProgressCallback | None = None,
+    knock_out: KnockOut = NONE,
 ) -> Iterator[GenerationUpdate]:
     """Generate `options.num_sequences` continuations one after another, streaming each.
 
@@ -77,6 +81,7 @@ def stream(
     `max_seconds` bounds the CPU time of the whole run, shared by the sequences: generation stops writing
     when it is up (a model layer past it and its grace stops the run, see services.run_guard). When the
     caller stops reading (Stop pressed, visitor gone), the worker stops at its next token.
+    `knock_out` names heads to generate without.
     """
     loaded = MODELS.get("causal-lm", model, precision=precision, on_load=on_load)
     encoded = preprocess(loaded, prompt, options, max_tokens=max_tokens)
@@ -92,7 +97,7 @@ def stream(
         worker = threading.Thread(
             target=_guarded,
             args=(guard, forward, loaded, encoded, options, streamer, generated),
-            kwargs={"stop": stop, "guard": guard},
+            kwargs={"stop": stop, "guard": guard, "knock_out": knock_out},
         )
         worker.start()
         partial, read = "", False
@@ -109,7 +114,7 @@ def stream(
             worker.join()
         if generated.error is not None:
             raise generated.error
-        finished.append(postprocess(loaded, prompt, encoded, generated))
+        finished.append(postprocess(loaded, prompt, encoded, generated, options=options, knock_out=knock_out))
         if guard.out_of_time():
             break
     yield GenerationUpdate(
@@ -128,10 +133,16 @@ def _guarded(run: RunGuard, target, *args, **kwargs) -> None:
 
 
 def generate(
-    prompt: str, options: GenerationOptions, *, model: str, precision: str = "fp32", max_tokens: int | None = None
+    prompt: str,
+    options: GenerationOptions,
+    *,
+    model: str,
+    precision: str = "fp32",
+    max_tokens: int | None = None,
+    knock_out: KnockOut = NONE,
 ) -> GenerationUpdate:
     """The final update of `stream`, for callers that do not stream."""
-    *_, last = stream(prompt, options, model=model, precision=precision, max_tokens=max_tokens)
+    *_, last = stream(prompt, options, model=model, precision=precision, max_tokens=max_tokens, knock_out=knock_out)
     return last
 
 
@@ -150,6 +161,7 @@ def forward(
     *,
     stop: threading.Event,
     guard: RunGuard | None = None,
+    knock_out: KnockOut = NONE,
 ) -> None:
     """Run `generate` (in a worker thread) into `generated`; always end the stream so the reader never hangs."""
     sampling = (
@@ -159,7 +171,8 @@ def forward(
     )
     tokenizer = loaded.tokenizer
     try:
-        with torch.inference_mode():
+        # Knocked out here, in the worker thread: the heads are scoped to the thread that runs the model.
+        with torch.inference_mode(), knocked_out(loaded.model, knock_out):
             output = loaded.model.generate(
                 **encoded.batch,
                 max_new_tokens=options.max_new_tokens,
@@ -195,15 +208,25 @@ def _top_tokens(tokenizer, logits: torch.Tensor, scores: torch.Tensor, chosen: i
     ids = torch.topk(before, TOP_K).indices.tolist()
     if chosen not in ids:
         ids.append(chosen)
+    tokens = tuple(tokenizer.convert_ids_to_tokens(ids))
     return TopTokens(
-        tokens=tuple(tokenizer.convert_ids_to_tokens(ids)),
+        tokens=tokens,
+        texts=readable_pieces(tokenizer, tokens),
         before=tuple(before[ids].tolist()),
         after=tuple(after[ids].tolist()),
         chosen=ids.index(chosen),
     )
 
 
-def postprocess(loaded: LoadedModel, prompt: str, encoded: Encoded, generated: Generated) -> GeneratedSequence:
+def postprocess(
+    loaded: LoadedModel,
+    prompt: str,
+    encoded: Encoded,
+    generated: Generated,
+    *,
+    options: GenerationOptions | None = None,
+    knock_out: KnockOut = NONE,
+) -> GeneratedSequence:
     """Decode like the text-generation pipeline, and assemble the causal attention of the whole text
     from the rows `generate` computed at each step."""
     ids = generated.ids
@@ -212,7 +235,12 @@ def postprocess(loaded: LoadedModel, prompt: str, encoded: Encoded, generated: G
     axis = token_axis(loaded.tokenizer, ids.tolist())
     # Step t (from 0) wrote token prompt_length + t; the query whose output chose it is the token before.
     steps = tuple(
-        Step(query=prompt_length + t - 1, token=axis.tokens[prompt_length + t], top=top)
+        Step(
+            query=prompt_length + t - 1,
+            token=axis.tokens[prompt_length + t],
+            text=axis.texts[prompt_length + t],
+            top=top,
+        )
         for t, top in enumerate(generated.top)
     )
     return GeneratedSequence(
@@ -222,19 +250,29 @@ def postprocess(loaded: LoadedModel, prompt: str, encoded: Encoded, generated: G
             title=f"Causal self-attention of {short_name(loaded.source)}",
             query=axis,
             key=axis,
-            weights=_causal_weights(loaded, generated),
+            weights=_causal_weights(loaded, generated, knock_out),
             facts=loaded.facts,
             steps=steps,
+            recipe=Recipe(
+                task="generation",
+                model=loaded.source,
+                kind=loaded.kind,
+                precision=loaded.precision,
+                ids=(axis.ids,),
+                answer=prompt_length,
+                options=tuple(dataclasses.asdict(options or GenerationOptions()).items()),
+                knock_out=knock_out,
+            ),
         ),
     )
 
 
-def _causal_weights(loaded: LoadedModel, generated: Generated) -> np.ndarray:
+def _causal_weights(loaded: LoadedModel, generated: Generated, knock_out: KnockOut = NONE) -> np.ndarray:
     """[layers, heads, T, T] from generate's own steps: the prompt's rows from the first pass, one row per
     later step, and the last token's row from one more cached step (it was written, never read)."""
     ids = generated.ids
     total = len(ids)
-    with torch.inference_mode():
+    with torch.inference_mode(), knocked_out(loaded.model, knock_out):
         last = loaded.model(ids[-1:].unsqueeze(0), past_key_values=generated.cache, output_attentions=True)
     blocks = [stack_attentions(step) for step in (*generated.attentions, last.attentions)]
     weights = np.zeros((*blocks[0].shape[:2], total, total), dtype=np.float32)

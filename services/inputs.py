@@ -251,3 +251,50 @@ def check_beams(num_beams: int, *, max_beams: int) -> int:
 def beams(value: object, *, max_beams: int) -> int:
     """The num_beams control as sent, parsed and checked."""
     return check_beams(whole_number(value, "the number of beams"), max_beams=max_beams)
+
+
+# Heads to knock out ----------------------------------------------------------------------------
+
+KNOCK_OUT = "Heads to knock out"
+
+
+def heads(value: object, *, what: str = KNOCK_OUT, max_heads: int = 64) -> tuple[tuple[int, int], ...]:
+    """'6.12, 2.3' as ((6, 12), (2, 3)): layer.head pairs counted from 1, in the order given, without repeats.
+
+    Blank is no heads. Only the form is checked here; `check_heads` checks them against a model.
+    """
+    if blank(value):
+        return ()
+    example = f"{what} are layer.head pairs counted from 1, e.g. '6.12, 2.3'"
+    if not isinstance(value, str) or len(value) > max_heads * 8:
+        raise InputError(f"{example}; not {echo(value)}.")
+    pairs = []
+    for item in value.replace(";", ",").split(","):
+        if not item.strip():
+            continue
+        parts = item.strip().split(".")
+        numbers = [as_whole_number(part.strip()) if part.strip().isdigit() else None for part in parts]
+        if len(parts) != 2 or None in numbers:
+            raise InputError(f"{example}; {echo(item.strip())} is not one.")
+        pairs.append((numbers[0], numbers[1]))
+    unique = tuple(dict.fromkeys(pairs))
+    if len(unique) > max_heads:
+        raise InputError(f"{len(unique)} heads were given; {what.lower()} takes at most {max_heads}.")
+    return unique
+
+
+def check_heads(
+    pairs: Sequence[tuple[int, int]], *, layers: int, heads_per_layer: int, what: str = KNOCK_OUT
+) -> tuple[tuple[int, int], ...]:
+    """The pairs, each naming a layer and head the model has; the message names the first that does not."""
+    for layer, head in pairs:
+        if not 1 <= layer <= layers:
+            raise InputError(f"{what}: layer {layer} does not exist; this model has layers 1 to {layers}.")
+        if not 1 <= head <= heads_per_layer:
+            raise InputError(f"{what}: head {head} does not exist; this model has heads 1 to {heads_per_layer}.")
+    return tuple(pairs)
+
+
+def heads_text(pairs: Sequence[tuple[int, int]]) -> str:
+    """((6, 12), (2, 3)) as '6.12, 2.3', the way a visitor writes them."""
+    return ", ".join(f"{layer}.{head}" for layer, head in pairs)

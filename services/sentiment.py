@@ -15,7 +15,9 @@ import torch
 from services.attention_maps import AttentionMaps, stack_attentions
 from services.config import short_name
 from services.encoding import Encoded, encode, passes
+from services.lenses.knockout import knocked_out
 from services.models import MODELS, LoadedModel, ProgressCallback
+from services.recipe import NONE, KnockOut, Recipe
 
 
 @dataclass(frozen=True)
@@ -42,17 +44,20 @@ def classify(
     max_tokens: int | None = None,
     max_attention_bytes: int | None = None,
     on_load: ProgressCallback | None = None,
+    knock_out: KnockOut = NONE,
 ) -> list[SentimentPrediction]:
     """Classify the texts (`model` is a Hub id or folder) in batched passes, keeping their attentions.
 
     `max_tokens` cuts each text; `max_attention_bytes` bounds the attention one pass returns (it grows
     with texts × longest text², padding included), so many long texts take several passes.
+    `knock_out` names heads to run without (their attention is zero).
     """
     loaded = MODELS.get("sequence-classification", model, precision=precision, on_load=on_load)
     encoded = preprocess(loaded, texts, max_tokens=max_tokens)
     predictions: list[SentimentPrediction] = []
     for items in passes(encoded, loaded.facts, max_attention_bytes):
-        predictions += postprocess(loaded, texts, encoded, items, forward(loaded, encoded.rows(items)))
+        outputs = forward(loaded, encoded.rows(items), knock_out=knock_out)
+        predictions += postprocess(loaded, texts, encoded, items, outputs, knock_out=knock_out)
     return predictions
 
 
@@ -60,14 +65,14 @@ def preprocess(loaded: LoadedModel, texts: Sequence[str], *, max_tokens: int | N
     return encode(loaded, texts, max_tokens=max_tokens)
 
 
-def forward(loaded: LoadedModel, inputs: dict[str, Any]) -> Any:
+def forward(loaded: LoadedModel, inputs: dict[str, Any], *, knock_out: KnockOut = NONE) -> Any:
     """The model alone on one pass of inputs: logits and every layer's attention."""
-    with torch.inference_mode():
+    with torch.inference_mode(), knocked_out(loaded.model, knock_out):
         return loaded.model(**inputs, output_attentions=True)
 
 
 def postprocess(
-    loaded: LoadedModel, texts: Sequence[str], encoded: Encoded, items: range, outputs: Any
+    loaded: LoadedModel, texts: Sequence[str], encoded: Encoded, items: range, outputs: Any, *, knock_out=NONE
 ) -> list[SentimentPrediction]:
     """The predictions of texts `items`, from the outputs of the pass that read them."""
     config = loaded.model.config
@@ -92,6 +97,17 @@ def postprocess(
                         outputs.attentions, item=offset, query_positions=positions, key_positions=positions
                     ),
                     facts=loaded.facts,
+                    recipe=Recipe(
+                        task="sentiment",
+                        model=loaded.source,
+                        kind=loaded.kind,
+                        precision=loaded.precision,
+                        ids=(axis.ids,),
+                        answer=best,
+                        labels=tuple(config.id2label[j] for j in range(len(row))),
+                        type_ids=(encoded.type_ids(i, positions),),
+                        knock_out=knock_out,
+                    ),
                 ),
             )
         )

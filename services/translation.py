@@ -10,6 +10,7 @@ decodes and names the tokens.
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +22,9 @@ from services import run_guard
 from services.attention_maps import AttentionMaps, Step, stack_attentions
 from services.encoding import Encoded, encode
 from services.inputs import model_for
+from services.lenses.knockout import knocked_out
 from services.models import MODELS, LoadedModel, ProgressCallback
+from services.recipe import NONE, KnockOut, Recipe
 from services.stopping import StopWhen
 from services.tokens import token_axis
 
@@ -60,22 +63,37 @@ def translate(
     precision: str = "fp32",
     max_tokens: int | None = None,
     on_load: ProgressCallback | None = None,
+    knock_out: KnockOut = NONE,
 ) -> TranslationResult:
     """Translate `text` with the model configured for `target_language` (loaded on first use).
 
     Greedy by default (`num_beams=1`): opus-mt's own config asks for 4 beams, which costs about
-    as much again per beam on a CPU for a small gain on short sentences.
+    as much again per beam on a CPU for a small gain on short sentences. `knock_out` names heads
+    (of the encoder, and of the decoder's cross-attention) to translate without.
     """
     loaded = MODELS.get("seq2seq-lm", model_for(target_language, models), precision=precision, on_load=on_load)
     encoded = encode(loaded, [text], max_tokens=max_tokens)
-    translated = forward(loaded, encoded, num_beams=num_beams, max_new_tokens=max_new_tokens)
-    return postprocess(loaded, text, target_language, encoded, translated)
+    translated = forward(loaded, encoded, num_beams=num_beams, max_new_tokens=max_new_tokens, knock_out=knock_out)
+    recipe = Recipe(
+        task="translation",
+        model=loaded.source,
+        kind=loaded.kind,
+        precision=loaded.precision,
+        ids=(tuple(encoded.batch["input_ids"][0].tolist()),),
+        answer=0,
+        target_ids=tuple(translated.produced.tolist()),
+        options=(("num_beams", num_beams), ("max_new_tokens", max_new_tokens)),
+        knock_out=knock_out,
+    )
+    return postprocess(loaded, text, target_language, encoded, translated, recipe=recipe)
 
 
-def forward(loaded: LoadedModel, encoded: Encoded, *, num_beams: int, max_new_tokens: int) -> Translated:
+def forward(
+    loaded: LoadedModel, encoded: Encoded, *, num_beams: int, max_new_tokens: int, knock_out: KnockOut = NONE
+) -> Translated:
     """Encode, generate until done or the run's time is up (services.run_guard), and read the attention."""
     stop = StoppingCriteriaList([StopWhen(guard=run_guard.current())])
-    with torch.inference_mode():
+    with torch.inference_mode(), knocked_out(loaded.model, knock_out):
         # The encoder runs once: generate and the attention pass both read its output.
         encoder_outputs = loaded.model.get_encoder()(**encoded.batch, output_attentions=True)
         produced = loaded.model.generate(
@@ -99,13 +117,20 @@ def forward(loaded: LoadedModel, encoded: Encoded, *, num_beams: int, max_new_to
 
 
 def postprocess(
-    loaded: LoadedModel, text: str, target_language: str, encoded: Encoded, translated: Translated
+    loaded: LoadedModel,
+    text: str,
+    target_language: str,
+    encoded: Encoded,
+    translated: Translated,
+    *,
+    recipe: Recipe | None = None,
 ) -> TranslationResult:
     tokenizer = loaded.tokenizer
     english = encoded.axis(tokenizer, 0)
-    target = token_axis(tokenizer, translated.produced.tolist())
+    # The decoder starts from its start token (Marian's <pad>), then reads what it wrote.
+    target = token_axis(tokenizer, translated.produced.tolist(), starts_decoder=True)
     # Decoder position t reads target token t and writes token t + 1.
-    steps = tuple(Step(query=t - 1, token=target.tokens[t]) for t in range(1, len(target)))
+    steps = tuple(Step(query=t - 1, token=target.tokens[t], text=target.texts[t]) for t in range(1, len(target)))
     return TranslationResult(
         source_text=text,
         target_language=target_language,
@@ -119,6 +144,7 @@ def postprocess(
             facts=loaded.facts,
             cross=True,
             steps=steps,
+            recipe=recipe and dataclasses.replace(recipe, stack="cross"),
         ),
         encoder_attention=AttentionMaps(
             title="Encoder self-attention over the English source",
@@ -126,5 +152,6 @@ def postprocess(
             key=english,
             weights=stack_attentions(translated.encoder_attentions),
             facts=loaded.facts,
+            recipe=recipe,
         ),
     )

@@ -20,7 +20,9 @@ from services.attention_maps import AttentionMaps, self_attentions, stack_attent
 from services.encoding import Encoded, encode, passes, token_limit
 from services.errors import InputError
 from services.inputs import DEFAULT_TEMPLATE, echo
+from services.lenses.knockout import knocked_out
 from services.models import MODELS, LoadedModel, ProgressCallback
+from services.recipe import NONE, KnockOut, Recipe
 
 
 @dataclass(frozen=True)
@@ -89,9 +91,11 @@ def classify(
     max_attention_bytes: int | None = None,
     on_load: ProgressCallback | None = None,
     on_pass: ProgressCallback | None = None,
+    knock_out: KnockOut = NONE,
 ) -> ZeroShotResult:
     """`max_tokens` cuts the premise; `max_attention_bytes` bounds the attention of one forward pass.
-    `on_pass` hears which pairs each pass reads, when they take more than one."""
+    `on_pass` hears which pairs each pass reads, when they take more than one. `knock_out` names heads
+    to run every pair without."""
     loaded = MODELS.get("sequence-classification", model, precision=precision, on_load=on_load)
     pairs = preprocess(
         loaded, text, labels, multi_label=multi_label, template=hypothesis_template, max_tokens=max_tokens
@@ -101,8 +105,9 @@ def classify(
     for items in chunks:
         if on_pass is not None and len(chunks) > 1:
             on_pass(f"Reading labels {items.start + 1}–{items.stop} of {len(labels)} (in parts, to fit in memory)…")
-        readings.append(read_pass(loaded, pairs, items, forward(loaded, pairs.encoded.rows(items))))
-    return postprocess(loaded, pairs, readings)
+        outputs = forward(loaded, pairs.encoded.rows(items), knock_out=knock_out)
+        readings.append(read_pass(loaded, pairs, items, outputs))
+    return postprocess(loaded, pairs, readings, knock_out=knock_out)
 
 
 def preprocess(
@@ -122,9 +127,9 @@ def preprocess(
     )
 
 
-def forward(loaded: LoadedModel, inputs: dict[str, Any]) -> Any:
+def forward(loaded: LoadedModel, inputs: dict[str, Any], *, knock_out: KnockOut = NONE) -> Any:
     """The model alone on one pass of pairs: logits and every layer's attention."""
-    with torch.inference_mode():
+    with torch.inference_mode(), knocked_out(loaded.model, knock_out):
         return loaded.model(**inputs, output_attentions=True)
 
 
@@ -142,7 +147,9 @@ def read_pass(loaded: LoadedModel, pairs: Pairs, items: range, outputs: Any) -> 
     )
 
 
-def postprocess(loaded: LoadedModel, pairs: Pairs, readings: Sequence[PassReading]) -> ZeroShotResult:
+def postprocess(
+    loaded: LoadedModel, pairs: Pairs, readings: Sequence[PassReading], *, knock_out: KnockOut = NONE
+) -> ZeroShotResult:
     """Rank the labels as the pipeline does; the winning pair's whole attention comes from its pass."""
     logits = torch.cat([reading.logits for reading in readings])
     scores = _scores(logits, pairs.entailment, pairs.independent)
@@ -152,7 +159,7 @@ def postprocess(loaded: LoadedModel, pairs: Pairs, readings: Sequence[PassReadin
     if leader.leader == best:
         weights = leader.leader_weights
     else:  # scores tied after rounding and the sort ranked another pair first
-        outputs = forward(loaded, pairs.encoded.rows(range(best, best + 1)))
+        outputs = forward(loaded, pairs.encoded.rows(range(best, best + 1)), knock_out=knock_out)
         weights = _whole_pair(pairs.encoded, self_attentions(outputs), best, best)
     label_attention = [maps for reading in readings for maps in reading.label_attention]
     id2label = loaded.model.config.id2label
@@ -171,9 +178,28 @@ def postprocess(loaded: LoadedModel, pairs: Pairs, readings: Sequence[PassReadin
             key=axis,
             weights=weights,
             facts=loaded.facts,
+            recipe=_recipe(loaded, pairs, best, knock_out),
         ),
         nli=tuple({id2label[j]: p for j, p in enumerate(nli[i])} for i in order),
         label_attention=tuple(label_attention[i] for i in order),
+    )
+
+
+def _recipe(loaded: LoadedModel, pairs: Pairs, best: int, knock_out: KnockOut) -> Recipe:
+    """Every pair's tokens, in the order the labels were given: the winner's score depends on all of them."""
+    rows = [pairs.encoded.real_positions(i) for i in range(len(pairs.labels))]
+    ids = pairs.encoded.batch["input_ids"].tolist()
+    return Recipe(
+        task="zero_shot",
+        model=loaded.source,
+        kind=loaded.kind,
+        precision=loaded.precision,
+        ids=tuple(tuple(ids[i][p] for p in row) for i, row in enumerate(rows)),
+        answer=best,
+        labels=pairs.labels,
+        type_ids=tuple(pairs.encoded.type_ids(i, row) for i, row in enumerate(rows)),
+        options=(("multi_label", pairs.multi_label),),
+        knock_out=knock_out,
     )
 
 

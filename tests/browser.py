@@ -18,7 +18,7 @@ from playwright.sync_api import Locator, Page, expect
 
 CHROMIUM = Path("/usr/bin/chromium")  # Playwright's own browser download does not work offline
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-VIEWPORT = {"width": 1280, "height": 900}
+VIEWPORT = {"width": 1366, "height": 768}  # a laptop driving a projector
 MODEL_MS = 60_000  # a model's first answer: it loads on first use, on 2 busy cores
 UI_MS = 15_000  # a redraw from the stored run, an example filling its input
 ERROR_MS = 10_000  # a toast for an input error: inputs are checked before any model runs

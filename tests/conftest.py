@@ -21,6 +21,9 @@ import pytest
 
 from tests.app_server import playground_env, serving
 
+# The browser tests' fixtures (Chromium, a page per visitor).
+pytest_plugins = ("tests.browser_fixtures",)
+
 # Fixtures that load a real model: every test using one, directly or through another fixture, is slow.
 REAL_MODELS = {"minilm_path", "smollm2_gguf_path"}
 

@@ -26,7 +26,7 @@ def token_groups(axis: TokenAxis, *, merge_words: bool, hide_special: bool) -> l
 
 
 def group_labels(axis: TokenAxis, found: list[list[int]], *, merge_words: bool) -> list[str]:
-    return [axis.words[axis.word_of[group[0]]] if merge_words else axis.tokens[group[0]] for group in found]
+    return [axis.words[axis.word_of[group[0]]] if merge_words else axis.texts[group[0]] for group in found]
 
 
 def piece_row(raw, position: int, cols: list[list[int]], *, hide_special: bool) -> list[float]:

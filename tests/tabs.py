@@ -23,18 +23,19 @@ class Tab:
     run: str
     plots: tuple[str, ...]  # elem_id of each explorer's main plot
     answer: Callable[[Locator], None]  # expects the tab's text result inside the tab's panel
+    opens: tuple[str, ...] = ()  # closed panels holding the plots after the first, opened to check them
 
 
 def sentiment_answer(panel: Locator) -> None:
     predictions = panel.get_by_role("grid", name="Predictions")
-    label = predictions.get_by_role("gridcell", name=re.compile(r"^(POSITIVE|NEGATIVE)$"))
-    expect(label, "The Predictions table shows no POSITIVE or NEGATIVE label").to_have_count(1, timeout=UI_MS)
+    label = predictions.get_by_role("gridcell", name=re.compile(r"^(POSITIVE|NEGATIVE)$")).first
+    expect(label, "The Predictions table shows no POSITIVE or NEGATIVE label").to_be_visible(timeout=UI_MS)
 
 
 def zero_shot_answer(panel: Locator) -> None:
-    raw = block(panel, "Raw output, as transformers' zero-shot-classification pipeline returns it")
+    scores = block(panel, "Score of each label")
     for label in ("education", "politics", "business"):
-        expect(raw, f"The raw output does not rank the label '{label}'").to_contain_text(label, timeout=UI_MS)
+        expect(scores, f"The scores do not rank the label '{label}'").to_contain_text(label, timeout=UI_MS)
 
 
 def generation_answer(panel: Locator) -> None:
@@ -49,13 +50,18 @@ def translation_answer(panel: Locator) -> None:
 
 
 def attention_answer(panel: Locator) -> None:
-    raw = block(panel, "Tokens, layers and heads")
+    """The raw output waits in a closed panel: open it, as a visitor would."""
+    panel.get_by_role("button", name=RAW_ATTENTION).click()
+    raw = panel.locator("div.block").filter(has_text=RAW_ATTENTION).last
     expect(raw, "The raw output lists no tokens").to_contain_text('"tokens"', timeout=UI_MS)
     expect(raw, "The raw output lacks the [CLS] token").to_contain_text("[CLS]", timeout=UI_MS)
 
 
+RAW_ATTENTION = "Tokens, layers and heads (raw output)"
+
+
 SENTIMENT = Tab(
-    name="Sentiment",
+    name="Sentiment · encoder-only",
     example="I'm so hungry man.",
     input="Texts, one per line",
     filled="I'm so hungry man.",
@@ -64,7 +70,7 @@ SENTIMENT = Tab(
     answer=sentiment_answer,
 )
 ZERO_SHOT = Tab(
-    name="Zero-shot classification",
+    name="Zero-shot · encoder-decoder",
     example=re.compile(r"^History isn't really a fun class → education"),  # Gradio cuts long example labels
     input="Text",
     filled="History isn't really a fun class",
@@ -73,7 +79,7 @@ ZERO_SHOT = Tab(
     answer=zero_shot_answer,
 )
 GENERATION = Tab(
-    name="Text generation",
+    name="Generation · decoder-only",
     example="So today, I just feel like",
     input="Prompt",
     filled="So today, I just feel like",
@@ -82,16 +88,17 @@ GENERATION = Tab(
     answer=generation_answer,
 )
 TRANSLATION = Tab(
-    name="Translation",
+    name="Translation · encoder-decoder",
     example="You like this house → French",
     input="English text",
     filled="You like this house",
     run="Translate",
     plots=("translate-cross-attention", "translate-encoder-attention"),
     answer=translation_answer,
+    opens=("The encoder reading the English source: its self-attention",),
 )
 ATTENTION = Tab(
-    name="Attention heatmap",
+    name="Attention heatmap · any model",
     example="The animal didn't cross the street because it was too tired",
     input="Text",
     filled="The animal didn't cross the street because it was too tired",

@@ -17,6 +17,7 @@ from transformers import (
 )
 
 from services.config import short_name
+from services.tokens import token_axis
 from tests.app_server import TINY_TRANSLATION_TOKENS
 from tests.figures import figure_dict, heatmap_matrices
 from tests.helpers import REDRAW_OUTPUTS, explorer_outputs, forward, load_direct, stacked
@@ -28,7 +29,7 @@ def test_the_api_names_and_parameters_are_the_contract(client):
     endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
     params = {name: [p["parameter_name"] for p in spec["parameters"]] for name, spec in endpoints.items()}
     view = ["item", "view", "layer", "head", "focus", "step", "merge_words", "hide_special", "head_summaries"]
-    view.append("presenter")
+    view += ["color_scale", "lens", "ablate", "attribution", "head_importance", "logit_lens", "presenter"]
     assert params["/sentiment"] == ["text", *view, "fast"]
     assert params["/attention"] == ["text", "text_pair", "model", *view, "fast"]
     assert params["/attention_view"] == view
@@ -131,16 +132,18 @@ def test_generate_endpoint_greedy_equals_the_pipeline(client, tiny_models):
     ids = model.generate(**tokenizer(prompt, return_tensors="pt"), max_new_tokens=8, do_sample=False)
     [z] = heatmap_matrices(plot)
     np.testing.assert_allclose(z, stacked(forward(model, input_ids=ids).attentions)[-1].mean(axis=0), atol=ATOL)
-    assert figure_dict(plot)["layout"]["meta"]["row_labels"] == tokenizer.convert_ids_to_tokens(ids[0])
+    # Labels are the tokens as a person reads them ("today", not the raw piece "Ġtoday").
+    texts = token_axis(tokenizer, ids[0].tolist()).texts
+    assert figure_dict(plot)["layout"]["meta"]["row_labels"] == list(texts)
     # Step 1 by default: the chosen token is marked among the next-token candidates.
     prompt_length = len(tokenizer(prompt)["input_ids"])
-    chosen = tokenizer.convert_ids_to_tokens(ids[0, prompt_length : prompt_length + 1])[0]
+    chosen = texts[prompt_length]
     assert explored["sentence"].startswith(f"Step 1 writes '{chosen}'")
     assert explored["focus"]["value"] == str(prompt_length - 1)
     assert "(chosen)" in json.dumps(figure_dict(explored["top_plot"]["value"])["layout"])
     # The step slider moves the focus to the row that chose step 2's token.
     moved = explorer_outputs(client.predict(step=2, api_name="/generate_attention_step"), names=REDRAW_OUTPUTS)
-    second = tokenizer.convert_ids_to_tokens(ids[0, prompt_length + 1 : prompt_length + 2])[0]
+    second = texts[prompt_length + 1]
     assert moved["sentence"].startswith(f"Step 2 writes '{second}'")
     assert moved["focus"]["value"] == str(prompt_length)
 

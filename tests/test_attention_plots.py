@@ -8,8 +8,9 @@ import numpy as np
 import plotly.io as pio
 import pytest
 
-from components.explorer.figures import attention_heatmap, focus_bars, head_grid, top_tokens_bars
-from components.plots import ASSUMED_WIDTH, NORMAL, PRESENTER
+from components.explorer.bars import focus_bars, top_tokens_bars
+from components.explorer.figures import MAX_HEIGHT, attention_heatmap, head_grid
+from components.plots import ASSUMED_WIDTH, NORMAL, PRESENTER, SIDE_WIDTH, TOP, tick_spacing
 from tests.figures import decode_array, figure_dict, heatmap_matrices
 
 TOKENS = ["[CLS]", "the", "cat", "saw", "the", "<s>", "[SEP]"]
@@ -38,7 +39,7 @@ def test_heatmap_z_is_the_matrix_as_float32_rows_queries_columns_keys():
     assert trace["z"]["dtype"] == "f4"
     np.testing.assert_array_equal(decode_array(trace["z"]), matrix)
     assert (trace["zmin"], trace["zmax"]) == (0.0, 1.0)
-    assert trace["colorbar"]["title"]["text"] == "weight"
+    assert trace["colorbar"]["title"]["text"] == "weight<br>0–1"  # the colour bar states its range
     assert (trace["colorscale"][0][1], trace["colorscale"][-1][1]) == VIRIDIS_ENDS
     assert figure.layout.template.layout.to_plotly_json() == {}
 
@@ -103,11 +104,13 @@ def test_512_tokens_show_no_more_tick_labels_than_the_axis_has_room_for(style):
     tokens = [f"t{i}" for i in range(512)]
     figure = attention_heatmap(random_attention(512, 512), tokens, tokens, title="t", style=style)
     layout = figure.layout
-    assert layout.height <= 1000
+    assert layout.height - (layout.margin.t - TOP) <= MAX_HEIGHT  # a long title's lines come on top
     x_px = ASSUMED_WIDTH - layout.margin.l - layout.margin.r
     y_px = layout.height - layout.margin.t - layout.margin.b
-    assert len(layout.xaxis.tickvals) <= x_px / (1.6 * style.font_size)
-    assert len(layout.yaxis.tickvals) <= y_px / (1.6 * style.font_size)
+    # Fonts shrink to the style's smallest before labels are left out, and those left never overlap.
+    assert layout.xaxis.tickfont.size == layout.yaxis.tickfont.size == style.min_tick_font
+    assert len(layout.xaxis.tickvals) <= x_px / tick_spacing(style.min_tick_font, layout.xaxis.tickangle)
+    assert len(layout.yaxis.tickvals) <= y_px / tick_spacing(style.min_tick_font)
     assert len(layout.xaxis.tickvals) >= 10  # thinned, not emptied
     assert layout.xaxis.tickangle in (-60, -90)
     assert len(figure.data[0].x) == 512  # every column is still there
@@ -251,7 +254,8 @@ def test_focus_bars_highlight_every_tied_maximum_and_keep_a_visible_range():
 def test_focus_bars_thin_and_escape_labels():
     tokens = [SCRIPT] + [f"t{i}" for i in range(511)]
     figure = focus_bars(random_attention(512), tokens, title="t")
-    assert len(figure.layout.xaxis.tickvals) <= ASSUMED_WIDTH / (1.6 * NORMAL.font_size)
+    xaxis = figure.layout.xaxis
+    assert len(xaxis.tickvals) <= SIDE_WIDTH / tick_spacing(xaxis.tickfont.size, xaxis.tickangle)
     assert figure.layout.xaxis.ticktext[0].startswith("&lt;script")
     with pytest.raises(ValueError, match="do not match 3 key tokens"):
         focus_bars(random_attention(2), ["a", "b", "c"], title="t")

@@ -13,7 +13,7 @@ import pytest
 from bench import report, suite
 from bench.configs import SPECS
 from bench.context import Context
-from bench.corpus import count_tokens, text_of_tokens
+from bench.endpoints import count_tokens, text_of_tokens
 from bench.result import RATIO, Measurement, Target
 from bench.timing import CpuSnapshot, others_share, paired, summarize
 
@@ -38,7 +38,6 @@ def test_paired_times_both_sides_once_per_repeat():
         lambda: calls.__setitem__("b", calls["b"] + 1),
         repeats=4,
         min_seconds=0,
-        warmup=1,
     )
     assert len(timed.a) == len(timed.b) == len(timed.ratios()) == 4
     assert calls["a"] >= 4 + 1 and calls["b"] >= 4 + 1
@@ -85,17 +84,17 @@ def test_table_has_one_row_per_measurement_with_met_marks():
         Measurement("fast", RATIO, (0.3,), Target("<=", 0.35)),
         Measurement("slow", "ms", (20.0, 30.0), Target("<=", 10.0)),
         Measurement("info", "s", (1.0,)),
-        Measurement("batched", RATIO, (), note="not available: no endpoint", available=False),
+        Measurement("skipped", RATIO, (), note="not available: no endpoint", available=False),
     ]
     lines = report.table(rows).splitlines()
     assert lines[0] == "| measurement | result | target | met |"
     assert lines[2] == "| fast | 0.30× (n=1) | ≤ 0.35× | yes |"
     assert lines[3] == "| slow | 25.0 ms (20.0–30.0, n=2) | ≤ 10.0 ms | **no** |"
     assert lines[4] == "| info | 1.00 s (n=1) | — | — |"
-    assert lines[5] == "| batched | not available | — | — |"
+    assert lines[5] == "| skipped | not available | — | — |"
     notes = report.notes(rows)
     assert "**slow**: missed: 25.0 ms vs ≤ 10.0 ms (150% over)." in notes
-    assert "**batched**: not available: no endpoint" in notes
+    assert "**skipped**: not available: no endpoint" in notes
     assert "**fast**" not in notes
 
 
@@ -116,8 +115,8 @@ def test_readme_section_is_replaced_only_between_the_markers(tmp_path: Path):
 def test_sections_are_selected_by_name_in_run_order():
     sections = suite.sections()
     order = [s.name for s in sections]
-    names = [s.name for s in suite.select(sections, ["throughput", "roofline"])]
-    assert names == sorted(["throughput", "roofline"], key=order.index)
+    names = [s.name for s in suite.select(sections, ["payload", "roofline"])]
+    assert names == sorted(["payload", "roofline"], key=order.index)
     assert len(suite.select(sections, None)) == len(sections)
     with pytest.raises(ValueError, match="Unknown section"):
         suite.select(sections, ["nope"])

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from transformers import AutoModel
 
+from services.tokens import token_axis
 from tests.app_server import serving
 from tests.figures import decode_array, figure_dict, heatmap_matrices
 from tests.helpers import REDRAW_OUTPUTS, explorer_outputs, forward, load_direct, stacked
@@ -122,7 +123,11 @@ def test_export_writes_the_matrix_as_csv_json_and_html(minilm_client, minilm_pat
     by_suffix = {os.path.splitext(path)[1]: path for path in paths}
     with open(by_suffix[".csv"], newline="", encoding="utf-8") as file:
         rows = list(csv.reader(file))
-    assert rows[0][1:] == tokens and [row[0] for row in rows[1:]] == tokens
+    # The rows and columns are labelled as a person reads the tokens: 'bel', not the raw piece '##bel'.
+    tokenizer, _ = load_direct(AutoModel, minilm_path)
+    texts = list(token_axis(tokenizer, tokenizer(ANIMAL)["input_ids"]).texts)
+    assert len(texts) == len(tokens) and "##bel" in tokens and "bel" in texts
+    assert rows[0][1:] == texts and [row[0] for row in rows[1:]] == texts
     np.testing.assert_allclose(np.array([row[1:] for row in rows[1:]], dtype=float), weights[2].mean(0), atol=1e-6)
     with open(by_suffix[".json"], encoding="utf-8") as file:
         exported = json.load(file)

@@ -37,7 +37,8 @@ class KeyLens:
 
 def test_attention_is_the_registered_default_lens(maps):
     view = parse_view({}, [maps])
-    assert view.lens == "attention" and set(lenses.LENSES) == {"attention"}
+    assert view.lens == "attention"
+    assert set(lenses.LENSES) == {"attention", "attribution", "knock_out", "head_importance", "logit_lens"}
     drawing = lenses.draw(maps, view)
     np.testing.assert_allclose(drawing.matrix, maps.weights[-1].mean(axis=0), atol=1e-6)
 

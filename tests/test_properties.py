@@ -12,7 +12,8 @@ import numpy as np
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from components.explorer.figures import attention_heatmap, focus_bars
+from components.explorer.bars import focus_bars
+from components.explorer.figures import attention_heatmap
 from components.plots import class_probability_bars, score_bars
 from services.errors import InputError
 from services.inputs import check_template, clean_text, parse_labels, split_lines

@@ -19,23 +19,13 @@ from transformers import (
     MarianTokenizer,
 )
 
+from testkit.tokenizers import COURSE_SENTENCES, train_wordpiece_vocab
 from tests.tiny_models import build_sentiment, build_translation
-from tests.tiny_tokenizers import COURSE_SENTENCES, train_wordpiece_vocab
-
-# MarianTokenizer warns when the optional `sacremoses` package is missing.
-pytestmark = pytest.mark.filterwarnings("ignore:Recommended. pip install sacremoses")
 
 SENTENCE = "The animal didn't cross the street because it was too tired"
 PAIR = ("She is eating a green apple", "She bought the apple from the local market.")
 
-EXPECTED_KEYS = {
-    "sentiment",
-    "zero_shot",
-    "generation",
-    "translation_fr",
-    "translation_de",
-    "attention",
-}
+EXPECTED_KEYS = {"sentiment", "zero_shot", "generation", "translation_fr", "translation_de", "attention"}
 
 
 def _load(folder: Path, auto_cls):
@@ -244,17 +234,17 @@ def test_translation(tiny_models, name):
     # default generation settings (beam search, small max_length) also work
     assert model.generate(**tokenizer(SENTENCE, return_tensors="pt")).shape[1] <= 32
 
-    # What the app does: a long generate, then one teacher-forced pass over its ids.
+
+@pytest.mark.slow  # a 256-token generate of a model that never writes </s>: seconds each
+@pytest.mark.parametrize("name", ["translation_fr", "translation_de"])
+def test_translation_at_the_apps_length_limit(tiny_models, name):
+    """What the app does with its own limit: a 256-token generate, then one teacher-forced pass over its ids."""
+    tokenizer, model = _load(tiny_models[name], AutoModelForSeq2SeqLM)
     single = tokenizer([SENTENCE], return_tensors="pt")
     with torch.inference_mode():
         produced = model.generate(**single, max_new_tokens=256)[0]
         out = model(**single, decoder_input_ids=produced.unsqueeze(0), output_attentions=True)
-    assert out.cross_attentions[-1].shape == (
-        1,
-        4,
-        produced.shape[0],
-        single["input_ids"].shape[1],
-    )
+    assert out.cross_attentions[-1].shape == (1, 4, produced.shape[0], single["input_ids"].shape[1])
 
 
 def test_attention(tiny_models):
@@ -284,9 +274,8 @@ def test_builds_are_deterministic_and_seeded(tiny_models, tmp_path):
         assert torch.equal(v1, v2), k1
     # The learned tokenizer is reproducible too (WordPieceTrainer alone is not).
     assert train_wordpiece_vocab() == train_wordpiece_vocab()
-    assert (tmp_path / "s" / "tokenizer.json").read_bytes() == (
-        tiny_models["sentiment"] / "tokenizer.json"
-    ).read_bytes()
+    rebuilt = (tmp_path / "s" / "tokenizer.json").read_bytes()
+    assert rebuilt == (tiny_models["sentiment"] / "tokenizer.json").read_bytes()
 
     fr = AutoModelForSeq2SeqLM.from_pretrained(tiny_models["translation_fr"])
     de = AutoModelForSeq2SeqLM.from_pretrained(tiny_models["translation_de"])

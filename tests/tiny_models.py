@@ -1,7 +1,7 @@
 """Build tiny, random-weight, fully offline checkpoints for the test-suite.
 
 Every builder trains a *real* tokenizer (WordPiece, byte-level BPE or
-SentencePiece) on the small English corpus below, creates a tiny model whose
+SentencePiece) on the small corpus of testkit/tokenizers.py, creates a tiny model whose
 ``vocab_size`` equals ``len(tokenizer)``, seeds the weights with
 ``torch.manual_seed`` and writes model + tokenizer with ``save_pretrained``.
 The resulting folders load with ``AutoTokenizer.from_pretrained(folder)`` and
@@ -15,11 +15,8 @@ Usage::
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
-import tempfile
-import warnings
 from pathlib import Path
 
 import torch
@@ -45,25 +42,21 @@ from transformers import (
     LlamaForCausalLM,
     MarianConfig,
     MarianMTModel,
-    MarianTokenizer,
     PreTrainedTokenizerFast,
 )
 from transformers.utils import logging as hf_logging
 
-from tests.tiny_tokenizers import (
+from testkit.tokenizers import (
     CORPUS,
-    COURSE_SENTENCES,
     TARGET_CORPUS,
-    sentencepiece_pieces,
+    marian_tokenizer,
+    marian_vocab,
     train_byte_bpe,
     train_sentencepiece,
     train_wordpiece_vocab,
 )
 
 __all__ = [
-    "CORPUS",
-    "COURSE_SENTENCES",
-    "TARGET_CORPUS",
     "build_all",
     "build_attention",
     "build_generation",
@@ -194,64 +187,43 @@ def build_translation(folder: str | Path, seed: int = 0) -> Path:
     """Tiny MarianMTModel + real MarianTokenizer (source.spm/target.spm/vocab.json)."""
     src_proto = train_sentencepiece(CORPUS, vocab_size=200)
     tgt_proto = train_sentencepiece(TARGET_CORPUS, vocab_size=200)
-
-    # Shared vocab like opus-mt: "</s>"=0, "<unk>"=1, pieces..., "<pad>" last.
-    vocab: dict[str, int] = {"</s>": 0, "<unk>": 1}
-    for piece in sentencepiece_pieces(src_proto) + sentencepiece_pieces(tgt_proto):
-        if piece in ("<unk>", "<s>", "</s>", "<pad>"):
-            continue
-        vocab.setdefault(piece, len(vocab))
-    vocab["<pad>"] = len(vocab)
-
-    with tempfile.TemporaryDirectory() as tmp:
-        tmp_dir = Path(tmp)
-        (tmp_dir / "source.spm").write_bytes(src_proto)
-        (tmp_dir / "target.spm").write_bytes(tgt_proto)
-        (tmp_dir / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=".*sacremoses.*")
-            tokenizer = MarianTokenizer(
-                source_spm=str(tmp_dir / "source.spm"),
-                target_spm=str(tmp_dir / "target.spm"),
-                vocab=str(tmp_dir / "vocab.json"),
-                source_lang="en",
-                model_max_length=128,
-            )
-        pad_id = vocab["<pad>"]
-        eos_id = vocab["</s>"]
-        torch.manual_seed(100 + seed)
-        config = MarianConfig(
-            vocab_size=len(vocab),
-            decoder_vocab_size=len(vocab),
-            d_model=32,
-            encoder_layers=2,
-            decoder_layers=2,
-            encoder_attention_heads=4,
-            decoder_attention_heads=4,
-            encoder_ffn_dim=64,
-            decoder_ffn_dim=64,
-            # Sinusoidal positions (no weights to speak of); as long as opus-mt's so
-            # generate(max_new_tokens=256) + a teacher-forced pass stay in range.
-            max_position_embeddings=512,
-            pad_token_id=pad_id,
-            eos_token_id=eos_id,
-            decoder_start_token_id=pad_id,
-            forced_eos_token_id=eos_id,
-            share_encoder_decoder_embeddings=True,
-            scale_embedding=True,
-        )
-        model = MarianMTModel(config)
-        model.generation_config = GenerationConfig(
-            decoder_start_token_id=pad_id,
-            eos_token_id=eos_id,
-            pad_token_id=pad_id,
-            forced_eos_token_id=eos_id,
-            bad_words_ids=[[pad_id]],
-            max_length=32,
-            num_beams=2,
-            do_sample=False,
-        )
-        return _finish(folder, model, tokenizer)
+    vocab = marian_vocab(src_proto, tgt_proto)
+    tokenizer = marian_tokenizer(src_proto, tgt_proto, vocab, source_lang="en", model_max_length=128)
+    pad_id = vocab["<pad>"]
+    eos_id = vocab["</s>"]
+    torch.manual_seed(100 + seed)
+    config = MarianConfig(
+        vocab_size=len(vocab),
+        decoder_vocab_size=len(vocab),
+        d_model=32,
+        encoder_layers=2,
+        decoder_layers=2,
+        encoder_attention_heads=4,
+        decoder_attention_heads=4,
+        encoder_ffn_dim=64,
+        decoder_ffn_dim=64,
+        # Sinusoidal positions (no weights to speak of); as long as opus-mt's so
+        # generate(max_new_tokens=256) + a teacher-forced pass stay in range.
+        max_position_embeddings=512,
+        pad_token_id=pad_id,
+        eos_token_id=eos_id,
+        decoder_start_token_id=pad_id,
+        forced_eos_token_id=eos_id,
+        share_encoder_decoder_embeddings=True,
+        scale_embedding=True,
+    )
+    model = MarianMTModel(config)
+    model.generation_config = GenerationConfig(
+        decoder_start_token_id=pad_id,
+        eos_token_id=eos_id,
+        pad_token_id=pad_id,
+        forced_eos_token_id=eos_id,
+        bad_words_ids=[[pad_id]],
+        max_length=32,
+        num_beams=2,
+        do_sample=False,
+    )
+    return _finish(folder, model, tokenizer)
 
 
 def build_attention(folder: str | Path) -> Path:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import plotly.graph_objects as go
@@ -29,9 +29,15 @@ class Drawing:
 
 
 class Lens(Protocol):
-    """A way of looking at a run."""
+    """A way of looking at a run. A lens that runs the model again computes only when asked (`compute`, on a
+    model event, its result kept by key for the run); `draw` draws what was computed, and never runs a model."""
 
     name: str  # the View's `lens` value
     label: str  # what a visitor reads
+    note: str  # what the lens can and cannot tell, in the UI
+
+    def key(self, view: View) -> tuple: ...  # what a result depends on beyond the run (a knock-out's heads)
+
+    def compute(self, maps: AttentionMaps, view: View, limits: Any) -> Any: ...  # None: nothing to compute
 
     def draw(self, maps: AttentionMaps, view: View) -> Drawing: ...

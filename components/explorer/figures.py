@@ -1,7 +1,8 @@
 """The explorer's figures: pure functions from attention arrays and token labels to Plotly figures.
 
 Weights go to Plotly as float32 numpy arrays, so they travel as compact base64 (`bdata`, dtype f4).
-Shown labels are escaped and cut (see `components.plots`); the raw labels sit in `layout.meta`.
+Shown labels are escaped and cut (see `components.plots`); whole, unescaped labels sit in `layout.meta`.
+The bar charts are in `bars`.
 """
 
 from __future__ import annotations
@@ -14,12 +15,9 @@ import plotly.graph_objects as go
 
 from components.plots import (
     ASSUMED_WIDTH,
-    BAR_COLOR,
     COLOR_SCALE,
     HIGHLIGHT_COLOR,
     NORMAL,
-    OUTLINE,
-    SECOND_COLOR,
     TOP,
     Style,
     axis,
@@ -29,10 +27,12 @@ from components.plots import (
     escape,
     label_margin,
     label_ticks,
-    tick_label,
+    scale_title,
+    tick_spacing,
 )
 
 TICK_ANGLE = -60
+MAX_HEIGHT = 1600  # px: a heatmap grows with its rows up to this, then its labels shrink, then thin
 COLORBAR = 100  # px right of the plot: a colour bar with its ticks
 GRID_MARGIN = {"t": TOP + 20, "l": 20, "r": COLORBAR, "b": 20}
 HOVER = "query: <b>%{y}</b><br>key: <b>%{x}</b><br>weight: %{z:.3f}<extra></extra>"
@@ -64,47 +64,44 @@ def attention_heatmap(
     style: Style = NORMAL,
     row_start: int = 0,
     highlight_row: int | None = None,
+    zmin: float = 0.0,
     zmax: float = 1.0,
+    fitted: bool = False,
 ) -> go.Figure:
     """Heatmap of one attention matrix, optionally a window of its rows.
 
     matrix: [rows, cols]; row i is query token `row_start + i`, column j key token j.
     highlight_row: absolute query index to outline; ignored when outside the window.
+    zmin, zmax: the colour scale's range; `fitted` says it was fitted to the data (the colour bar says so).
+    The plot grows with its rows, up to MAX_HEIGHT, so that every row label has room at full size.
     """
     matrix = _matrix(matrix, row_labels, col_labels)
     rows, cols = matrix.shape
-    margin = {"t": TOP, "l": label_margin(style), "b": label_margin(style, angle=TICK_ANGLE), "r": COLORBAR}
-    height = min(1000, max(380, margin["t"] + margin["b"] + int(1.8 * style.font_size * rows)))
+    margin = {"t": TOP, "l": label_margin(style, labels=row_labels), "r": COLORBAR}
+    margin["b"] = label_margin(style, angle=TICK_ANGLE, labels=col_labels)
+    full_size = math.ceil(tick_spacing(style.font_size) * rows)
+    height = min(MAX_HEIGHT, max(380, margin["t"] + margin["b"] + full_size))
     focus = highlight_row - row_start if highlight_row is not None and 0 <= highlight_row - row_start < rows else None
     heatmap = go.Heatmap(
         z=matrix,
         x=categories(col_labels),
         y=categories(row_labels, row_start),
-        zmin=0.0,
-        zmax=zmax,
+        zmin=float(zmin),
+        zmax=float(zmax),
         colorscale=COLOR_SCALE,
-        colorbar=colorbar(style, title={"text": "weight"}),
+        colorbar=colorbar(style, title={"text": scale_title(zmin, zmax, fitted=fitted)}),
         hovertemplate=HOVER,
     )
-    x_ticks = label_ticks(col_labels, length_px=ASSUMED_WIDTH - margin["l"] - margin["r"], style=style)
+    x_ticks = label_ticks(
+        col_labels, length_px=ASSUMED_WIDTH - margin["l"] - margin["r"], style=style, angle=TICK_ANGLE
+    )
     y_ticks = label_ticks(
         row_labels, length_px=height - margin["t"] - margin["b"], style=style, start=row_start, anchor=focus
     )
     shapes = []
     if focus is not None:
         _bold_tick(y_ticks, categories(row_labels, row_start)[focus])
-        shapes.append(
-            {
-                "type": "rect",
-                "xref": "x",
-                "yref": "y",
-                "x0": -0.5,
-                "x1": cols - 0.5,
-                "y0": focus - 0.5,
-                "y1": focus + 0.5,
-                "line": {"color": HIGHLIGHT_COLOR, "width": 2 * style.line_width},
-            }
-        )
+        shapes.append(_row_outline("x", "y", focus, cols, style))
     layout = {
         **base_layout(style, title=title, height=height, margin=margin),
         "xaxis": axis("key token (attended to)", style, tickangle=TICK_ANGLE, **x_ticks),
@@ -113,6 +110,20 @@ def attention_heatmap(
         "meta": {"row_labels": list(row_labels), "col_labels": list(col_labels), "row_start": row_start},
     }
     return go.Figure(data=[heatmap], layout=layout)
+
+
+def _row_outline(xref: str, yref: str, row: int, cols: int, style: Style) -> dict:
+    """A rectangle around row `row` of a category heatmap on axes `xref`/`yref`: the token in focus."""
+    return {
+        "type": "rect",
+        "xref": xref,
+        "yref": yref,
+        "x0": -0.5,
+        "x1": cols - 0.5,
+        "y0": row - 0.5,
+        "y1": row + 0.5,
+        "line": {"color": HIGHLIGHT_COLOR, "width": 2 * style.line_width},
+    }
 
 
 def _panel_grid(titles: Sequence[str], columns: int, style: Style) -> tuple[dict, list[dict], int]:
@@ -153,10 +164,15 @@ def head_grid(
     title: str,
     style: Style = NORMAL,
     columns: int = 4,
+    highlight_row: int | None = None,
+    zmin: float = 0.0,
+    zmax: float = 1.0,
+    fitted: bool = False,
 ) -> go.Figure:
-    """Small multiples of attention matrices on one 0..1 colour scale, `columns` panels a row.
+    """Small multiples of attention matrices on one shared colour scale (0..1 unless fitted), `columns` a row.
 
     panels: [n, rows, cols], e.g. every head of a layer, or layers x heads for a model view.
+    highlight_row: the row (an index into `row_labels`) outlined in every panel: the token in focus.
     """
     panels = np.asarray(panels, dtype=np.float32)
     if panels.ndim != 3 or not 0 < len(panel_titles) == panels.shape[0]:
@@ -171,108 +187,18 @@ def head_grid(
         | {"hovertemplate": f"<b>{escape(panel_titles[n])}</b><br>{HOVER}"}
         for n, panel in enumerate(panels)
     ]
+    shapes = []
+    if highlight_row is not None and 0 <= highlight_row < len(row_labels):
+        shapes = [
+            _row_outline(f"x{n + 1 if n else ''}", f"y{n + 1 if n else ''}", highlight_row, len(col_labels), style)
+            | {"line": {"color": HIGHLIGHT_COLOR, "width": style.line_width}}
+            for n in range(len(panels))
+        ]
     height = plot_height + GRID_MARGIN["t"] + GRID_MARGIN["b"]
     layout = base_layout(style, title=title, height=height, margin=GRID_MARGIN) | axes | {"annotations": annotations}
-    layout["coloraxis"] = {"colorscale": COLOR_SCALE, "cmin": 0.0, "cmax": 1.0}
-    layout["coloraxis"]["colorbar"] = colorbar(style, title={"text": "weight"})
-    layout["meta"] = {"row_labels": list(row_labels), "col_labels": list(col_labels), "row_start": 0}
+    layout["coloraxis"] = {"colorscale": COLOR_SCALE, "cmin": float(zmin), "cmax": float(zmax)}
+    layout["coloraxis"]["colorbar"] = colorbar(style, title={"text": scale_title(zmin, zmax, fitted=fitted)})
+    layout["shapes"] = shapes
+    meta = {"row_labels": list(row_labels), "col_labels": list(col_labels), "row_start": 0}
+    layout["meta"] = meta | ({"highlight_row": highlight_row} if shapes else {})
     return go.Figure(data=traces, layout=layout)
-
-
-def focus_bars(weights: np.ndarray, col_labels: Sequence[str], *, title: str, style: Style = NORMAL) -> go.Figure:
-    """Where one query token attends: a bar per key token, the largest highlighted and labelled.
-
-    weights: [cols].
-    """
-    weights = np.asarray(weights, dtype=np.float32)
-    if weights.shape != (len(col_labels),):
-        raise ValueError(f"Weights of shape {weights.shape} do not match {len(col_labels)} key tokens.")
-    peak = float(np.nanmax(weights)) if weights.size else 0.0
-    tops = np.flatnonzero(weights == peak)
-    names = categories(col_labels)
-    bars = go.Bar(
-        x=names,
-        y=weights,
-        marker={
-            "color": [HIGHLIGHT_COLOR if w == peak else BAR_COLOR for w in weights],
-            "line": {
-                "color": OUTLINE,
-                "width": np.where(weights == peak, 1.5 * style.line_width, 0).astype(np.float32),
-            },
-        },
-        hovertemplate="key: <b>%{x}</b><br>weight: %{y:.3f}<extra></extra>",
-    )
-    annotations = [  # a uniform row ties everywhere: label a few bars, not hundreds
-        {
-            "x": names[j],
-            "y": peak,
-            "text": f"{peak:.2f}",
-            "showarrow": False,
-            "yanchor": "bottom",
-            "yshift": 3,
-            "font": {"size": style.font_size},
-        }
-        for j in tops[:5]
-    ]
-    margin = {"t": TOP, "l": 5 * style.font_size + 20, "b": label_margin(style, angle=TICK_ANGLE), "r": 30}
-    x_ticks = label_ticks(col_labels, length_px=ASSUMED_WIDTH - margin["l"] - margin["r"], style=style)
-    layout = {
-        **base_layout(style, title=title, height=margin["t"] + margin["b"] + 320, margin=margin),
-        "xaxis": axis("key token (attended to)", style, tickangle=TICK_ANGLE, **x_ticks),
-        "yaxis": axis("weight", style, range=[0, max(peak * 1.15, 0.05)]),
-        "annotations": annotations,
-        "meta": {"col_labels": list(col_labels)},
-    }
-    return go.Figure(data=[bars], layout=layout)
-
-
-def top_tokens_bars(
-    tokens: Sequence[str],
-    before: Sequence[float],
-    after: Sequence[float],
-    chosen: int,
-    *,
-    title: str,
-    style: Style = NORMAL,
-) -> go.Figure:
-    """Next-token candidates of one generation step, most likely on top, before and after sampling settings.
-
-    tokens, before, after: [n] in display order; `chosen` indexes the sampled token (no mark if out of range).
-    """
-    if not len(tokens) == len(before) == len(after):
-        raise ValueError(f"Got {len(tokens)} tokens but {len(before)} and {len(after)} probabilities.")
-    names = [f"{i + 1}. {escape(token)}" for i, token in enumerate(tokens)]
-    ticktext = [tick_label(token, style) for token in tokens]
-    is_chosen = np.arange(len(tokens)) == chosen
-    if is_chosen.any():
-        ticktext[chosen] = f"<b>▶ {ticktext[chosen]} (chosen)</b>"
-    line = {"color": OUTLINE, "width": np.where(is_chosen, 2 * style.line_width + 1, 0).astype(np.float32)}
-    bars = [
-        go.Bar(
-            name=name,
-            x=np.asarray(values, dtype=np.float32),
-            y=names,
-            orientation="h",
-            marker={"color": color, "line": line},
-            text=[f"{p:.1%}" for p in values],
-            textposition="auto",
-            hovertemplate="%{y}<br>" + name + ": %{x:.1%}<extra></extra>",
-        )
-        for name, values, color in (
-            ("before: softmax of the logits", before, BAR_COLOR),
-            ("after: temperature, top-k, top-p", after, SECOND_COLOR),
-        )
-    ]
-    margin = {"t": TOP + 4 * style.font_size, "l": label_margin(style) + 7 * style.font_size, "r": 30, "b": 70}
-    height = margin["t"] + margin["b"] + int(3 * style.font_size) * max(len(tokens), 3)
-    layout = {
-        **base_layout(style, title=title, height=height, margin=margin),
-        "xaxis": axis("probability", style, range=[0, 1], tickformat=".0%"),
-        "yaxis": axis(
-            "", style, type="category", autorange="reversed", tickmode="array", tickvals=names, ticktext=ticktext
-        ),
-        "barmode": "group",
-        "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
-        "meta": {"tokens": list(tokens), "chosen": chosen},
-    }
-    return go.Figure(data=bars, layout=layout)

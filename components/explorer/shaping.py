@@ -43,9 +43,10 @@ def groups(axis: TokenAxis, *, merge_words: bool, hide_special: bool) -> tuple[t
 
 
 def labels(axis: TokenAxis, positions: Sequence[Sequence[int]], *, merge_words: bool) -> tuple[str, ...]:
+    """What a visitor reads for each row or column: the word, or the token's readable text (never `Ġ`, `##`)."""
     if merge_words:
         return tuple(axis.words[axis.word_of[group[0]]] for group in positions)
-    return tuple(axis.tokens[group[0]] for group in positions)
+    return tuple(axis.texts[group[0]] for group in positions)
 
 
 def shape_columns(weights: np.ndarray, key: TokenAxis, *, merge_words: bool, hide_special: bool) -> np.ndarray:
@@ -185,6 +186,74 @@ def head_summaries(maps: AttentionMaps) -> HeadSummaries:
     )
 
 
+KINDS = (  # (kind, summary, strongest is the largest?, how the value reads)
+    ("previous-token head", "previous", True, "{:.2f} on the previous token"),
+    ("broadest", "entropy", True, "{:.1f} bits"),
+    ("most focused", "entropy", False, "{:.1f} bits"),
+    ("sink", "special", True, "{:.2f} on special tokens"),
+)
+
+
+def strongest_heads(summaries: HeadSummaries) -> str:
+    """The strongest head of each kind in one sentence: "previous-token head: L2 H5 (0.91 on the previous
+    token); broadest: L1 H3 (3.2 bits); most focused: L4 H1 (0.3 bits); sink: L6 H12 (0.88 on special tokens)".
+
+    A kind is left out where it cannot be told: no previous token in cross-attention, no special keys.
+    """
+    parts = []
+    for kind, name, largest, value in KINDS:
+        values = getattr(summaries, name)
+        if values is None or (name == "special" and not np.nanmax(values) > 0):
+            continue
+        layer, head = np.unravel_index(np.nanargmax(values) if largest else np.nanargmin(values), values.shape)
+        parts.append(f"{kind}: L{layer + 1} H{head + 1} ({value.format(float(values[layer, head]))})")
+    return "; ".join(parts)
+
+
+def find_head(
+    maps: AttentionMaps, query_rows: Sequence[int], key_cols: Sequence[int], switches: dict[str, bool]
+) -> tuple[int, int, float]:
+    """The head where the query tokens at `query_rows` attend most to the key tokens at `key_cols`:
+    (layer from 1, head from 1, weight), with the switches applied as the heatmap applies them.
+
+    Positions are token positions; with `merge_words`, each stands for its whole word (the shown row or
+    column holding it). The weight is the query rows' mean share on those keys: "it" -> "animal".
+    """
+    rows = groups(maps.query, merge_words=switches["merge_words"], hide_special=False)
+    cols = groups(maps.key, **switches)
+    queries = sorted({p for group in rows if set(group) & set(query_rows) for p in group})
+    keys = {p for group in cols if set(group) & set(key_cols) for p in group}
+    if not queries or not keys:
+        hidden = switches["hide_special"] and any(0 <= p < len(maps.key) and maps.key.special[p] for p in key_cols)
+        raise InputError(
+            "That key token is hidden by 'Hide special tokens'; untick it to find the heads that attend to it."
+            if hidden and queries
+            else "Pick a query token and a key token of this input."
+        )
+    kept = [p for group in cols for p in group]
+    hide = {"hide_special": switches["hide_special"]}
+    rows_shaped = mean_rows(shape_columns(maps.weights[:, :, queries, :], maps.key, merge_words=False, **hide))
+    share = rows_shaped[..., [i for i, p in enumerate(kept) if p in keys]].sum(axis=-1)  # [layers, heads]
+    layer, head = np.unravel_index(int(np.argmax(share)), share.shape)
+    return int(layer) + 1, int(head) + 1, float(share[layer, head])
+
+
+def switches_in_force(*, merge_words: bool, hide_special: bool) -> list[str]:
+    """The switches as a title or an export states them: ["words merged", "special tokens hidden"]."""
+    return [name for name, on in (("words merged", merge_words), ("special tokens hidden", hide_special)) if on]
+
+
+def idle_switches(maps: AttentionMaps, *, merge_words: bool, hide_special: bool) -> list[str]:
+    """A sentence for each switch that is on and changes nothing for this input."""
+    axes = (maps.query, maps.key)
+    notes = []
+    if merge_words and all(len(axis.words) == len(axis) for axis in axes):
+        notes.append("No word here is split into pieces, so 'Merge words' changes nothing.")
+    if hide_special and not any(any(axis.special) for axis in axes):
+        notes.append("This input has no special tokens, so 'Hide special tokens' changes nothing.")
+    return notes
+
+
 def window(rows: int, cols: int, *, around: int, max_cells: int) -> range:
     """The rows to draw at full resolution: all of them, or a block around row `around` within `max_cells`."""
     height = max(1, min(rows, max_cells // max(cols, 1)))
@@ -219,10 +288,12 @@ def resolve_focus(maps: AttentionMaps, focus: str | int | None, rows: Sequence[S
                 return index
         raise InputError(f"Token position {position} is not shown; positions go from 0 to {len(maps.query) - 1}.")
     wanted = text.casefold()
+    query = maps.query
     for index, group in enumerate(rows):
-        word = maps.query.words[maps.query.word_of[group[0]]]
-        names = {maps.query.tokens[p].casefold() for p in group} | {word.casefold()}
-        # "today" finds the byte-level token "Ġtoday" and the word "today,".
+        word = query.words[query.word_of[group[0]]]
+        # A raw piece ("Ġtoday", "##va"), its readable text ("today", "va") or its word ("today,").
+        names = {query.tokens[p].casefold() for p in group} | {query.texts[p].casefold() for p in group}
+        names |= {word.casefold()}
         names |= {name.lstrip("Ġ▁#").rstrip(".,;:!?") for name in names}
         if wanted in names:
             return index

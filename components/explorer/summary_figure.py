@@ -9,7 +9,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from components.explorer.shaping import head_summaries
+from components.explorer.shaping import head_summaries, strongest_heads
 from components.plots import (
     ASSUMED_WIDTH,
     COLOR_SCALE,
@@ -25,11 +25,14 @@ from components.plots import (
 from services.attention_maps import AttentionMaps
 
 SUMMARY_TITLE = "Each head in one number (find previous-token, broad and sink heads)"
+MIN_CELL_FONT = 10  # px: smaller cell numbers cannot be read; the hover still gives every value
 
 
 def summary_figure(maps: AttentionMaps, *, style: Style, title: str = SUMMARY_TITLE) -> go.Figure:
-    """Every head of `maps` summarised (see `shaping.head_summaries`), drawn."""
-    return summary_heatmaps(head_summaries(maps).as_dict(), title=title, style=style)
+    """Every head of `maps` summarised (see `shaping.head_summaries`), drawn; the subtitle names the
+    strongest head of each kind."""
+    summaries = head_summaries(maps)
+    return summary_heatmaps(summaries.as_dict(), title=title, style=style, subtitle=strongest_heads(summaries))
 
 
 def _cell_text(value: float) -> str:
@@ -58,7 +61,9 @@ def _metric_trace(name: str, values: np.ndarray, *, colorbar: dict, text_font: i
     )
 
 
-def _summary_axes(figure: go.Figure, layers: int, heads: int, *, panel_px: tuple[float, float], style: Style) -> None:
+def _summary_axes(
+    figure: go.Figure, layers: int, heads: int, *, panel_px: tuple[float, float], style: Style, columns: int
+) -> None:
     """Layer 1 on top; head numbers under each panel, layer names left of the first column, thinned to fit."""
     heads_axis = [f"Head {n}" for n in range(1, heads + 1)], [str(n) for n in range(1, heads + 1)]
     layers_axis = [f"Layer {n}" for n in range(1, layers + 1)]
@@ -68,25 +73,41 @@ def _summary_axes(figure: go.Figure, layers: int, heads: int, *, panel_px: tuple
         autorange="reversed", **thin_ticks(layers_axis, layers_axis, length_px=panel_px[1], style=style)
     )
     figure.update_yaxes(**lines)
-    figure.update_yaxes(ticks="", col=2)  # shared with column 1; tick marks would poke at its colour bar
+    if columns > 1:
+        figure.update_yaxes(ticks="", col=2)  # shared with column 1; tick marks would poke at its colour bar
     figure.update_annotations(font_size=style.font_size)
 
 
-def summary_heatmaps(metrics: Mapping[str, np.ndarray], *, title: str, style: Style = NORMAL) -> go.Figure:
-    """One layers x heads heatmap per metric, two a row, each with its colour bar beside it; layer 1 on top.
+def _cell_font(panel_w: float, panel_h: float, layers: int, heads: int, style: Style) -> int:
+    """The font of the numbers in the cells: as large as a cell holds, up to the style's; 0 when too small to read."""
+    font = min(style.font_size, int(panel_w / heads / 3.2), int(panel_h / layers / 1.3))
+    return font if layers * heads <= 400 and font >= MIN_CELL_FONT else 0
 
+
+def summary_heatmaps(
+    metrics: Mapping[str, np.ndarray], *, title: str, style: Style = NORMAL, subtitle: str | None = None
+) -> go.Figure:
+    """One layers x heads heatmap per metric, each with its colour bar beside it; layer 1 on top.
+
+    Two panels a row, or one when only that leaves room for numbers that can be read in the cells.
     metrics: name -> [layers, heads], all the same shape; NaN cells stay blank.
     """
     names = list(metrics)
     arrays = [np.asarray(metrics[name], dtype=np.float32) for name in names]
     if not arrays or any(a.ndim != 2 or a.shape != arrays[0].shape for a in arrays):
         raise ValueError("Expected one or more [layers, heads] arrays of the same shape.")
-    (layers, heads), columns, grid_rows = arrays[0].shape, min(2, len(names)), math.ceil(len(names) / 2)
-    font = style.font_size
+    (layers, heads), font = arrays[0].shape, style.font_size
     bar_px = int(4.5 * font) + 20  # a colour bar with its tick labels, right of each panel
     margin = {"t": TOP + font, "l": int(5.5 * font) + 10, "r": bar_px, "b": 4 * font}
     plot_width = ASSUMED_WIDTH - margin["l"] - margin["r"]
-    panel_w, panel_h = (plot_width - bar_px * (columns - 1)) / columns, layers * max(18, int(1.7 * font))
+    panel_h = layers * max(18, int(1.7 * font))
+    columns = min(2, len(names))
+    panel_w = (plot_width - bar_px * (columns - 1)) / columns
+    wider = columns > 1 and not _cell_font(panel_w, panel_h, layers, heads, style)
+    if wider and _cell_font(plot_width, panel_h, layers, heads, style):
+        columns, panel_w = 1, plot_width
+    text_font = _cell_font(panel_w, panel_h, layers, heads, style)
+    grid_rows = math.ceil(len(names) / columns)
     gap_y = 5 * font + 10  # a panel's head ticks and axis title, then the next panel's title
     plot_height = grid_rows * panel_h + (grid_rows - 1) * gap_y
     figure = make_subplots(
@@ -97,15 +118,14 @@ def summary_heatmaps(metrics: Mapping[str, np.ndarray], *, title: str, style: St
         horizontal_spacing=bar_px / plot_width if columns > 1 else 0.0,
         vertical_spacing=gap_y / plot_height if grid_rows > 1 else 0.0,
     )
-    text_font = min(font, int(panel_w / heads / 3.2), int(panel_h / layers / 1.3))
-    text_font = text_font if layers * heads <= 400 and text_font >= 6 else 0
     for k, (name, values) in enumerate(zip(names, arrays, strict=True)):
         suffix = "" if k == 0 else str(k + 1)
         x1, (y0, y1) = figure.layout[f"xaxis{suffix}"].domain[1], figure.layout[f"yaxis{suffix}"].domain
         beside = {"x": x1 + 8 / plot_width, "xanchor": "left", "y": (y0 + y1) / 2, "len": y1 - y0, "thickness": 12}
         trace = _metric_trace(name, values, colorbar=colorbar(style, **beside), text_font=text_font)
-        figure.add_trace(trace, row=k // 2 + 1, col=k % 2 + 1)
-    _summary_axes(figure, layers, heads, panel_px=(panel_w, panel_h), style=style)
+        figure.add_trace(trace, row=k // columns + 1, col=k % columns + 1)
+    _summary_axes(figure, layers, heads, panel_px=(panel_w, panel_h), style=style, columns=columns)
     height = int(plot_height) + margin["t"] + margin["b"]
-    figure.update_layout(**base_layout(style, title=title, height=height, margin=margin), meta={"metrics": names})
+    layout = base_layout(style, title=title, height=height, margin=margin, subtitle=subtitle)
+    figure.update_layout(**layout, meta={"metrics": names, "strongest": subtitle or ""})
     return figure

@@ -14,18 +14,20 @@ from typing import Any
 import gradio as gr
 
 from components.errors import user_errors
-from components.explorer import lenses
+from components.explorer import head_finder, lenses, replay
 from components.explorer.drawing import Drawing
 from components.explorer.export import plot_payload, svg_download_js, write_exports
 from components.explorer.inside import TOKEN_HEADERS, inside_markdown, token_rows
+from components.explorer.lens_controls import LensControls
 from components.explorer.run_store import RUNS, forget_run
 from components.explorer.summary_figure import summary_figure
-from components.explorer.view import MODES, View, parse_view
+from components.explorer.view import COLOR_SCALES, MODES, View, parse_view
 from components.plots import style_for
 from services.attention_maps import AttentionMaps
 
-# The explorer's own controls, by API name; a tab with two explorers prefixes the second's.
+# The explorer's own controls, by API name (the last five are lens_controls.py's); a second explorer prefixes its.
 CONTROLS = ("item", "view", "layer", "head", "focus", "step", "merge_words", "hide_special", "head_summaries")
+CONTROLS += ("color_scale", "lens", "ablate", "attribution", "head_importance", "logit_lens")
 # What a main event returns for the explorer, in the order of the API's outputs (the run key is not sent):
 RUN_OUTPUTS = ("item", "layer", "head")  # the run's own choices
 VIEW_OUTPUTS = ("focus", "step", "plot", "sentence", "focus_plot", "top_plot", "files")  # what a redraw changes
@@ -41,6 +43,9 @@ continues a word; in byte-level BPE and SentencePiece a new word starts with `Ġ
 a special token in focus gives way to the nearest token still shown.
 Many heads park attention on those tokens when they have nothing useful to attend to: a resting place
 (an "attention sink"), not meaning. Colours use Viridis, a scale safe for colour-blind viewers.
+**Colour scale**: *Auto* fits the colours to the weights shown for a mean or max of heads and with special
+tokens hidden, where 0 to 1 looks uniform, and keeps 0 to 1 for one head so heads compare; the colour
+bar states the range.
 """
 
 Values = dict[Any, Any]  # component -> value, Gradio's way of returning outputs by name
@@ -60,37 +65,55 @@ class AttentionExplorer:
         self.presenter = presenter
         # The session holds the key of its run; the arrays stay in the server's bounded store.
         self.run_key = gr.State(None, time_to_live=RUNS.time_to_live, delete_callback=forget_run)
-        with gr.Group():
-            with gr.Row():
+        with gr.Group(elem_classes="explorer"):
+            with gr.Row(equal_height=True):
+                self.view = gr.Radio(
+                    [(name, key) for key, name in MODES.items()], value="heatmap", label="View", scale=3
+                )
                 # Initial values make every control an optional API parameter ("" = the default).
-                self.item = gr.Dropdown(label=item_label, choices=[("", 0)], value=0, visible=False, interactive=True)
-                self.view = gr.Radio([(name, key) for key, name in MODES.items()], value="heatmap", label="View")
-                self.layer = gr.Dropdown(label="Layer", choices=[], value="", allow_custom_value=True, interactive=True)
+                self.layer = gr.Dropdown(
+                    label="Layer", choices=[], value="", allow_custom_value=True, interactive=True, scale=1
+                )
                 self.head = gr.Dropdown(
-                    label="Head", choices=[], value="mean", allow_custom_value=True, interactive=True
+                    label="Head", choices=_head_choices(0), value="mean", allow_custom_value=True, scale=1
+                )
+                self.item = gr.Dropdown(
+                    label=item_label, choices=[("", 0)], value=0, visible=False, interactive=True, scale=2
                 )
             with gr.Row():
-                self.merge_words = gr.Checkbox(
-                    label="Merge sub-word pieces into words",
-                    info="A word's column sums its pieces; its row averages them.",
-                    value=False,
+                # What each switch does is in "About the switches", below the plots.
+                self.merge_words = gr.Checkbox(label="Merge sub-word pieces into words", value=False)
+                self.hide_special = gr.Checkbox(label="Hide special tokens and renormalise rows", value=False)
+                # A dropdown as tall as the switches beside it, so the heatmap stays where it was on the page.
+                self.color_scale = gr.Dropdown(
+                    [(f"Colour scale: {name.lower()}", key) for key, name in COLOR_SCALES.items()],
+                    value="auto",
+                    label="Colour scale",
+                    show_label=False,
+                    container=False,
                 )
-                self.hide_special = gr.Checkbox(
-                    label="Hide special tokens and renormalise rows",
-                    info="Heads with nothing to do park attention on [CLS], [SEP] or </s>: a sink, not meaning.",
-                    value=False,
-                )
-            svg = gr.Button("SVG", size="sm", render=False)
-            self.plot = gr.Plot(label=label, elem_id=elem_id, buttons=[svg])
+            # Above both sides: the replay moves the heatmap's row and the charts beside it together.
+            self.step = replay.build(f"{elem_id}-step")
+            with gr.Row(equal_height=False):
+                with gr.Column(scale=3, min_width=420):
+                    self.plot = gr.Plot(label=label, elem_id=elem_id)
+                with gr.Column(scale=2, min_width=300):
+                    self.lens_controls = LensControls(api_name)  # beside the heatmap: a lens is no lower on the page
+                    self.lens, self.ablate, self.attribution, self.head_importance, self.logit_lens = (
+                        self.lens_controls.inputs
+                    )
+                    self.focus = gr.Dropdown(
+                        label="Query token in focus", choices=[], value="", allow_custom_value=True, interactive=True
+                    )
+                    self.sentence = gr.Textbox(label="In one sentence", interactive=False, lines=2)
+                    finder = head_finder.build()
+                    self.focus_plot = gr.Plot(label="Where the token in focus attends")
+                    self.top_plot = gr.Plot(label="Next-token probabilities at this step", visible=False)
+            with gr.Row():
+                svg = gr.Button("Download the heatmap as SVG", size="sm")
+                export = gr.Button("Export this matrix: CSV, JSON and interactive HTML", size="sm")
             svg.click(None, js=svg_download_js(elem_id))
-            with gr.Row():
-                self.focus = gr.Dropdown(
-                    label="Query token in focus", choices=[], value="", allow_custom_value=True, interactive=True
-                )
-                self.step = gr.Slider(1, 2, value=1, step=1, label="Decoding step", visible=False, interactive=True)
-            self.sentence = gr.Textbox(label="In one sentence", interactive=False, lines=1)
-            self.focus_plot = gr.Plot(label="Where the token in focus attends")
-            self.top_plot = gr.Plot(label="Next-token probabilities at this step", visible=False)
+            self.files = gr.File(label="Downloads", file_count="multiple", interactive=False, visible=False)
             with gr.Accordion("About the switches", open=False):
                 gr.Markdown(SWITCHES_NOTE)
             with gr.Accordion("Head summaries: every head in one number", open=False) as summaries:
@@ -100,10 +123,7 @@ class AttentionExplorer:
             with gr.Accordion("What is inside: tokens, ids, special tokens, mask, architecture", open=False):
                 self.inside = gr.Markdown()
                 self.tokens = gr.Dataframe(headers=TOKEN_HEADERS, interactive=False, max_height=400)
-            with gr.Row():
-                export = gr.Button("Export this matrix: CSV, JSON and interactive HTML", size="sm")
-            self.files = gr.File(label="Downloads", file_count="multiple", interactive=False, visible=False)
-        self._wire(export, summaries)
+        self._wire(export, summaries, finder)
 
     @property
     def kwargs(self) -> dict[str, gr.components.Component]:
@@ -139,7 +159,8 @@ class AttentionExplorer:
             "layer": gr.Dropdown(choices=[(f"Layer {n}", n) for n in range(1, maps.num_layers + 1)], value=view.layer),
             "head": gr.Dropdown(choices=_head_choices(maps.num_heads), value=view.head),
         }
-        return {self.run_key: RUNS.put(runs)} | self._by_component(
+        # The lens in view is computed (left of `|`) before it is drawn (right of it).
+        return {self.run_key: RUNS.put(runs), **self.lens_controls.show(runs, view)} | self._by_component(
             values | self._view_values(maps, view) | self._panels(maps, view)
         )
 
@@ -182,7 +203,7 @@ class AttentionExplorer:
         view = self._parse(self._mine(controls), runs, presenter=presenter, **options)
         return runs[view.item], view
 
-    def _wire(self, export: gr.Button, summaries: gr.Accordion) -> None:
+    def _wire(self, export: gr.Button, summaries: gr.Accordion, finder: gr.Dropdown) -> None:
         def redraw(key, presenter=False, **controls) -> Values:
             return self._by_component(self._view_values(*self._stored(key, controls, presenter)))
 
@@ -197,7 +218,7 @@ class AttentionExplorer:
         def restyle(key, presenter=False, **controls) -> Values:
             """Presenter mode switched: redraw every figure of a run, or nothing before the first run."""
             if not key:
-                return {}
+                return {self.plot: gr.skip()}
             maps, view = self._stored(key, controls, presenter)
             return self._by_component(self._view_values(maps, view) | self._panels(maps, view))
 
@@ -210,7 +231,7 @@ class AttentionExplorer:
         def export_files(key, presenter=False, **controls) -> Values:
             maps, view = self._stored(key, controls, presenter)
             drawing = lenses.draw(maps, view)
-            info = {"title": maps.title, "layer": view.layer, "head": view.head, "view": view.mode}
+            info = {"title": maps.title, "lens": view.lens, "layer": view.layer, "head": view.head, "view": view.mode}
             info |= {"merge_words": view.merge_words, "hide_special": view.hide_special}
             stem = f"{self.api_name}_layer{view.layer}"
             paths = write_exports(
@@ -221,14 +242,19 @@ class AttentionExplorer:
         redrawn = self._components(VIEW_OUTPUTS)
         whole = self._components((*VIEW_OUTPUTS, *PANEL_OUTPUTS))
         controls = [self.view.input, self.layer.input, self.head.input, self.focus.input]
-        controls += [self.merge_words.input, self.hide_special.input]
+        controls += [self.merge_words.input, self.hide_special.input, self.color_scale.input]
         # Unprocessed: Gradio's own check of a choice quotes the whole value back and names no control;
         # `parse_view` checks every control itself, with a short message.
         common = {"inputs": [self.run_key], "inputs_kwargs": self.kwargs, "preprocess": False}
         gr.on(controls, user_errors(redraw), outputs=redrawn, api_name=self.api_name, **common)
+        head_finder.wire(self, finder, common, redrawn)
         self.presenter.input(user_errors(restyle), outputs=whole, api_visibility="private", **common)
         self.item.input(user_errors(change_item), outputs=whole, api_name=f"{self.api_name}_item", **common)
+        # Released, or moved by the arrow keys or the number box: only the last of a quick series redraws.
         self.step.release(user_errors(move_step), outputs=redrawn, api_name=f"{self.api_name}_step", **common)
+        self.step.input(
+            user_errors(move_step), outputs=redrawn, api_visibility="private", trigger_mode="always_last", **common
+        )
         export.click(user_errors(export_files), outputs=self.files, api_name=f"{self.api_name}_export", **common)
         summaries.expand(
             user_errors(open_summaries),
@@ -237,7 +263,9 @@ class AttentionExplorer:
             **common,
         )
         summaries.collapse(None, outputs=self.head_summaries, js="() => false")
+        self.lens_controls.wire(self, redrawn)
 
 
 def _head_choices(heads: int) -> list[tuple[str, str]]:
+    """The head dropdown's choices; before a run (no heads yet) only the combinations."""
     return [("mean of heads", "mean"), ("max of heads", "max")] + [(f"Head {n}", str(n)) for n in range(1, heads + 1)]

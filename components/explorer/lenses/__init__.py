@@ -9,11 +9,14 @@ in `LENSES` below.
 from __future__ import annotations
 
 from components.explorer.drawing import Drawing, Lens
-from components.explorer.lenses import attention
+from components.explorer.lenses import attention, attribution, head_importance, knock_out, logit_lens
 from components.explorer.view import View
 from services.attention_maps import AttentionMaps
 
-LENSES: dict[str, Lens] = {lens.name: lens for lens in (attention.LENS,)}
+LENSES: dict[str, Lens] = {
+    lens.name: lens
+    for lens in (attention.LENS, attribution.LENS, knock_out.LENS, head_importance.LENS, logit_lens.LENS)
+}
 
 
 def draw(maps: AttentionMaps, view: View) -> Drawing:

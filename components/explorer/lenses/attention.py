@@ -12,8 +12,9 @@ import numpy as np
 import plotly.graph_objects as go
 
 from components.explorer import shaping
+from components.explorer.bars import focus_bars, top_tokens_bars
 from components.explorer.drawing import Drawing
-from components.explorer.figures import attention_heatmap, focus_bars, head_grid, top_tokens_bars
+from components.explorer.figures import attention_heatmap, head_grid
 from components.explorer.summary_figure import summary_figure
 from components.explorer.view import View
 from components.plots import Style, style_for
@@ -23,9 +24,23 @@ Rows = tuple[tuple[int, ...], ...]  # the token positions behind each shown row
 MAX_CELLS = 150_000  # float32 weights in one figure: about 800 KB once base64-encoded
 
 
+NOTE = """**Attention** shows where each token read from, in every layer and head of the run that answered.
+It is a picture of information flow, not an explanation: a heavily attended token need not have
+changed the answer ("attention is not explanation", Jain and Wallace, 2019), and heads often park
+attention on special tokens when they have nothing to do. The other lenses test the answer itself."""
+
+
 class AttentionLens:
     name = "attention"
     label = "Attention: where each token looks"
+    note = NOTE
+
+    def key(self, view: View) -> tuple:
+        return ()
+
+    def compute(self, maps: AttentionMaps, view: View, limits) -> None:
+        """Nothing to compute: the run's own attention is drawn."""
+        return None
 
     def draw(self, maps: AttentionMaps, view: View) -> Drawing:
         shaped, matrix = shaping.layer_view(maps, view.layer, view.head, **view.switches)
@@ -37,7 +52,10 @@ class AttentionLens:
         weights = shaping.focus_row(maps, positions, view.layer, view.head, **view.switches)
         label = shaped.row_labels[row]
         sentence = shaping.focus_sentence(label, shaped.col_labels, weights, layer=view.layer, head=view.head)
+        if _starts_decoder(maps, positions):  # "'<pad>' (the decoder's start token) attends most to …"
+            sentence = sentence.replace(f"'{label}'", f"'{label}' ({START_NOTE})", 1)
         sentence, top = _step_story(maps, step, sentence, style)
+        notes = [note, *shaping.idle_switches(maps, **view.switches)]
         return Drawing(
             focus_choices=[
                 (f"{label} (#{group[0]})", str(group[0]))
@@ -55,12 +73,27 @@ class AttentionLens:
                 title=f"Where '{label}' attends: {shaping.where(view.layer, view.head)}",
                 style=style,
             ),
-            sentence=f"{note} {sentence}" if note else sentence,
+            sentence=" ".join([*filter(None, notes), sentence]),
             top_figure=top,
         )
 
 
 LENS = AttentionLens()
+START_NOTE = "the decoder's start token"
+
+
+def _starts_decoder(maps: AttentionMaps, positions) -> bool:
+    """Whether the query positions hold the decoder's start token (Marian's <pad>, BART's </s>)."""
+    return maps.query.starts_decoder and 0 in positions
+
+
+def _title(maps: AttentionMaps, view: View, what: str, shaped: shaping.Shaped, *, first_row: int = 0) -> str:
+    """A figure's title: what is drawn, the switches in force, and what an odd first row is when it is shown
+    (`first_row`: the first row the figure shows)."""
+    title = " · ".join([what, *shaping.switches_in_force(**view.switches)])
+    if first_row == 0 and shaped.rows and _starts_decoder(maps, shaped.rows[0]):
+        title += f" (first row '{shaped.row_labels[0]}': {START_NOTE})"
+    return title
 
 
 def _step_story(maps: AttentionMaps, step: int | None, sentence: str, style: Style) -> tuple[str, go.Figure | None]:
@@ -68,12 +101,12 @@ def _step_story(maps: AttentionMaps, step: int | None, sentence: str, style: Sty
     if step is None:
         return sentence, None
     chosen = maps.steps[step - 1]
-    sentence = f"Step {step} writes '{chosen.token}': {sentence}"
+    sentence = f"Step {step} writes '{chosen.text}': {sentence}"
     if chosen.top is None:
         return sentence, None
     top = chosen.top
     title = f"Step {step}: the next-token candidates"
-    return sentence, top_tokens_bars(top.tokens, top.before, top.after, top.chosen, title=title, style=style)
+    return sentence, top_tokens_bars(top.texts, top.before, top.after, top.chosen, title=title, style=style)
 
 
 def _focus_row(maps: AttentionMaps, position: int | None, shaped: shaping.Shaped) -> tuple[int, str]:
@@ -88,7 +121,7 @@ def _focus_row(maps: AttentionMaps, position: int | None, shaped: shaping.Shaped
         if position in group:
             return row, ""
     row = _nearest_row(shaped.rows, position)
-    hidden, shown = maps.query.tokens[position], shaped.row_labels[row]
+    hidden, shown = maps.query.texts[position], shaped.row_labels[row]
     return row, (
         f"'{hidden}' is a special token, hidden by 'Hide special tokens': showing '{shown}' instead; "
         f"untick it to see '{hidden}'."
@@ -115,6 +148,7 @@ def _step_at(maps: AttentionMaps, positions, preferred: int | None) -> int | Non
 def _main_figure(maps: AttentionMaps, view: View, shaped: shaping.Shaped, matrix: np.ndarray, row: int) -> go.Figure:
     style = style_for(view.presenter)
     which = shaping.where(view.layer, view.head)
+    focus = f"outlined: the row of '{shaped.row_labels[row]}'"
     if view.mode == "heatmap":
         rows = shaping.window(len(shaped.rows), len(shaped.cols), around=row, max_cells=MAX_CELLS)
         title = f"{maps.title}: {which}"
@@ -124,34 +158,65 @@ def _main_figure(maps: AttentionMaps, view: View, shaped: shaping.Shaped, matrix
             matrix[rows.start : rows.stop],
             shaped.row_labels[rows.start : rows.stop],
             shaped.col_labels,
-            title=title,
+            title=_title(maps, view, title, shaped, first_row=rows.start),
             style=style,
             row_start=rows.start,
             highlight_row=row,
-            zmax=_zmax(matrix, view.head),
+            **_color_range(matrix, view.fits_colors(combined=True)),
         )
     if view.mode == "heads":
         titles = [f"Head {h + 1}" for h in range(maps.num_heads)]
-        return _grid(shaped.weights, shaped, titles, 4, f"Layer {view.layer}: every head", style)
-    return _model_view(maps, view, style)
+        title = _title(maps, view, f"Layer {view.layer}: every head ({focus})", shaped)
+        return _grid(shaped.weights, shaped, titles, 4, title, style, row=row, fitted=view.fits_colors(combined=False))
+    return _model_view(maps, view, style, row=row, focus=focus)
 
 
-def _zmax(matrix: np.ndarray, head: str) -> float:
-    """Rows of one head or the mean sum to 1, so 0..1 compares heads; the max of heads needs its own top."""
-    return 1.0 if head != "max" else float(max(1e-6, matrix.max()))
+def _color_range(weights: np.ndarray, fitted: bool) -> dict:
+    """zmin, zmax and `fitted` for a figure: the weights' own range when fitted, else 0 to 1 (every weight,
+    a max of heads included, lies in it, so pictures compare).
+
+    weights: [..., rows, cols]. A row with one key left (a causal map's first row) is 1 whatever the model
+    does, so the fit leaves such rows out; they show at the top colour.
+    """
+    if not fitted or not weights.size:
+        return {"zmin": 0.0, "zmax": 1.0, "fitted": False}
+    free = (weights > 0).sum(axis=-1) > 1
+    cells = weights[free] if free.any() else weights
+    low, high = float(np.nanmin(cells)), float(np.nanmax(cells))
+    return {"zmin": low, "zmax": high if high > low else low + 1e-6, "fitted": True}
 
 
-def _grid(panels: np.ndarray, shaped: shaping.Shaped, titles: list[str], columns: int, title: str, style) -> go.Figure:
+def _grid(
+    panels: np.ndarray,
+    shaped: shaping.Shaped,
+    titles: list[str],
+    columns: int,
+    title: str,
+    style: Style,
+    *,
+    row: int,
+    fitted: bool,
+) -> go.Figure:
     side = max(1, int(np.sqrt(MAX_CELLS / len(panels))))
     small, block = shaping.downsample(panels, side)
     rows, cols = shaped.row_labels, shaped.col_labels
     if block > 1:
         title += f" (each cell averages {block}×{block} tokens)"
         rows, cols = rows[::block], cols[::block]
-    return head_grid(small, rows, cols, panel_titles=titles, title=title, style=style, columns=columns)
+    return head_grid(
+        small,
+        rows,
+        cols,
+        panel_titles=titles,
+        title=title,
+        style=style,
+        columns=columns,
+        highlight_row=row // block,
+        **_color_range(small, fitted),
+    )
 
 
-def _model_view(maps: AttentionMaps, view: View, style: Style) -> go.Figure:
+def _model_view(maps: AttentionMaps, view: View, style: Style, *, row: int, focus: str) -> go.Figure:
     """Every layer x head as thumbnails when they fit; per-head summaries for long inputs."""
     side = len(shaping.groups(maps.query, **view.switches)) * len(shaping.groups(maps.key, **view.switches))
     if maps.num_layers * maps.num_heads * side > MAX_CELLS:
@@ -161,4 +226,6 @@ def _model_view(maps: AttentionMaps, view: View, style: Style) -> go.Figure:
     every = shaping.shape(maps, maps.weights, **view.switches)
     panels = every.weights.reshape(-1, *every.weights.shape[-2:])
     titles = [f"L{layer + 1} H{head + 1}" for layer in range(maps.num_layers) for head in range(maps.num_heads)]
-    return _grid(panels, every, titles, maps.num_heads, "Model view: every layer (rows) and head (columns)", style)
+    title = _title(maps, view, f"Model view: every layer (rows) and head (columns); {focus}", every)
+    fitted = view.fits_colors(combined=False)
+    return _grid(panels, every, titles, maps.num_heads, title, style, row=row, fitted=fitted)

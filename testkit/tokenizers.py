@@ -1,7 +1,8 @@
-"""The small corpus and the tokenizer training behind the tiny test checkpoints.
+"""Tokenizers trained offline, deterministically: the small corpus and the WordPiece, byte-level BPE
+and SentencePiece training behind the tests' tiny checkpoints and the bench's stand-in Marian.
 
-WordPiece, byte-level BPE and SentencePiece are trained here with `tokenizers` and
-`sentencepiece`, deterministically, so every build gives the same vocabularies.
+The same sentences and parameters give the same vocabulary in every process, so the tests'
+expectations (token ids, splits) hold from build to build.
 """
 
 from __future__ import annotations
@@ -9,9 +10,13 @@ from __future__ import annotations
 import io
 import json
 import string
+import tempfile
+import warnings
+from pathlib import Path
 
 import sentencepiece as spm
 from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
+from transformers import MarianTokenizer
 
 COURSE_SENTENCES: list[str] = [
     "I'm so hungry man.",
@@ -104,6 +109,7 @@ TARGET_CORPUS: list[str] = [
 ]
 
 BERT_SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+SENTENCEPIECE_SPECIALS = ("<unk>", "<s>", "</s>", "<pad>")
 
 # Characters every tokenizer must know, so unseen English words split into pieces
 # instead of becoming unknown tokens.
@@ -133,6 +139,13 @@ def train_wordpiece_vocab(vocab_size: int = 400) -> dict[str, int]:
     return tok.get_vocab()
 
 
+def bpe_parts(tok: Tokenizer) -> tuple[dict[str, int], list[tuple[str, str]]]:
+    """The (vocab, merges) of a BPE `tokenizers.Tokenizer`, as the slow GPT-2/RoBERTa/BART classes take them."""
+    model_json = json.loads(tok.to_str())["model"]
+    merges = [tuple(m.split(" ")) if isinstance(m, str) else tuple(m) for m in model_json["merges"]]
+    return dict(model_json["vocab"]), merges
+
+
 def train_byte_bpe(special_tokens: list[str], vocab_size: int = 500) -> tuple[dict[str, int], list[tuple[str, str]]]:
     """Train a byte-level BPE on CORPUS; returns GPT-2/RoBERTa style (vocab, merges)."""
     tok = Tokenizer(models.BPE())
@@ -145,21 +158,29 @@ def train_byte_bpe(special_tokens: list[str], vocab_size: int = 500) -> tuple[di
         show_progress=False,
     )
     tok.train_from_iterator(CORPUS, trainer=trainer)
-    model_json = json.loads(tok.to_str())["model"]
-    merges = [tuple(m.split(" ")) if isinstance(m, str) else tuple(m) for m in model_json["merges"]]
-    return dict(model_json["vocab"]), merges
+    return bpe_parts(tok)
 
 
-def train_sentencepiece(sentences: list[str], vocab_size: int) -> bytes:
-    """Train a tiny unigram SentencePiece model in memory; returns the model proto."""
+def train_sentencepiece(
+    sentences: list[str] | tuple[str, ...],
+    vocab_size: int,
+    *,
+    model_type: str = "unigram",
+    required_chars: str = ASCII_CHARS,
+) -> bytes:
+    """Train a SentencePiece model in memory (<unk>=0, <s>=1, </s>=2, no <pad>); returns the model proto.
+
+    `vocab_size` is an upper bound (hard_vocab_limit off): a small corpus yields what it has.
+    """
     buf = io.BytesIO()
     spm.SentencePieceTrainer.train(
         sentence_iterator=iter(sentences),
         model_writer=buf,
         vocab_size=vocab_size,
-        model_type="unigram",
+        model_type=model_type,
         character_coverage=1.0,
-        required_chars=ASCII_CHARS,
+        # Left out when empty: the proto records a set field, so the saved model's bytes would change.
+        **({"required_chars": required_chars} if required_chars else {}),
         hard_vocab_limit=False,
         unk_id=0,
         bos_id=1,
@@ -174,3 +195,36 @@ def train_sentencepiece(sentences: list[str], vocab_size: int) -> bytes:
 def sentencepiece_pieces(proto: bytes) -> list[str]:
     sp = spm.SentencePieceProcessor(model_proto=proto)
     return [sp.id_to_piece(i) for i in range(sp.get_piece_size())]
+
+
+def marian_vocab(source: bytes, target: bytes, *, size: int | None = None) -> dict[str, int]:
+    """A shared vocab laid out like opus-mt's: "</s>"=0, "<unk>"=1, the pieces of both models, "<pad>" last.
+
+    With `size`, unused fillers pad it to `size` ids, so a decoder of that vocab size writes only
+    ids that decode.
+    """
+    vocab: dict[str, int] = {"</s>": 0, "<unk>": 1}
+    for piece in sentencepiece_pieces(source) + sentencepiece_pieces(target):
+        if piece not in SENTENCEPIECE_SPECIALS:
+            vocab.setdefault(piece, len(vocab))
+    for filler in range(len(vocab), (size or 0) - 1):
+        vocab[f"<unused{filler}>"] = filler
+    vocab["<pad>"] = len(vocab)
+    return vocab
+
+
+def marian_tokenizer(source: bytes, target: bytes, vocab: dict[str, int], **options) -> MarianTokenizer:
+    """A real MarianTokenizer over two SentencePiece protos and their shared vocab; `options` go to it."""
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        (folder / "source.spm").write_bytes(source)
+        (folder / "target.spm").write_bytes(target)
+        (folder / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*sacremoses.*")
+            return MarianTokenizer(
+                source_spm=str(folder / "source.spm"),
+                target_spm=str(folder / "target.spm"),
+                vocab=str(folder / "vocab.json"),
+                **options,
+            )
