@@ -9,7 +9,8 @@ from __future__ import annotations
 import gradio as gr
 
 from components import attention_tab, generation_tab, limits, sentiment_tab, translation_tab, zero_shot_tab
-from components.page import Page
+from components.explorer.lens_store import LENS_RESULTS
+from components.page import LAUNCH_OPTIONS, Page
 from services.config import Settings
 from services.logs import configure_logging
 from services.models import configure_threads
@@ -37,7 +38,8 @@ def build_demo(settings: Settings | None = None) -> gr.Blocks:
                 tab.build(settings, page)
     # Model runs share `workers` slots with cores // workers torch threads each: no oversubscription.
     configure_threads(settings.workers)
-    limits.apply(settings)  # the process's stores and quotas (models, results, lenses, sessions, exports, links)
+    limits.apply(settings)  # the process's stores and quotas (models, results, sessions, exports, links)
+    LENS_RESULTS.limits = settings.limits
     # api_open=False: /gradio_api/run/<name> would run an event outside the queue, its size and its workers.
     demo.queue(default_concurrency_limit=1, max_size=settings.queue_size, api_open=False)
     return demo
@@ -47,4 +49,4 @@ demo = build_demo()
 
 if __name__ == "__main__":
     configure_logging(line_format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    demo.launch(**limits.launch_options())
+    demo.launch(**LAUNCH_OPTIONS, **limits.launch_options())

@@ -15,9 +15,7 @@ from starlette.middleware import Middleware
 from components.deep_links import DEEP_LINKS
 from components.edge import Edge
 from components.explorer.export import QUOTA
-from components.explorer.lens_store import LENS_RESULTS
 from components.explorer.run_store import RUNS
-from components.page import LAUNCH_OPTIONS
 from components.session_state import LEDGER
 from services.config import Settings
 from services.models import MODELS
@@ -30,7 +28,6 @@ def apply(settings: Settings) -> None:
     TURNS.workers = settings.workers
     MODELS.budget_bytes = settings.memory_budget_bytes
     RUNS.budget_bytes = settings.results_budget_bytes
-    LENS_RESULTS.limits = limits
     budget = settings.results_budget_bytes
     RUNS.session_bytes = None if budget is None else int(budget * settings.results_session_share)
     LEDGER.budget = settings.sessions_budget_bytes
@@ -42,10 +39,10 @@ def apply(settings: Settings) -> None:
 
 
 def launch_options(settings: Settings | None = None) -> dict[str, Any]:
-    """What `demo.launch` must be given (Gradio takes these at launch, not in the Blocks): the page's CSS,
-    the edge that bounds each request, no uploads, a bounded number of sessions, no monitoring page."""
+    """What `demo.launch` must be given (Gradio takes these at launch, not in the Blocks): the edge that
+    bounds each request, no uploads, a bounded number of sessions, and no public monitoring page."""
     settings = settings or Settings.from_env()
-    return LAUNCH_OPTIONS | {
+    return {
         "app_kwargs": {"middleware": [Middleware(Edge, settings=settings)]},
         "max_file_size": 0,  # the app needs no uploads (the edge refuses them too)
         "state_session_capacity": settings.session_capacity,

@@ -25,10 +25,10 @@ def shorten(value: object, limit: int = 40) -> str:
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
-def echo(value: object) -> str:
+def echo(value: object, limit: int = 40) -> str:
     """A visitor's value as every message quotes it: a string in quotes, escaped by repr (control characters,
-    lone surrogates), anything else as its repr; cut to 40 characters."""
-    return repr(_cut(value, 40)) if isinstance(value, str) else shorten(value)
+    lone surrogates), anything else as its repr; cut to `limit` characters."""
+    return repr(_cut(value, limit)) if isinstance(value, str) else shorten(value, limit)
 
 
 def _cut(text: str, limit: int) -> str:
@@ -224,7 +224,7 @@ def check_template(template: str | None, *, max_chars: int = 200) -> str:
         fields = None
     if fields != [("", "", None)]:
         raise InputError(
-            f"The hypothesis template {echo(template)} needs one '{{}}' where the label goes, "
+            f"The hypothesis template {echo(template, 80)} needs one '{{}}' where the label goes, "
             f"e.g. '{DEFAULT_TEMPLATE}'."
         )
     return template

@@ -55,7 +55,8 @@ def serving(env: Mapping[str, str], limits=None) -> Iterator:
     settings = dataclasses.replace(Settings.from_env(), limits=limits)
     demo = app.build_demo(settings)
     try:
-        demo.launch(prevent_thread_lock=True, server_port=free_port(), quiet=True, **launch_options(settings))
+        options = launch_options(settings)
+        demo.launch(**app.LAUNCH_OPTIONS, prevent_thread_lock=True, server_port=free_port(), quiet=True, **options)
         client = Client(demo.local_url, verbose=False)
         client.demo = demo  # for tests that look at what the server keeps (sessions, queue)
         yield client

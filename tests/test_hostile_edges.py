@@ -15,7 +15,6 @@ import pytest
 
 from components.explorer.export import matrix_csv
 from services import inputs
-from services.config import short_name
 from services.errors import InputError
 from tests.http_api import raw_call
 
@@ -67,7 +66,7 @@ def test_no_server_path_or_memory_address_reaches_the_page(client, tiny_models):
 
 def test_a_load_error_names_the_model_without_its_path(client, broken_model):
     event, message = raw_call(client, "/translate", text="hi", target_language="Broken")
-    assert event == "error" and f"Could not load the model '{short_name(str(broken_model))}'" in message, message
+    assert event == "error" and re.search(r"Could not load the model '(app\d+/)?broken'", message), message
     assert str(broken_model.parent) not in message
 
 
