@@ -36,16 +36,18 @@ def session_id() -> str | None:
     return getattr(request, "session_hash", None)
 
 
-def model_run(fn: Callable[..., Any], *, seconds: float | None) -> Callable[..., Any]:
+def model_run(fn: Callable[..., Any], *, seconds: float | Callable[[], float | None] | None) -> Callable[..., Any]:
     """`fn` as a handler of a model event: failures become messages (user_errors), and a plain handler
-    holds the worker for at most about `seconds` and stops when cancelled."""
+    holds the worker for at most about `seconds` (or what `seconds()` says at each call) and stops when
+    cancelled."""
     handler = user_errors(fn)
     if inspect.isgeneratorfunction(fn):
         return handler
 
     @functools.wraps(handler)
     async def run(*args: Any, **kwargs: Any) -> Any:
-        guard = run_guard.RunGuard(seconds)
+        limit = seconds() if callable(seconds) else seconds
+        guard = run_guard.RunGuard(limit)
         context = contextvars.copy_context()
         work = asyncio.get_running_loop().run_in_executor(
             None, functools.partial(context.run, _under, guard, handler, *args, **kwargs)
@@ -58,7 +60,7 @@ def model_run(fn: Callable[..., Any], *, seconds: float | None) -> Callable[...,
             _forget(guard.stored)
             raise
         if guard.ran_out:
-            gr.Warning(OUT_OF_TIME.format(seconds=seconds))
+            gr.Warning(OUT_OF_TIME.format(seconds=limit))
         return result
 
     return run

@@ -80,13 +80,14 @@ class Limits:
     max_sequences: int = 4
     max_translation_tokens: int = 256
     max_beams: int = 4
-    # Seconds of model work one request may hold a worker for, whatever its settings (all of a
-    # generation's sequences together): generation and translation stop writing at it and keep their
-    # text; any run still going a few seconds later is stopped (services.run_guard). On 2 vCPU, a short
-    # request then waits at most about 15 s behind the most expensive one.
+    # Seconds of CPU one request may hold a worker for, whatever its settings (all of a generation's
+    # sequences together): generation and translation stop writing at it and keep their text; any run
+    # still going a few seconds later is stopped (services.run_guard). Runs take turns on the CPU, so a
+    # short request does not wait behind it; one run at a time, it would wait at most about 15 s on 2 vCPU.
     max_run_seconds: float = 10.0
     # What one lens may spend (Integrated Gradients' 32 steps, head importance's pass per head): a lens
-    # estimates its cost from one timed pass and declines, saying why, when it would run past this.
+    # estimates its cost from one timed pass and declines, saying why, when it would run past this. Its
+    # runs take turns on the CPU like the tabs' (its event's guard has this limit).
     max_lens_seconds: float = 60.0
 
 

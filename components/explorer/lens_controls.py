@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
-from components.errors import user_errors
 from components.explorer.lens_store import LENS_RESULTS, Declined
 from components.explorer.lenses import LENSES
 from components.explorer.view import REQUESTS, View
+from components.fair_use import model_run
 from services.attention_maps import AttentionMaps
 from services.errors import InputError
 from services.inputs import KNOCK_OUT, heads
@@ -113,13 +113,19 @@ class LensControls:
         # The tabs' model slots: concurrency_limit None takes the group's own (the tabs set it to `workers`).
         common = {"inputs": [explorer.run_key], "inputs_kwargs": explorer.kwargs, "preprocess": False}
         common |= {"concurrency_id": "models", "concurrency_limit": None}
-        self.lens.input(user_errors(look), outputs=drawn, api_name=f"{explorer.api_name}_lens", **common)
-        self.ablate.submit(user_errors(knock_out), outputs=[*drawn, self.lens], api_visibility="private", **common)
+        self.lens.input(_lens_run(look), outputs=drawn, api_name=f"{explorer.api_name}_lens", **common)
+        self.ablate.submit(_lens_run(knock_out), outputs=[*drawn, self.lens], api_visibility="private", **common)
         # A new input in view: the lens in view, for it (the explorer's own redraw shows the run meanwhile).
         # Minimal progress: with attention in view it waits for a model slot only to do nothing.
         explorer.item.input(
-            user_errors(follow), outputs=drawn, api_visibility="private", show_progress="minimal", **common
+            _lens_run(follow), outputs=drawn, api_visibility="private", show_progress="minimal", **common
         )
+
+
+def _lens_run(fn):
+    """A lens handler runs the model like a tab's: under a guard of the lens's time limit, taking turns on
+    the CPU, and stopping when cancelled (components.fair_use)."""
+    return model_run(fn, seconds=lambda: LENS_RESULTS.limits.max_lens_seconds)
 
 
 def compute(maps: AttentionMaps, view: View, name: str | None = None) -> Any:

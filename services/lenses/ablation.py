@@ -21,6 +21,7 @@ from services.inputs import GenerationOptions, heads_text
 from services.lenses import replay
 from services.models import LoadedModel
 from services.recipe import NONE, KnockOut, Recipe
+from services.run_guard import current
 from services.sentiment import _probabilities
 from services.tokens import token_axis
 from services.zero_shot import _label_id, _scores
@@ -161,7 +162,9 @@ def _write(recipe: Recipe, loaded: LoadedModel, knock_out: KnockOut) -> Attentio
         written = generation.Generated()
         streamer = TextIteratorStreamer(loaded.tokenizer, skip_prompt=True)  # nobody reads it: its queue grows
         set_seed(options.seed)
-        generation.forward(loaded, prompt, options, streamer, written, stop=threading.Event(), knock_out=knock_out)
+        generation.forward(
+            loaded, prompt, options, streamer, written, stop=threading.Event(), guard=current(), knock_out=knock_out
+        )
         if written.error is not None:
             raise written.error
         sequence = generation.postprocess(loaded, "", prompt, written, options=options, knock_out=knock_out)
