@@ -7,8 +7,9 @@ import gradio as gr
 from components.errors import TRUNCATED_NOTE, progress_reporter
 from components.explorer import AttentionExplorer
 from components.explorer.lens_controls import knock_out_heads
+from components.lazy_plot import LazyPlot
 from components.page import Page
-from components.plots import class_probability_bars, short, style_for
+from components.plots import class_probability_bars, short
 from services.config import Settings
 from services.inputs import split_lines
 from services.recipe import KnockOut
@@ -36,8 +37,12 @@ def build(settings: Settings, page: Page) -> None:
         with gr.Column(scale=3, min_width=320):
             note = gr.Markdown()
             table = gr.Dataframe(headers=["text", "label", "score"], label="Predictions", interactive=False)
-            with gr.Accordion("Class probabilities, as bars", open=False):
-                bars = gr.Plot(show_label=False)
+            bars = LazyPlot(
+                "Class probabilities, as bars",
+                class_probability_bars,
+                api_name="sentiment_bars",
+                presenter=page.presenter,
+            )
             with gr.Accordion("Raw output, as transformers' text-classification pipeline returns it", open=False):
                 raw = gr.JSON(show_label=False)
     explorer = AttentionExplorer(
@@ -47,6 +52,7 @@ def build(settings: Settings, page: Page) -> None:
     @page.model_run
     def classify(
         text: str,
+        bars_open: bool = False,
         fast: bool = False,
         presenter: bool = False,
         progress: gr.Progress = gr.Progress(track_tqdm=True),
@@ -68,24 +74,28 @@ def build(settings: Settings, page: Page) -> None:
         )
         classes = list(predictions[0].probabilities)
         names = [short(p.text) for p in predictions]
-        return {
-            note: TRUNCATED_NOTE if any(p.truncated for p in predictions) else "",
-            table: [[p.text, p.label, round(p.score, 4)] for p in predictions],
-            bars: class_probability_bars(
-                names,
-                {label: [p.probabilities[label] for p in predictions] for label in classes},
+        return (
+            {
+                note: TRUNCATED_NOTE if any(p.truncated for p in predictions) else "",
+                table: [[p.text, p.label, round(p.score, 4)] for p in predictions],
+                raw: [p.as_pipeline_output() for p in predictions],
+            }
+            | bars.show(
+                bars_open,
+                presenter=presenter,
+                rows=names,
+                probabilities={label: [p.probabilities[label] for p in predictions] for label in classes},
                 title="Probability of each class",
-                style=style_for(presenter),
-            ),
-            raw: [p.as_pipeline_output() for p in predictions],
-        } | explorer.show([p.attention for p in predictions], names, presenter=presenter, **controls)
+            )
+            | explorer.show([p.attention for p in predictions], names, presenter=presenter, **controls)
+        )
 
     # Not Gradio's batch=True: a batched event writes every visitor's gr.State into one session, so
     # one visitor's explorer would redraw another's text.
     run = {
         "fn": classify,
         "inputs": [text],
-        "inputs_kwargs": explorer.kwargs | {"fast": page.fast},
-        "outputs": [note, table, bars, raw, *explorer.outputs, *explorer.lens_controls.outputs],
+        "inputs_kwargs": explorer.kwargs | {"fast": page.fast, "bars_open": bars.opened},
+        "outputs": [note, table, *bars.outputs, raw, *explorer.outputs, *explorer.lens_controls.outputs],
     }
     page.run([button.click, text.submit], examples, answer="sentiment-answer", api_name="sentiment", **run)

@@ -34,9 +34,7 @@ def size_of(value: Any, depth: int = 0) -> int:
         return sum(size_of(item, depth + 1) for item in value)
     if hasattr(value, "nbytes"):
         return int(value.nbytes)
-    if hasattr(value, "model_dump"):
-        return size_of(value.model_dump(), depth + 1)
-    if hasattr(value, "__dict__"):
+    if hasattr(value, "__dict__"):  # pydantic models too: their fields, without model_dump's deep copy
         return size_of(vars(value), depth + 1)
     return 64
 

@@ -7,6 +7,7 @@ import gradio as gr
 from components.errors import progress_reporter, warn_truncated
 from components.explorer import AttentionExplorer
 from components.explorer.lens_controls import knock_out_heads
+from components.lazy_plot import LazyPlot
 from components.page import Page
 from components.plots import class_probability_bars, score_bars, short, style_for
 from services import inputs
@@ -46,10 +47,12 @@ def build(settings: Settings, page: Page) -> None:
         with gr.Column(scale=3, min_width=320):
             note = gr.Markdown()
             bars = gr.Plot(label="Score of each label")
-            with gr.Accordion(
-                "What the NLI model thought of each pair: entailment, neutral, contradiction", open=False
-            ):
-                nli = gr.Plot(show_label=False)
+            nli = LazyPlot(
+                "What the NLI model thought of each pair: entailment, neutral, contradiction",
+                class_probability_bars,
+                api_name="zero_shot_nli",
+                presenter=page.presenter,
+            )
             with gr.Accordion("Raw output, as transformers' zero-shot-classification pipeline returns it", open=False):
                 raw = gr.JSON(show_label=False)
     explorer = AttentionExplorer(
@@ -65,6 +68,7 @@ def build(settings: Settings, page: Page) -> None:
         labels: str,
         multi_label: bool,
         hypothesis_template: str,
+        nli_open: bool = False,
         fast: bool = False,
         presenter: bool = False,
         progress: gr.Progress = gr.Progress(track_tqdm=True),
@@ -92,23 +96,27 @@ def build(settings: Settings, page: Page) -> None:
         runs = [result.attention, *result.label_attention]
         names = [f"Whole pair of the winning label '{result.labels[0]}'"]
         names += [f"'{label}': hypothesis → premise" for label in result.labels]
-        return {
-            note: warn_truncated(result.truncated),
-            bars: score_bars(result.labels, result.scores, title=title, style=style),
-            nli: class_probability_bars(
-                [short(label) for label in result.labels],
-                {name: [probs[name] for probs in result.nli] for name in classes},
+        return (
+            {
+                note: warn_truncated(result.truncated),
+                bars: score_bars(result.labels, result.scores, title=title, style=style),
+                raw: result.as_pipeline_output(),
+            }
+            | nli.show(
+                nli_open,
+                presenter=presenter,
+                rows=[short(label) for label in result.labels],
+                probabilities={name: [probs[name] for probs in result.nli] for name in classes},
                 title="Each label's hypothesis: entailment, neutral or contradiction?",
-                style=style,
-            ),
-            raw: result.as_pipeline_output(),
-        } | explorer.show(runs, names, presenter=presenter, **controls)
+            )
+            | explorer.show(runs, names, presenter=presenter, **controls)
+        )
 
     run = {
         "fn": classify,
         "inputs": [text, labels, multi_label, template],
-        "inputs_kwargs": explorer.kwargs | {"fast": page.fast},
-        "outputs": [note, bars, nli, raw, *explorer.outputs, *explorer.lens_controls.outputs],
+        "inputs_kwargs": explorer.kwargs | {"fast": page.fast, "nli_open": nli.opened},
+        "outputs": [note, bars, *nli.outputs, raw, *explorer.outputs, *explorer.lens_controls.outputs],
     }
     triggers = [button.click, text.submit, labels.submit]
     page.run(triggers, examples, answer="zero-shot-answer", api_name="zero_shot", **run)

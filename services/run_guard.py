@@ -107,8 +107,8 @@ _running_lock = threading.Lock()
 @contextlib.contextmanager
 def guarding(guard: RunGuard) -> Iterator[RunGuard]:
     """Run the block under `guard`: the models it calls check it and take turns before each layer; when
-    the block ends (or fails), its turn goes to the next run, and the last run of a burst gives the
-    memory it freed back to the system (services.memory)."""
+    the block ends (or fails), its turn goes to the next run, and once the last run of a burst is over,
+    the memory it freed goes back to the system (services.memory)."""
     token = _CURRENT.set(guard)
     with _running_lock:
         _running[0] += 1
@@ -120,8 +120,8 @@ def guarding(guard: RunGuard) -> Iterator[RunGuard]:
         with _running_lock:
             _running[0] -= 1
             last = _running[0] == 0
-        if last:
-            memory.give_back()
+        if last:  # off the response's path, once the burst is over
+            memory.give_back_when_idle(lambda: _running[0] == 0)
 
 
 def check() -> None:

@@ -64,7 +64,12 @@ def test_sentiment_endpoint(client, tiny_models):
     assert [item["label"] for item in raw] == [item["label"] for item in expected]
     np.testing.assert_allclose([item["score"] for item in raw], [item["score"] for item in expected], atol=1e-6)
     assert [row[1] for row in table["data"]] == [item["label"] for item in raw]
-    assert len(figure_dict(bars)["data"]) == 2  # both class probabilities
+    assert bars is None  # its panel is closed: drawn when opened
+    opened = figure_dict(client.predict(api_name="/sentiment_bars"))
+    assert len(opened["data"]) == 2  # both class probabilities
+    drawn = {trace["name"]: trace["x"] for trace in opened["data"]}
+    for i, item in enumerate(expected):
+        assert drawn[item["label"]][i] == pytest.approx(item["score"], abs=1e-6)
     tokenizer, model = load_direct(AutoModelForSequenceClassification, source)
     expected = stacked(forward(model, **tokenizer(texts[0], return_tensors="pt")).attentions)
     [z] = heatmap_matrices(plot)
@@ -105,7 +110,9 @@ def test_zero_shot_endpoint(client, tiny_models):
     np.testing.assert_allclose(z, stacked(out.encoder_attentions)[-1].mean(axis=0), atol=ATOL)
     # Each label's entailment / neutral / contradiction, from its own pair's logits.
     probabilities = out.logits.softmax(-1)[0].tolist()
-    bars_by_class = {trace["name"]: trace["x"] for trace in figure_dict(nli)["data"]}
+    assert nli is None  # its panel is closed: drawn when opened
+    opened = client.predict(api_name="/zero_shot_nli")
+    bars_by_class = {trace["name"]: trace["x"] for trace in figure_dict(opened)["data"]}
     for index, name in model.config.id2label.items():
         assert bars_by_class[name][0] == pytest.approx(probabilities[index], abs=1e-6)
 

@@ -4,6 +4,8 @@ push out everyone's results, and a burst's memory goes back. On loopback, bounde
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
 from collections import OrderedDict
 from pathlib import Path
@@ -124,12 +126,17 @@ def test_a_visitor_keeps_their_run_while_another_fills_the_store(tiny_models, br
         assert victim.predict(layer=1, api_name="/attention_view")  # not "no longer kept"
 
 
-def test_the_last_run_of_a_burst_gives_memory_back(monkeypatch):
+def test_memory_goes_back_once_a_burst_is_over_and_never_on_a_response_path(monkeypatch):
     calls = []
-    monkeypatch.setattr(run_guard.memory, "give_back", lambda: calls.append(1))
+    monkeypatch.setattr(run_guard.memory, "give_back", lambda: calls.append(threading.current_thread()))
+    monkeypatch.setattr(run_guard.memory, "IDLE_SECONDS", 0.2)
     first, second = run_guard.RunGuard(None), run_guard.RunGuard(None)
     with run_guard.guarding(first):
         with run_guard.guarding(second):
             pass
-        assert calls == []  # a run is still in progress
-    assert calls == [1]
+    assert calls == []  # not on the path of the run's response
+    with run_guard.guarding(second):  # the burst goes on: the pending give-back waits for its end
+        time.sleep(0.4)
+    assert calls == []
+    time.sleep(0.6)
+    assert len(calls) == 1 and calls[0] is not threading.current_thread()
