@@ -83,7 +83,6 @@ def build(settings: Settings, page: Page) -> None:
             max_tokens=limits.max_tokens,
             max_attention_bytes=limits.max_attention_bytes,
             on_load=progress_reporter(progress),
-            on_pass=progress_reporter(progress),
             knock_out=KnockOut(knock_out_heads(controls)),
         )
         title = "Each label on its own (multi-label)" if result.multi_label else "Labels compete (scores sum to 1)"
