@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from components import attention_tab, generation_tab, limits, sentiment_tab, translation_tab, zero_shot_tab
+from components import attention_tab, generation_tab, limits, sentiment_tab, translation_tab, waiting, zero_shot_tab
 from components.explorer.lens_store import LENS_RESULTS
 from components.page import LAUNCH_OPTIONS, Page
 from services import gpu
@@ -44,6 +44,7 @@ def build_demo(settings: Settings | None = None) -> gr.Blocks:
     LENS_RESULTS.limits = settings.limits
     # api_open=False: /gradio_api/run/<name> would run an event outside the queue, its size and its workers.
     demo.queue(default_concurrency_limit=1, max_size=settings.queue_size, api_open=False)
+    waiting.tune(demo)  # each visitor's estimate from recent runs, not from a cold start
     return demo
 
 

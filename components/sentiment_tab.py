@@ -88,4 +88,11 @@ def build(settings: Settings, page: Page) -> None:
         "inputs_kwargs": explorer.kwargs | {"fast": page.fast},
         "outputs": [note, table, bars, raw, *explorer.outputs, *explorer.lens_controls.outputs],
     }
-    page.run([button.click, text.submit], examples, answer="sentiment-answer", api_name="sentiment", **run)
+    page.run(
+        [button.click, text.submit],
+        examples,
+        answer="sentiment-answer",
+        api_name="sentiment",
+        progress_on=[table, explorer.plot],
+        **run,
+    )

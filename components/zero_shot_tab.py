@@ -110,4 +110,6 @@ def build(settings: Settings, page: Page) -> None:
         "outputs": [note, bars, nli, raw, *explorer.outputs, *explorer.lens_controls.outputs],
     }
     triggers = [button.click, text.submit, labels.submit]
-    page.run(triggers, examples, answer="zero-shot-answer", api_name="zero_shot", **run)
+    page.run(
+        triggers, examples, answer="zero-shot-answer", api_name="zero_shot", progress_on=[bars, explorer.plot], **run
+    )
