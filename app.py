@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import gradio as gr
 
-from components import attention_tab, generation_tab, limits, sentiment_tab, translation_tab, zero_shot_tab
+from components import attention_tab, generation_tab, limits, sentiment_tab, translation_tab, waiting, zero_shot_tab
 from components.explorer.lens_store import LENS_RESULTS
 from components.page import LAUNCH_OPTIONS, Page
+from services import gpu
 from services.config import Settings
 from services.logs import configure_logging
 from services.models import configure_threads
@@ -30,6 +31,7 @@ TABS = {
 def build_demo(settings: Settings | None = None) -> gr.Blocks:
     """The tabbed app; `settings` defaults to the environment's."""
     settings = settings or Settings.from_env()
+    gpu.prepare()  # on ZeroGPU only: the model runs exist before launch, where the Space looks for them
     # delete_cache: every hour, drop files Gradio cached for visitors (exports) over an hour old.
     with gr.Blocks(title=TITLE, delete_cache=(3600, 3600)) as demo:
         page = Page.build(settings)
@@ -42,6 +44,7 @@ def build_demo(settings: Settings | None = None) -> gr.Blocks:
     LENS_RESULTS.limits = settings.limits
     # api_open=False: /gradio_api/run/<name> would run an event outside the queue, its size and its workers.
     demo.queue(default_concurrency_limit=1, max_size=settings.queue_size, api_open=False)
+    waiting.tune(demo)  # each visitor's estimate from recent runs, not from a cold start
     return demo
 
 

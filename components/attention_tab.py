@@ -90,4 +90,4 @@ def build(settings: Settings, page: Page) -> None:
         "outputs": [note, raw, *explorer.outputs],
     }
     triggers = [button.click, text.submit, text_pair.submit]
-    page.run(triggers, examples, answer="attention-answer", api_name="attention", **run)
+    page.run(triggers, examples, answer="attention-answer", api_name="attention", progress_on=[explorer.plot], **run)

@@ -124,5 +124,12 @@ def build(settings: Settings, page: Page) -> None:
         "inputs_kwargs": explorer.kwargs | {"fast": page.fast},
         "outputs": [output, raw, *explorer.outputs, *explorer.lens_controls.outputs],
     }
-    events = page.run([button.click, prompt.submit], examples, answer="generate-answer", api_name="generate", **run)
+    events = page.run(
+        [button.click, prompt.submit],
+        examples,
+        answer="generate-answer",
+        api_name="generate",
+        progress_on=[output, explorer.plot],
+        **run,
+    )
     stop.click(None, cancels=events)

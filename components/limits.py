@@ -17,6 +17,7 @@ from components.edge import Edge
 from components.explorer.export import QUOTA
 from components.explorer.run_store import RUNS
 from components.session_state import LEDGER
+from services import gpu
 from services.config import Settings
 from services.models import MODELS
 from services.turns import TURNS
@@ -26,6 +27,7 @@ def apply(settings: Settings) -> None:
     """Size the process's stores and quotas from `settings`."""
     limits = settings.limits
     TURNS.workers = settings.workers
+    gpu.configure(limits)  # the GPU seconds a translation asks for on ZeroGPU
     MODELS.budget_bytes = settings.memory_budget_bytes
     RUNS.budget_bytes = settings.results_budget_bytes
     budget = settings.results_budget_bytes

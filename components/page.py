@@ -21,6 +21,9 @@ INTRO = """
 # Transformers Playground
 Real Hugging Face models, and **inside them**: every tab shows the attention of the very run that answered.
 Rows are the tokens that attend (queries), columns the tokens they attend to (keys).
+When many people press at once, each request waits its turn: the answer shows your place in the queue
+(`queue: 3/12`) and, once the Space has timed a request like yours, the seconds so far of those it expects
+(`4.0/15.2s`).
 """
 
 
@@ -100,16 +103,29 @@ class Page:
     def precision(self, fast: Any) -> str:
         return self.settings.fast_precision if fast else "fp32"
 
-    def run(self, triggers: list[Any], examples: gr.Examples, *, answer: str, api_name: str, **event: Any) -> list[Any]:
+    def run(
+        self,
+        triggers: list[Any],
+        examples: gr.Examples,
+        *,
+        answer: str,
+        api_name: str,
+        progress_on: list[Any],
+        **event: Any,
+    ) -> list[Any]:
         """The tab's model event on `triggers` (in the API as `api_name`) and on a click of an example.
 
-        When an answer comes, the page scrolls the tab's answer (elem_id `answer`) to the top of the
-        window: the heatmap sits right below it, so the answer and its picture share one screen.
+        While it waits and runs, Gradio's status (the place in the queue and the estimate, then the
+        progress) shows on `progress_on`, the answer and its heatmap, where the visitor looks; not once
+        on each of the explorer's many outputs. When an answer comes, the page scrolls the tab's answer
+        (elem_id `answer`) to the top of the window: the heatmap sits right below it, so the answer and
+        its picture share one screen.
         """
         scroll = SCROLL_JS % json.dumps(answer)
+        event = event | self.model_event | {"show_progress": "full", "show_progress_on": progress_on}
         events = [
-            gr.on(triggers, **event, **self.model_event, api_name=api_name),
-            examples.load_input_event.then(**event, **self.model_event, api_visibility="private"),
+            gr.on(triggers, **event, api_name=api_name),
+            examples.load_input_event.then(**event, api_visibility="private"),
         ]
         for ran in events:
             ran.success(None, js=scroll)

@@ -98,4 +98,11 @@ def build(settings: Settings, page: Page) -> None:
         "inputs_kwargs": explorer.kwargs | {"fast": page.fast, "bars_open": bars.opened},
         "outputs": [note, table, *bars.outputs, raw, *explorer.outputs, *explorer.lens_controls.outputs],
     }
-    page.run([button.click, text.submit], examples, answer="sentiment-answer", api_name="sentiment", **run)
+    page.run(
+        [button.click, text.submit],
+        examples,
+        answer="sentiment-answer",
+        api_name="sentiment",
+        progress_on=[table, explorer.plot],
+        **run,
+    )

@@ -102,4 +102,11 @@ def build(settings: Settings, page: Page) -> None:
             *encoder.lens_controls.outputs,
         ],
     }
-    page.run([button.click, text.submit], example_list, answer="translate-answer", api_name="translate", **run)
+    page.run(
+        [button.click, text.submit],
+        example_list,
+        answer="translate-answer",
+        api_name="translate",
+        progress_on=[output, cross.plot],
+        **run,
+    )

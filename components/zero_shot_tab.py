@@ -87,7 +87,6 @@ def build(settings: Settings, page: Page) -> None:
             max_tokens=limits.max_tokens,
             max_attention_bytes=limits.max_attention_bytes,
             on_load=progress_reporter(progress),
-            on_pass=progress_reporter(progress),
             knock_out=KnockOut(knock_out_heads(controls)),
         )
         title = "Each label on its own (multi-label)" if result.multi_label else "Labels compete (scores sum to 1)"
@@ -119,4 +118,6 @@ def build(settings: Settings, page: Page) -> None:
         "outputs": [note, bars, *nli.outputs, raw, *explorer.outputs, *explorer.lens_controls.outputs],
     }
     triggers = [button.click, text.submit, labels.submit]
-    page.run(triggers, examples, answer="zero-shot-answer", api_name="zero_shot", **run)
+    page.run(
+        triggers, examples, answer="zero-shot-answer", api_name="zero_shot", progress_on=[bars, explorer.plot], **run
+    )

@@ -11,6 +11,7 @@ from typing import Any
 
 import torch
 
+from services import gpu
 from services.attention_maps import AttentionMaps, self_attentions, stack_attentions
 from services.config import short_name
 from services.encoding import Encoded, encode
@@ -49,7 +50,16 @@ def attend(
     `kind` says how the checkpoint loads ("encoder", "sequence-classification", "causal-lm"),
     so a model another tab already loaded is reused, not loaded twice.
     """
-    loaded = MODELS.get(kind, model, precision=precision, on_load=on_load)
+    MODELS.get(kind, model, precision=precision, on_load=on_load)  # here, in the server, with progress
+    return compute(text, text_pair, model=model, kind=kind, precision=precision, max_tokens=max_tokens)
+
+
+@gpu.run(gpu.one_pass)
+def compute(
+    text: str, text_pair: str | None, *, model: str, kind: str, precision: str, max_tokens: int | None
+) -> AttentionResult:
+    """`attend` once its model is loaded: on a GPU when one is lent (services.gpu)."""
+    loaded = MODELS.get(kind, model, precision=precision)
     encoded = encode(loaded, [text], [text_pair] if text_pair else None, max_tokens=max_tokens)
     return postprocess(loaded, encoded, forward(loaded, encoded.batch))
 

@@ -29,6 +29,14 @@ DEFAULT_TRANSLATION_MODELS: Mapping[str, str] = {
 
 ENV_PREFIX = "PLAYGROUND_"
 
+# ZeroGPU (services.gpu): seconds of GPU each run asks for. One forward pass of these models (sentiment,
+# zero-shot, the attention tab, a knock-out of a classifier, the logit lens) takes well under a second
+# on a GPU; runs bounded by a time limit (generation, translation, the lenses) ask for that limit. Every
+# run asks for GPU_SPARE_SECONDS more: a fresh GPU worker first moves the loaded weights onto its GPU.
+# Shorter requests wait less in ZeroGPU's own queue, and a run past its seconds is stopped.
+GPU_PASS_SECONDS = 10
+GPU_SPARE_SECONDS = 20
+
 
 @dataclass(frozen=True)
 class AttentionModel:

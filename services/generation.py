@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from transformers import StoppingCriteriaList, TextIteratorStreamer, set_seed
 
+from services import gpu
 from services.attention_maps import AttentionMaps, Step, TopTokens, stack_attentions
 from services.config import short_name
 from services.encoding import Encoded, encode, token_limit
@@ -83,7 +84,31 @@ def stream(
     caller stops reading (Stop pressed, visitor gone), the worker stops at its next token.
     `knock_out` names heads to generate without.
     """
-    loaded = MODELS.get("causal-lm", model, precision=precision, on_load=on_load)
+    MODELS.get("causal-lm", model, precision=precision, on_load=on_load)  # here, in the server, with progress
+    yield from compute(
+        prompt,
+        options,
+        model=model,
+        precision=precision,
+        max_seconds=max_seconds,
+        max_tokens=max_tokens,
+        knock_out=knock_out,
+    )
+
+
+@gpu.run(gpu.decoding)
+def compute(
+    prompt: str,
+    options: GenerationOptions,
+    *,
+    model: str,
+    precision: str,
+    max_seconds: float | None,
+    max_tokens: int | None,
+    knock_out: KnockOut,
+) -> Iterator[GenerationUpdate]:
+    """`stream` once its model is loaded: on a GPU when one is lent (services.gpu), streaming from there."""
+    loaded = MODELS.get("causal-lm", model, precision=precision)
     encoded = preprocess(loaded, prompt, options, max_tokens=max_tokens)
     truncated = encoded.truncated[0]
     set_seed(options.seed)

@@ -3,7 +3,8 @@
 int8 dynamic quantization stores each Linear layer's weights as int8 and quantizes activations on
 the fly; bf16 halves every weight. Both run the same attention code, so the heatmaps still come
 from the model that answered; scores move a little (the benchmark measures how often the top label
-changes). Dynamic quantization runs on CPUs only, so on CUDA int8 falls back to bf16.
+changes). Dynamic quantization runs on CPUs only, so on a GPU fast mode is bf16, or fp16 on a GPU
+without bf16 (before Ampere, such as a T4).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import warnings
 from typing import Any
 
 import torch
+
+from services.models import device
 
 logger = logging.getLogger(__name__)
 
@@ -26,20 +29,24 @@ def native_bf16() -> bool:
 
 
 def resolve(precision: str) -> str:
-    """ "auto" is bf16 where the CPU has it (attention stays within 0.02 of fp32 on MiniLM), else int8."""
+    """ "auto" is bf16 where the CPU has it (attention stays within 0.02 of fp32 on MiniLM), else int8. On a
+    GPU every fast precision is "bf16": half precision (`gpu_half`), since int8 has no CUDA kernels."""
     if precision not in PRECISIONS:
         raise ValueError(f"Unknown precision {precision!r}; expected one of {PRECISIONS}.")
+    if precision != "fp32" and device().type == "cuda":
+        return "bf16"
     if precision == "auto":
-        return "bf16" if torch.cuda.is_available() or native_bf16() else "int8"
+        return "bf16" if native_bf16() else "int8"
     return precision
 
 
 def convert(model: Any, precision: str) -> Any:
     """`model` in `precision`; "fp32" returns it unchanged."""
     precision = resolve(precision)
-    if precision == "int8" and model.device.type != "cpu":
-        logger.info("int8 dynamic quantization needs a CPU; using bf16 on %s", model.device)
-        precision = "bf16"
+    if precision == "bf16" and model.device.type == "cuda":
+        dtype = gpu_half()
+        logger.info("Fast mode on %s: %s weights", model.device, dtype)
+        return model.to(dtype)
     if precision == "bf16":
         return model.to(torch.bfloat16)
     if precision == "int8":
@@ -48,6 +55,12 @@ def convert(model: Any, precision: str) -> Any:
             warnings.simplefilter("ignore")
             return torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
     return model
+
+
+def gpu_half() -> torch.dtype:
+    """The GPU's half precision: bf16 where it computes it (Ampere and later), else fp16 (int8 dynamic
+    quantization has no CUDA kernels)."""
+    return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
 
 
 def weight_bytes(model: Any) -> int:

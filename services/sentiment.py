@@ -12,6 +12,7 @@ from typing import Any
 
 import torch
 
+from services import gpu
 from services.attention_maps import AttentionMaps, stack_attentions
 from services.config import short_name
 from services.encoding import Encoded, encode, passes
@@ -52,7 +53,31 @@ def classify(
     with texts × longest text², padding included), so many long texts take several passes.
     `knock_out` names heads to run without (their attention is zero).
     """
-    loaded = MODELS.get("sequence-classification", model, precision=precision, on_load=on_load)
+    MODELS.get(
+        "sequence-classification", model, precision=precision, on_load=on_load
+    )  # here, in the server, with progress
+    return compute(
+        tuple(texts),
+        model=model,
+        precision=precision,
+        max_tokens=max_tokens,
+        max_attention_bytes=max_attention_bytes,
+        knock_out=knock_out,
+    )
+
+
+@gpu.run(gpu.one_pass)
+def compute(
+    texts: tuple[str, ...],
+    *,
+    model: str,
+    precision: str,
+    max_tokens: int | None,
+    max_attention_bytes: int | None,
+    knock_out: KnockOut,
+) -> list[SentimentPrediction]:
+    """`classify` once its model is loaded: on a GPU when one is lent (services.gpu)."""
+    loaded = MODELS.get("sequence-classification", model, precision=precision)
     encoded = preprocess(loaded, texts, max_tokens=max_tokens)
     predictions: list[SentimentPrediction] = []
     for items in passes(encoded, loaded.facts, max_attention_bytes):

@@ -18,7 +18,7 @@ from typing import Any
 import torch
 from transformers import StoppingCriteriaList
 
-from services import run_guard
+from services import gpu, run_guard
 from services.attention_maps import AttentionMaps, Step, stack_attentions
 from services.encoding import Encoded, encode
 from services.inputs import model_for
@@ -71,7 +71,34 @@ def translate(
     as much again per beam on a CPU for a small gain on short sentences. `knock_out` names heads
     (of the encoder, and of the decoder's cross-attention) to translate without.
     """
-    loaded = MODELS.get("seq2seq-lm", model_for(target_language, models), precision=precision, on_load=on_load)
+    model = model_for(target_language, models)
+    MODELS.get("seq2seq-lm", model, precision=precision, on_load=on_load)  # here, in the server, with progress
+    return compute(
+        text,
+        target_language,
+        model=model,
+        num_beams=num_beams,
+        max_new_tokens=max_new_tokens,
+        precision=precision,
+        max_tokens=max_tokens,
+        knock_out=knock_out,
+    )
+
+
+@gpu.run(gpu.decoding)
+def compute(
+    text: str,
+    target_language: str,
+    *,
+    model: str,
+    num_beams: int,
+    max_new_tokens: int,
+    precision: str,
+    max_tokens: int | None,
+    knock_out: KnockOut,
+) -> TranslationResult:
+    """`translate` once its model is loaded: on a GPU when one is lent (services.gpu)."""
+    loaded = MODELS.get("seq2seq-lm", model, precision=precision)
     encoded = encode(loaded, [text], max_tokens=max_tokens)
     translated = forward(loaded, encoded, num_beams=num_beams, max_new_tokens=max_new_tokens, knock_out=knock_out)
     recipe = Recipe(

@@ -15,7 +15,9 @@ from typing import Any
 
 import numpy as np
 import torch
+from tqdm.auto import tqdm
 
+from services import gpu
 from services.attention_maps import AttentionMaps, self_attentions, stack_attentions
 from services.encoding import Encoded, encode, passes, token_limit
 from services.errors import InputError
@@ -90,21 +92,48 @@ def classify(
     max_tokens: int | None = None,
     max_attention_bytes: int | None = None,
     on_load: ProgressCallback | None = None,
-    on_pass: ProgressCallback | None = None,
     knock_out: KnockOut = NONE,
 ) -> ZeroShotResult:
-    """`max_tokens` cuts the premise; `max_attention_bytes` bounds the attention of one forward pass.
-    `on_pass` hears which pairs each pass reads, when they take more than one. `knock_out` names heads
-    to run every pair without."""
-    loaded = MODELS.get("sequence-classification", model, precision=precision, on_load=on_load)
+    """`max_tokens` cuts the premise; `max_attention_bytes` bounds the attention of one forward pass (pairs
+    that take more than one show their progress through tqdm). `knock_out` names heads to run every pair
+    without."""
+    MODELS.get(
+        "sequence-classification", model, precision=precision, on_load=on_load
+    )  # here, in the server, with progress
+    return compute(
+        text,
+        tuple(labels),
+        model=model,
+        multi_label=multi_label,
+        hypothesis_template=hypothesis_template,
+        precision=precision,
+        max_tokens=max_tokens,
+        max_attention_bytes=max_attention_bytes,
+        knock_out=knock_out,
+    )
+
+
+@gpu.run(gpu.one_pass)
+def compute(
+    text: str,
+    labels: tuple[str, ...],
+    *,
+    model: str,
+    multi_label: bool,
+    hypothesis_template: str,
+    precision: str,
+    max_tokens: int | None,
+    max_attention_bytes: int | None,
+    knock_out: KnockOut,
+) -> ZeroShotResult:
+    """`classify` once its model is loaded: on a GPU when one is lent (services.gpu)."""
+    loaded = MODELS.get("sequence-classification", model, precision=precision)
     pairs = preprocess(
         loaded, text, labels, multi_label=multi_label, template=hypothesis_template, max_tokens=max_tokens
     )
     chunks = list(passes(pairs.encoded, loaded.facts, max_attention_bytes))
     readings = []
-    for items in chunks:
-        if on_pass is not None and len(chunks) > 1:
-            on_pass(f"Reading labels {items.start + 1}–{items.stop} of {len(labels)} (in parts, to fit in memory)…")
+    for items in tqdm(chunks, desc=f"Reading {len(labels)} labels in parts, to fit in memory", disable=len(chunks) < 2):
         outputs = forward(loaded, pairs.encoded.rows(items), knock_out=knock_out)
         readings.append(read_pass(loaded, pairs, items, outputs))
     return postprocess(loaded, pairs, readings, knock_out=knock_out)

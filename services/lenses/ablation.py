@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import torch
 from transformers import TextIteratorStreamer, set_seed
 
-from services import generation, translation
+from services import generation, gpu, translation
 from services.attention_maps import AttentionMaps, self_attentions, stack_attentions
 from services.inputs import GenerationOptions, heads_text
 from services.lenses import replay
@@ -67,6 +67,12 @@ class Ablation:
         return data
 
 
+def _seconds(recipe: Recipe, *args, **kwargs) -> float:
+    """A classifier answers in one pass; generation and translation write again, within their limit."""
+    return gpu.one_pass() if recipe.task in ("sentiment", "zero_shot") else gpu.decoding()
+
+
+@gpu.run(_seconds)
 def compare(recipe: Recipe, knock_out: KnockOut, *, run: AttentionMaps | None = None) -> Ablation:
     """The answer of `recipe`'s model with every head, and with `knock_out`'s heads knocked out.
 

@@ -23,6 +23,7 @@ import torch
 from captum.attr import LayerGradientXActivation, LayerIntegratedGradients
 from tqdm.auto import tqdm
 
+from services import gpu
 from services.errors import InputError
 from services.lenses import cost, replay
 from services.lenses.knockout import knocked_out
@@ -67,6 +68,7 @@ class Attribution:
         return {"method": self.method, "tokens": tokens, "targets": list(self.targets), "scores": rows}
 
 
+@gpu.run(gpu.lens)
 def attribute(recipe: Recipe, *, max_seconds: float, max_bytes: int) -> Attribution:
     if resolve(recipe.precision) == "int8":
         raise InputError(

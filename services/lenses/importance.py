@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from tqdm.auto import tqdm
 
+from services import gpu
 from services.errors import InputError
 from services.lenses import cost, replay
 from services.lenses.knockout import attention_modules, heads_per_layer
@@ -42,6 +43,7 @@ class HeadImportance:
         }
 
 
+@gpu.run(gpu.lens)
 def head_importance(recipe: Recipe, *, max_seconds: float, max_bytes: int) -> HeadImportance:
     """Every head of the explorer's stack knocked out alone, in batched passes within the two budgets."""
     loaded = replay.load(recipe)

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from services import gpu
 from services.lenses import replay
 from services.lenses.knockout import knocked_out
 from services.recipe import Recipe
@@ -56,6 +57,7 @@ class LogitLens:
         return {"layers": self.layers, "steps": steps}
 
 
+@gpu.run(gpu.one_pass)
 def logit_lens(recipe: Recipe) -> LogitLens:
     """One teacher-forced pass over the text with every layer's hidden state; the lens reads each step's query."""
     loaded = replay.load(recipe)
