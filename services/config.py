@@ -138,17 +138,6 @@ class Settings:
     # computes it natively, else int8).
     fast_precision: str = "auto"
     fast_by_default: bool = False
-    # Of which one session may hold this share (its latest run is kept even when larger): past it, its own
-    # older runs give way first, so one visitor cannot push out everyone else's.
-    results_session_share: float = 1 / 6
-    # Sessions Gradio keeps (each holds its inputs' and outputs' last values, for its deep links); the
-    # least recently used go first. Their bytes are counted, and past `sessions_budget_bytes` the least
-    # recently used sessions are dropped too (components.session_state).
-    session_capacity: int = 500
-    sessions_budget_bytes: int | None = 10**9
-    # Deep links on disk: deleted after this age, and the oldest beyond this total.
-    deep_link_days: float = 7
-    deep_links_budget_bytes: int = 500 * 10**6
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
