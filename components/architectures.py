@@ -18,13 +18,15 @@ from components.plots import Style, short, style_for
 from services.architectures import DECODER, ENCODER, ENCODER_DECODER, Comparison, Failed, Panel, Trio
 from services.config import short_name
 
-PANEL_WIDTH = 480  # px: a panel's least width; three fit in a row at 1920 px, two at 1366 px
+PANEL_MIN_WIDTH = 480  # px: three panels fit in a row at 1920 px, two (then one) at 1366 px
+PANEL_WIDTH = 600  # px: about what a panel gets at either size; its column labels are fitted to it
 
 CAPTION = """**Three architectures, one sentence.** Each panel is one model's **last layer, averaged over
 its heads**, over that model's own tokens: rows are the tokens that attend, columns the tokens they
 attend to. **Grey cells are hidden by the model's mask**: the row's token may not see the column's.
-One colour scale serves the three, fitted to their weights (the colour bar states it); a row that may
-see a single token gives it all its attention whatever the model learned, so it is left out of the fit.
+Each panel's colours are fitted to its own weights (its colour bar states the range): compare the
+shapes, and read the values on the bars or by hovering. A row that may see a single token gives it all
+its attention whatever the model learned, so it is left out of the fit and shows at the top colour.
 The encoder-decoder translated the text into {language}{translation}; its decoder reads that translation:
 left of the line, its cross-attention over the English source, right of it, its self-attention over the
 {language} written so far. Each half's rows sum to 1. To explore every layer and head of one of these
@@ -53,7 +55,7 @@ class ArchitecturePanels:
         self.plots: dict[str, gr.Plot] = {}
         with gr.Row(equal_height=False, elem_id="architectures"):
             for family in (ENCODER, DECODER, ENCODER_DECODER):
-                with gr.Column(scale=1, min_width=PANEL_WIDTH):
+                with gr.Column(scale=1, min_width=PANEL_MIN_WIDTH):
                     self.messages[family] = gr.Markdown(visible=False)
                     self.plots[family] = gr.Plot(
                         label=f"{family.capitalize()}: last layer", visible=False, elem_id=f"architecture-{family}"
@@ -69,7 +71,6 @@ class ArchitecturePanels:
 
     def show(self, comparison: Comparison, *, presenter: bool) -> dict[Any, Any]:
         style = style_for(presenter)
-        scale = _shared_scale(comparison)
         values: dict[Any, Any] = {}
         for panel in comparison.panels:
             message, plot = self.messages[panel.family], self.plots[panel.family]
@@ -77,7 +78,7 @@ class ArchitecturePanels:
                 text = f"**{panel.family.capitalize()}** could not run: {html.escape(panel.message, quote=False)}"
                 values |= {message: gr.Markdown(text, visible=True), plot: gr.Plot(value=None, visible=False)}
                 continue
-            figure = _figure(panel, style, scale)
+            figure = _figure(panel, style)
             values |= {
                 message: gr.Markdown(visible=False),
                 plot: gr.Plot(plot_payload(figure, filename=f"architecture_{panel.family}"), visible=True),
@@ -97,17 +98,11 @@ def _caption(comparison: Comparison) -> str:
     return text
 
 
-def _shared_scale(comparison: Comparison) -> dict[str, Any]:
-    """One fitted colour range over every panel, each block whose rows sum to 1 taken on its own (an
-    encoder-decoder's two halves), so a row with one visible token in one half does not stretch it."""
-    ranges = [
-        color_range(block, fitted=True)
-        for panel in comparison.panels
-        if isinstance(panel, Panel)
-        for block in _blocks(panel)
-    ]
-    if not ranges:
-        return {}
+def _scale(panel: Panel) -> dict[str, Any]:
+    """The panel's colours fitted to its own weights, as the explorer fits a mean of heads (0 to 1 would
+    wash it out). An encoder-decoder's two halves share its one colour bar, each half fitted on its own
+    rows (each sums to 1), so a row that sees one target token does not stretch the range."""
+    ranges = [color_range(block, fitted=True) for block in _blocks(panel)]
     return {"zmin": min(r["zmin"] for r in ranges), "zmax": max(r["zmax"] for r in ranges), "fitted": True}
 
 
@@ -116,7 +111,7 @@ def _blocks(panel: Panel) -> list[Any]:
     return [panel.matrix[:, :split], panel.matrix[:, split:]] if split else [panel.matrix]
 
 
-def _figure(panel: Panel, style: Style, scale: dict[str, Any]):
+def _figure(panel: Panel, style: Style):
     title = f"{panel.family.capitalize()} · {short_name(panel.model)}: {panel.sees}"
     subtitle = "Last layer, averaged over heads; grey: hidden by the mask."
     halves = None
@@ -136,5 +131,5 @@ def _figure(panel: Panel, style: Style, scale: dict[str, Any]):
         halves=halves,
         style=style,
         width_px=PANEL_WIDTH,
-        **scale,
+        **_scale(panel),
     )
