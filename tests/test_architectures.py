@@ -10,10 +10,10 @@ import torch
 from transformers import AutoModel, AutoModelForCausalLM, AutoModelForSeq2SeqLM
 
 from components.explorer.figures import MASKED_COLOR, color_range, masked_heatmap
-from services.architectures import DECODER, ENCODER, ENCODER_DECODER, Failed, Panel, Trio, causal, compare
-from tests.app_server import TINY_TRANSLATION_TOKENS
-from tests.figures import decode_array, figure_dict
-from tests.helpers import forward, load_direct
+from services.architectures import DECODER, ENCODER, ENCODER_DECODER, SEES, Failed, Panel, Trio, causal, compare
+from tests.app_server import TINY_TRANSLATION_TOKENS, playground_env, serving
+from tests.figures import decode_array, figure_dict, heatmap_matrices
+from tests.helpers import EXPLORER_OUTPUTS, explorer_outputs, forward, load_direct
 
 ATOL = 1e-5
 TEXT = "The animal didn't cross the street because it was too tired"
@@ -206,3 +206,55 @@ def test_the_fitted_colour_range_leaves_out_masked_cells_and_rows_with_one_visib
     matrix = causal(np.array([[1.0, 0.0, 0.0], [0.3, 0.7, 0.0], [0.2, 0.5, 0.3]], dtype=np.float32))
     assert color_range(matrix, fitted=True) == pytest.approx({"zmin": 0.2, "zmax": 0.7, "fitted": True})
     assert color_range(matrix, fitted=False) == {"zmin": 0.0, "zmax": 1.0, "fitted": False}
+
+
+# Through the API of the launched app ------------------------------------------------------------
+
+PANELS = 7  # what the switch adds after the explorer's outputs: the caption, three messages, three plots
+
+
+def test_the_switch_over_the_api_shows_three_panels_equal_to_transformers(client, expected):
+    outputs = client.predict(text=TEXT, compare_architectures=True, api_name="/attention")
+    assert len(outputs) == 2 + len(EXPLORER_OUTPUTS) + PANELS
+    caption, *messages = outputs[-PANELS:-3]
+    assert caption["visible"] and "Grey cells are hidden by the model's mask" in caption["value"]
+    assert not any(message["visible"] for message in messages)
+    raw = outputs[1]["architectures"]
+    for family, entry, plot in zip(expected, raw, outputs[-3:], strict=True):
+        want = expected[family]
+        assert entry["family"] == family and plot["visible"]
+        assert (entry["tokens"], entry["key_tokens"]) == (want["tokens"], want["key_tokens"])
+        [z] = heatmap_matrices(plot["value"])
+        assert_same(z, want["matrix"])
+        assert_same(np.array([[np.nan if w is None else w for w in row] for row in entry["matrix"]]), want["matrix"])
+        title = figure_dict(plot["value"])["layout"]["title"]["text"].replace("<br>", " ")
+        assert SEES[family] in title and title.startswith(family.capitalize())
+    assert raw[2]["translation_text"] == expected[ENCODER_DECODER]["translation_text"]
+    assert expected[ENCODER_DECODER]["translation_text"] in caption["value"]
+
+
+def test_with_the_switch_off_attention_answers_as_before(client, tiny_models):
+    outputs = client.predict(text=TEXT, api_name="/attention")
+    note, raw = outputs[:2]
+    assert note == ""
+    assert set(raw) == {"model", "tokens", "num_layers", "num_heads"}  # no "architectures"
+    plot = explorer_outputs(outputs, 2)["plot"]
+    tokenizer, model = load_direct(AutoModel, tiny_models["attention"])
+    want = last_mean(forward(model, **tokenizer(TEXT, return_tensors="pt")).attentions)
+    np.testing.assert_allclose(heatmap_matrices(plot)[0], want, atol=ATOL)
+    assert all(not panel["visible"] and panel.get("value") is None for panel in outputs[-PANELS:])
+
+
+def test_in_the_app_a_family_that_cannot_load_shows_its_message_and_the_others_their_heatmaps(
+    tiny_models, broken_model
+):
+    env = playground_env(tiny_models, broken_model) | {"PLAYGROUND_GENERATION_MODEL": str(broken_model)}
+    with serving(env) as client:
+        outputs = client.predict(text="I love food", compare_architectures=True, api_name="/attention")
+    encoder, decoder, encoder_decoder = outputs[-6:-3]
+    assert decoder["visible"] and "Could not load the model 'broken'" in decoder["value"]
+    assert not encoder["visible"] and not encoder_decoder["visible"]
+    plots = outputs[-3:]
+    assert [plot["visible"] for plot in plots] == [True, False, True]
+    assert heatmap_matrices(plots[0]["value"]) and heatmap_matrices(plots[2]["value"])
+    assert outputs[1]["architectures"][1]["error"].startswith("Could not load the model 'broken'")
