@@ -22,15 +22,15 @@ PANEL_MIN_WIDTH = 480  # px: three panels fit in a row at 1920 px, two (then one
 PANEL_WIDTH = 600  # px: about what a panel gets at either size; its column labels are fitted to it
 
 CAPTION = """**Three architectures, one sentence.** Each panel is one model's **last layer, averaged over
-its heads**, over that model's own tokens: rows are the tokens that attend, columns the tokens they
-attend to. **Grey cells are hidden by the model's mask**: the row's token may not see the column's.
-Each panel's colours are fitted to its own weights (its colour bar states the range): compare the
-shapes, and read the values on the bars or by hovering. A row that may see a single token gives it all
-its attention whatever the model learned, so it is left out of the fit and shows at the top colour.
-The encoder-decoder translated the text into {language}{translation}; its decoder reads that translation:
-left of the line, its cross-attention over the English source, right of it, its self-attention over the
-{language} written so far. Each half's rows sum to 1. To explore every layer and head of one of these
-models, pick it in *Model* above: the explorer below shows the model chosen there."""
+its heads**, over that model's own tokens: rows are the tokens that attend, columns the tokens they attend
+to. **Grey cells are hidden by the model's mask**: the row's token may not see the column's.
+- **Encoder-decoder:** it translated the text into {language}{translation}, and its decoder reads that
+  translation: left of the line, cross-attention over the English source; right of it, self-attention
+  over the {language} written so far. Each half's rows sum to 1.
+- **Colours:** each panel is fitted to its own weights (its colour bar states the range), so compare the
+  shapes and read the values on the bars or by hovering. A row that may see a single token gives it all
+  its attention whatever the model learned, so it is left out of the fit and shows at the top colour.
+- **Every layer and head** of one of these models: pick it in *Model* above; the explorer below shows it."""
 
 
 def switch(trio: Trio) -> gr.Checkbox:
@@ -118,8 +118,8 @@ def _figure(panel: Panel, style: Style):
     if panel.family == ENCODER_DECODER:
         language = panel.target_language
         subtitle = (
-            f"Last layer of the decoder, averaged over heads. Rows: the {language} it wrote. Left of the line: "
-            f"cross-attention to the English; right: self-attention to the {language} so far; grey: masked."
+            f"The decoder's last layer, heads averaged; rows: the {language} it wrote. Left of the line, "
+            f"cross-attention; right, self-attention; grey: masked."
         )
         halves = (panel.source_columns, "English source", f"{language} target")
     return masked_heatmap(

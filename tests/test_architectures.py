@@ -4,6 +4,8 @@ fails leaves the others. The figures are checked on synthetic arrays."""
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 import torch
@@ -258,3 +260,24 @@ def test_in_the_app_a_family_that_cannot_load_shows_its_message_and_the_others_t
     assert [plot["visible"] for plot in plots] == [True, False, True]
     assert heatmap_matrices(plots[0]["value"]) and heatmap_matrices(plots[2]["value"])
     assert outputs[1]["architectures"][1]["error"].startswith("Could not load the model 'broken'")
+
+
+def test_loading_a_model_is_not_waiting_for_the_cpu(tiny_models, monkeypatch):
+    """Three first loads in one request must not read as a Space too busy to answer (the wall limit)."""
+    from services import models, run_guard
+
+    real_load = models.load_model
+
+    def slow_load(*args, **kwargs):
+        time.sleep(0.5)
+        return real_load(*args, **kwargs)
+
+    monkeypatch.setattr(models, "load_model", slow_load)
+    cache = models.ModelCache()
+    guard = run_guard.RunGuard(0.05)  # a wall limit of 0.05 s x WALL_FACTOR = 0.3 s
+    with run_guard.guarding(guard):
+        cache.get("encoder", str(tiny_models["attention"]))
+        guard.check()  # the 0.5 s load did not count
+        time.sleep(0.5)
+        with pytest.raises(run_guard.RunStopped, match="too busy"):
+            guard.check()  # while time that is not a load does
