@@ -281,3 +281,20 @@ def test_loading_a_model_is_not_waiting_for_the_cpu(tiny_models, monkeypatch):
         time.sleep(0.5)
         with pytest.raises(run_guard.RunStopped, match="too busy"):
             guard.check()  # while time that is not a load does
+
+
+def test_real_minilm_and_smollm2_panels_equal_their_models_called_directly(minilm_path, smollm2_gguf_path, tiny_models):
+    """The real encoder and decoder (the cache's own copies, called directly: a GGUF loads slowly)."""
+    from services.models import MODELS
+
+    trio = trio_of(tiny_models, encoder=str(minilm_path), decoder=str(smollm2_gguf_path))
+    encoder, decoder, _ = compare(TEXT, trio, max_tokens=64, max_new_tokens=4).panels
+    for panel, kind in ((encoder, "encoder"), (decoder, "causal-lm")):
+        loaded = MODELS.get(kind, panel.model)
+        inputs = loaded.tokenizer(TEXT, return_tensors="pt")
+        want = last_mean(forward(loaded.model, **inputs).attentions)
+        assert list(panel.query.tokens) == loaded.tokenizer.convert_ids_to_tokens(inputs["input_ids"][0])
+        assert_same(panel.matrix, want if kind == "encoder" else masked(want))
+    assert "animal" in encoder.query.texts and "animal" in decoder.query.texts  # each model's own tokens, readable
+    # SmolLM2 parks much of each row's attention on its first token (an attention sink), as real decoders do.
+    assert np.nanmean(decoder.matrix[1:, 0]) > 0.3
