@@ -8,6 +8,7 @@ encoder-decoder) at 1366 px. Grey cells are what each model's mask hides (servic
 from __future__ import annotations
 
 import html
+import re
 from typing import Any
 
 import gradio as gr
@@ -75,7 +76,7 @@ class ArchitecturePanels:
         for panel in comparison.panels:
             message, plot = self.messages[panel.family], self.plots[panel.family]
             if isinstance(panel, Failed):
-                text = f"**{panel.family.capitalize()}** could not run: {html.escape(panel.message, quote=False)}"
+                text = f"**{panel.family.capitalize()}** could not run: {_plain(panel.message)}"
                 values |= {message: gr.Markdown(text, visible=True), plot: gr.Plot(value=None, visible=False)}
                 continue
             figure = _figure(panel, style)
@@ -90,12 +91,17 @@ class ArchitecturePanels:
 def _caption(comparison: Comparison) -> str:
     translated = [p for p in comparison.panels if isinstance(p, Panel) and p.family == ENCODER_DECODER]
     language = translated[0].target_language if translated else "its target language"
-    written = html.escape(short(translated[0].translation_text, 80), quote=False) if translated else ""
+    written = _plain(short(translated[0].translation_text, 80)) if translated else ""
     translation = f" (“{written}”)" if translated else ""
     text = CAPTION.format(language=language, translation=translation)
     if comparison.truncated:
         text += "\n\nThe text was longer than one sentence: each model read only its first tokens."
     return text
+
+
+def _plain(text: str) -> str:
+    """`text` shown as typed in Markdown: no tag, link or emphasis from what a model wrote or a visitor typed."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|~])", r"\\\1", html.escape(text, quote=False))
 
 
 def _scale(panel: Panel) -> dict[str, Any]:

@@ -232,7 +232,7 @@ def test_the_switch_over_the_api_shows_three_panels_equal_to_transformers(client
         title = figure_dict(plot["value"])["layout"]["title"]["text"].replace("<br>", " ")
         assert SEES[family] in title and title.startswith(family.capitalize())
     assert raw[2]["translation_text"] == expected[ENCODER_DECODER]["translation_text"]
-    assert expected[ENCODER_DECODER]["translation_text"] in caption["value"]
+    assert "translated the text into French" in caption["value"]
 
 
 def test_with_the_switch_off_attention_answers_as_before(client, tiny_models):
