@@ -70,7 +70,8 @@ class ArchitecturePanels:
         """The switch is off: nothing shows."""
         return {component: gr.update(visible=False, value=None) for component in self.outputs}
 
-    def show(self, comparison: Comparison, *, presenter: bool) -> dict[Any, Any]:
+    def show(self, comparison: Comparison, *, presenter: bool, pair_ignored: bool = False) -> dict[Any, Any]:
+        """The panels of `comparison`; `pair_ignored`: a second sentence was given, which the three do not read."""
         style = style_for(presenter)
         values: dict[Any, Any] = {}
         for panel in comparison.panels:
@@ -84,11 +85,11 @@ class ArchitecturePanels:
                 message: gr.Markdown(visible=False),
                 plot: gr.Plot(plot_payload(figure, filename=f"architecture_{panel.family}"), visible=True),
             }
-        values[self.caption] = gr.Markdown(_caption(comparison), visible=True)
+        values[self.caption] = gr.Markdown(_caption(comparison, pair_ignored), visible=True)
         return values
 
 
-def _caption(comparison: Comparison) -> str:
+def _caption(comparison: Comparison, pair_ignored: bool) -> str:
     translated = [p for p in comparison.panels if isinstance(p, Panel) and p.family == ENCODER_DECODER]
     language = translated[0].target_language if translated else "its target language"
     written = _plain(short(translated[0].translation_text, 80)) if translated else ""
@@ -96,6 +97,8 @@ def _caption(comparison: Comparison) -> str:
     text = CAPTION.format(language=language, translation=translation)
     if comparison.truncated:
         text += "\n\nThe text was longer than one sentence: each model read only its first tokens."
+    if pair_ignored:
+        text += "\n\nThe three read the first text only; the second sentence is for the explorer's model."
     return text
 
 

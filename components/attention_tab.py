@@ -93,7 +93,7 @@ def build(settings: Settings, page: Page) -> None:
             return values | panels.hidden()
         comparison = compared(text, page.precision(fast), progress)
         values[raw] = values[raw] | {"architectures": comparison.as_raw_output()}
-        return values | panels.show(comparison, presenter=bool(presenter))
+        return values | panels.show(comparison, presenter=bool(presenter), pair_ignored=bool(pair))
 
     def compared(text: str, precision: str, progress: gr.Progress):
         """The text through the three families, one sentence's worth of tokens each."""
