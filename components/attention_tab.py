@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import gradio as gr
 
+from components.architectures import ArchitecturePanels, switch
 from components.errors import progress_reporter, warn_truncated
 from components.explorer import AttentionExplorer
 from components.page import Page
+from services.architectures import Trio, compare
 from services.config import Settings
 from services.errors import InputError
 from services.inputs import clean_text, echo
@@ -28,6 +30,7 @@ EXAMPLES = [
 
 def build(settings: Settings, page: Page) -> None:
     choices = settings.attention_models()
+    trio = Trio.of(settings)
     gr.Markdown(INTRO)
     with gr.Row(equal_height=False, elem_id="attention-answer"):
         with gr.Column(scale=2, min_width=320):
@@ -36,6 +39,7 @@ def build(settings: Settings, page: Page) -> None:
             model = gr.Dropdown(
                 choices=[(choice.label, choice.name) for choice in choices], value=choices[0].name, label="Model"
             )
+            three = switch(trio)
             button = gr.Button("Show attention", variant="primary")
         with gr.Column(scale=3, min_width=320):
             examples = gr.Examples(
@@ -46,6 +50,7 @@ def build(settings: Settings, page: Page) -> None:
             note = gr.Markdown()
             with gr.Accordion("Tokens, layers and heads (raw output)", open=False):
                 raw = gr.JSON(show_label=False)
+    panels = ArchitecturePanels()
     explorer = AttentionExplorer("Attention", api_name="attention_view", presenter=page.presenter)
     # Another model has other layers and heads: start it from its last layer, heads averaged.
     model.change(None, outputs=[explorer.layer, explorer.head, explorer.focus], js="() => [null, 'mean', null]")
@@ -55,6 +60,7 @@ def build(settings: Settings, page: Page) -> None:
         text: str,
         text_pair: str = "",
         model: str = "",
+        compare_architectures: bool = False,
         fast: bool = False,
         presenter: bool = False,
         progress: gr.Progress = gr.Progress(track_tqdm=True),
@@ -68,10 +74,11 @@ def build(settings: Settings, page: Page) -> None:
             names = ", ".join(choice.name for choice in choices)
             raise InputError(f"Model {echo(model)} is not one of this app's models; choose one of: {names}.")
         pair = text_pair.strip() if isinstance(text_pair, str) else text_pair
+        text = clean_text(text, max_chars=limits.max_input_chars)
         from services import attention  # torch loads with the first request, not at startup
 
         result = attention.attend(
-            clean_text(text, max_chars=limits.max_input_chars),
+            text,
             clean_text(pair, what="second sentence", max_chars=limits.max_input_chars) if pair else None,
             model=choice.source,
             kind=choice.kind,
@@ -79,15 +86,32 @@ def build(settings: Settings, page: Page) -> None:
             max_tokens=limits.max_tokens,
             on_load=progress_reporter(progress),
         )
-        return {note: warn_truncated(result.truncated), raw: result.as_raw_output()} | explorer.show(
+        values = {note: warn_truncated(result.truncated), raw: result.as_raw_output()} | explorer.show(
             [result.attention], presenter=presenter, **controls
+        )
+        if not compare_architectures:
+            return values | panels.hidden()
+        comparison = compared(text, page.precision(fast), progress)
+        values[raw] = values[raw] | {"architectures": comparison.as_raw_output()}
+        return values | panels.show(comparison, presenter=bool(presenter), pair_ignored=bool(pair))
+
+    def compared(text: str, precision: str, progress: gr.Progress):
+        """The text through the three families, one sentence's worth of tokens each."""
+        limits = settings.limits
+        return compare(
+            text,
+            trio,
+            precision=precision,
+            max_tokens=min(limits.max_tokens, limits.max_compare_tokens),
+            max_new_tokens=min(limits.max_translation_tokens, limits.max_compare_tokens),
+            on_progress=lambda done, message: progress(done, desc=message),
         )
 
     run = {
         "fn": show,
-        "inputs": [text, text_pair, model],
+        "inputs": [text, text_pair, model, three],
         "inputs_kwargs": explorer.kwargs | {"fast": page.fast},
-        "outputs": [note, raw, *explorer.outputs],
+        "outputs": [note, raw, *explorer.outputs, *panels.outputs],
     }
-    triggers = [button.click, text.submit, text_pair.submit]
+    triggers = [button.click, text.submit, text_pair.submit, three.input]
     page.run(triggers, examples, answer="attention-answer", api_name="attention", progress_on=[explorer.plot], **run)

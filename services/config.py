@@ -87,6 +87,9 @@ class Limits:
     max_new_tokens: int = 256
     max_sequences: int = 4
     max_translation_tokens: int = 256
+    # Tokens each model of the attention tab's "three architectures" reads, and the most its translation
+    # writes: one sentence, so three heatmaps side by side stay readable and their response small.
+    max_compare_tokens: int = 64
     max_beams: int = 4
     # Seconds of CPU one request may hold a worker for, whatever its settings (all of a generation's
     # sequences together): generation and translation stop writing at it and keep their text; any run

@@ -106,7 +106,8 @@ class ModelCache:
                 self._models.move_to_end(key)
                 return self._models[key]
             lock = self._locks.setdefault(key, threading.Lock())
-        with lock:
+        # Loading, or waiting for another request's load of it, is not waiting for the CPU (run_guard.loading).
+        with run_guard.loading(), lock:
             if key not in self._models:
                 if on_load is not None:
                     on_load(f"Loading {short_name(source)} ({describe_size(source)})…")

@@ -124,6 +124,19 @@ def guarding(guard: RunGuard) -> Iterator[RunGuard]:
             memory.give_back_when_idle(lambda: _running[0] == 0)
 
 
+@contextlib.contextmanager
+def loading() -> Iterator[None]:
+    """A model loading for the current run: a first use, not a wait for the CPU, so its time does not count
+    towards the run's wall limit (a comparison of three models may load all three in one request)."""
+    guard = _CURRENT.get()
+    began = time.monotonic()
+    try:
+        yield
+    finally:
+        if guard is not None:
+            guard.started += time.monotonic() - began
+
+
 def check() -> None:
     """Stop here if the current run was cancelled or is out of time (between passes of a batch)."""
     guard = _CURRENT.get()

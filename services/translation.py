@@ -39,6 +39,8 @@ class TranslationResult:
     truncated: bool
     cross_attention: AttentionMaps
     encoder_attention: AttentionMaps
+    # The decoder's causal self-attention over the target (the attention tab's three architectures show it).
+    decoder_attention: AttentionMaps
 
     def as_pipeline_output(self) -> list[dict[str, str]]:
         return [{"translation_text": self.translation_text}]
@@ -51,6 +53,7 @@ class Translated:
     produced: torch.Tensor
     encoder_attentions: Any
     cross_attentions: Any
+    decoder_attentions: Any
 
 
 def translate(
@@ -139,7 +142,10 @@ def forward(
             output_attentions=True,
         )
     return Translated(
-        produced=produced, encoder_attentions=encoder_outputs.attentions, cross_attentions=outputs.cross_attentions
+        produced=produced,
+        encoder_attentions=encoder_outputs.attentions,
+        cross_attentions=outputs.cross_attentions,
+        decoder_attentions=outputs.decoder_attentions,
     )
 
 
@@ -180,5 +186,12 @@ def postprocess(
             weights=stack_attentions(translated.encoder_attentions),
             facts=loaded.facts,
             recipe=recipe,
+        ),
+        decoder_attention=AttentionMaps(
+            title=f"Decoder self-attention over the {target_language} tokens",
+            query=target,
+            key=target,
+            weights=stack_attentions(translated.decoder_attentions),
+            facts=loaded.facts,
         ),
     )

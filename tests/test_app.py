@@ -31,7 +31,7 @@ def test_the_api_names_and_parameters_are_the_contract(client):
     view = ["item", "view", "layer", "head", "focus", "step", "merge_words", "hide_special", "head_summaries"]
     view += ["color_scale", "lens", "ablate", "attribution", "head_importance", "logit_lens", "presenter"]
     assert params["/sentiment"] == ["text", *view, "fast"]
-    assert params["/attention"] == ["text", "text_pair", "model", *view, "fast"]
+    assert params["/attention"] == ["text", "text_pair", "model", "compare_architectures", *view, "fast"]
     assert params["/attention_view"] == view
     encoder = [f"encoder_{name}" for name in view[:-1]]  # the page's presenter switch is shared
     assert params["/translate"][-len(encoder) - 1 :] == [*encoder, "fast"]

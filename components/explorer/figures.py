@@ -18,6 +18,7 @@ from components.plots import (
     COLOR_SCALE,
     HIGHLIGHT_COLOR,
     NORMAL,
+    OUTLINE,
     TOP,
     Style,
     axis,
@@ -48,6 +49,21 @@ def _matrix(matrix: np.ndarray, row_labels: Sequence[str], col_labels: Sequence[
     return matrix
 
 
+def color_range(weights: np.ndarray, fitted: bool) -> dict:
+    """zmin, zmax and `fitted` for a figure: the weights' own range when fitted, else 0 to 1 (every weight,
+    a max of heads included, lies in it, so pictures compare).
+
+    weights: [..., rows, cols]. A row with one key left (a causal map's first row) is 1 whatever the model
+    does, so the fit leaves such rows out; they show at the top colour. NaN cells (masked) are left out.
+    """
+    if not fitted or not weights.size:
+        return {"zmin": 0.0, "zmax": 1.0, "fitted": False}
+    free = (weights > 0).sum(axis=-1) > 1
+    cells = weights[free] if free.any() else weights
+    low, high = float(np.nanmin(cells)), float(np.nanmax(cells))
+    return {"zmin": low, "zmax": high if high > low else low + 1e-6, "fitted": True}
+
+
 def _bold_tick(ticks: dict, value: str) -> None:
     ticks["ticktext"] = [
         f"<b>{text}</b>" if tick == value else text
@@ -61,19 +77,22 @@ def attention_heatmap(
     col_labels: Sequence[str],
     *,
     title: str,
+    subtitle: str | None = None,
     style: Style = NORMAL,
     row_start: int = 0,
     highlight_row: int | None = None,
     zmin: float = 0.0,
     zmax: float = 1.0,
     fitted: bool = False,
+    width_px: int = ASSUMED_WIDTH,
 ) -> go.Figure:
     """Heatmap of one attention matrix, optionally a window of its rows.
 
     matrix: [rows, cols]; row i is query token `row_start + i`, column j key token j.
     highlight_row: absolute query index to outline; ignored when outside the window.
     zmin, zmax: the colour scale's range; `fitted` says it was fitted to the data (the colour bar says so).
-    The plot grows with its rows, up to MAX_HEIGHT, so that every row label has room at full size.
+    The plot grows with its rows, up to MAX_HEIGHT, so that every row label has room at full size;
+    `width_px` is the width the page gives it, which the column labels are fitted to.
     """
     matrix = _matrix(matrix, row_labels, col_labels)
     rows, cols = matrix.shape
@@ -92,9 +111,7 @@ def attention_heatmap(
         colorbar=colorbar(style, title={"text": scale_title(zmin, zmax, fitted=fitted)}),
         hovertemplate=HOVER,
     )
-    x_ticks = label_ticks(
-        col_labels, length_px=ASSUMED_WIDTH - margin["l"] - margin["r"], style=style, angle=TICK_ANGLE
-    )
+    x_ticks = label_ticks(col_labels, length_px=width_px - margin["l"] - margin["r"], style=style, angle=TICK_ANGLE)
     y_ticks = label_ticks(
         row_labels, length_px=height - margin["t"] - margin["b"], style=style, start=row_start, anchor=focus
     )
@@ -103,7 +120,7 @@ def attention_heatmap(
         _bold_tick(y_ticks, categories(row_labels, row_start)[focus])
         shapes.append(_row_outline("x", "y", focus, cols, style))
     layout = {
-        **base_layout(style, title=title, height=height, margin=margin),
+        **base_layout(style, title=title, height=height, margin=margin, subtitle=subtitle),
         "xaxis": axis("key token (attended to)", style, tickangle=TICK_ANGLE, **x_ticks),
         "yaxis": axis("query token (attending)", style, autorange="reversed", **y_ticks),
         "shapes": shapes,
@@ -202,3 +219,65 @@ def head_grid(
     meta = {"row_labels": list(row_labels), "col_labels": list(col_labels), "row_start": 0}
     layout["meta"] = meta | ({"highlight_row": highlight_row} if shapes else {})
     return go.Figure(data=traces, layout=layout)
+
+
+# A cell the model's mask hides: the page header's colour for a token that may not be seen (page.css).
+MASKED_COLOR = "#e5e7eb"
+
+
+def masked_heatmap(
+    matrix: np.ndarray,
+    row_labels: Sequence[str],
+    col_labels: Sequence[str],
+    *,
+    title: str,
+    subtitle: str | None = None,
+    halves: tuple[int, str, str] | None = None,
+    style: Style = NORMAL,
+    zmin: float = 0.0,
+    zmax: float = 1.0,
+    fitted: bool = False,
+    width_px: int = ASSUMED_WIDTH,
+) -> go.Figure:
+    """An attention heatmap whose NaN cells are what the model's mask hides: grey, with no hover, never a
+    colour of the scale (a hidden weight is not a weight of 0).
+
+    matrix: [rows, cols], NaN where a query token may not see a key token.
+    halves: (columns left of a divider, the left half's name, the right half's name), named above the plot.
+    """
+    figure = attention_heatmap(
+        matrix,
+        row_labels,
+        col_labels,
+        title=title,
+        subtitle=subtitle,
+        style=style,
+        zmin=zmin,
+        zmax=zmax,
+        fitted=fitted,
+        width_px=width_px,
+    )
+    figure.update_traces(hoverongaps=False)
+    figure.layout.plot_bgcolor = MASKED_COLOR
+    if halves is None or not 0 < halves[0] < len(col_labels):
+        return figure
+    split, left, right = halves
+    # A dark line under a light one: the divider shows on every colour of the scale and on grey.
+    line = {"type": "line", "xref": "x", "yref": "paper", "x0": split - 0.5, "x1": split - 0.5, "y0": 0, "y1": 1}
+    figure.layout.shapes = [
+        line | {"line": {"color": OUTLINE, "width": 4 * style.line_width}},
+        line | {"line": {"color": "white", "width": 1.5 * style.line_width}},
+    ]
+    room = int(1.8 * style.font_size)  # above the plot, below the title: the halves' names
+    layout = figure.layout
+    total = layout.height
+    pad = (1 - layout.title.y) * total  # the title stays where it was, in pixels from the top
+    layout.height, layout.margin.t = total + room, layout.margin.t + room
+    layout.title.y = round(1 - pad / layout.height, 4)
+    name = {"xref": "x", "yref": "paper", "y": 1, "yanchor": "bottom", "showarrow": False}
+    name |= {"font": {"size": style.font_size}}
+    layout.annotations = [
+        name | {"x": (split - 1) / 2, "text": escape(left)},
+        name | {"x": split + (len(col_labels) - split - 1) / 2, "text": escape(right)},
+    ]
+    return figure

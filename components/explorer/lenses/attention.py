@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 from components.explorer import shaping
 from components.explorer.bars import focus_bars, top_tokens_bars
 from components.explorer.drawing import Drawing
-from components.explorer.figures import attention_heatmap, head_grid
+from components.explorer.figures import attention_heatmap, color_range, head_grid
 from components.explorer.summary_figure import summary_figure
 from components.explorer.view import View
 from components.plots import Style, style_for
@@ -162,28 +162,13 @@ def _main_figure(maps: AttentionMaps, view: View, shaped: shaping.Shaped, matrix
             style=style,
             row_start=rows.start,
             highlight_row=row,
-            **_color_range(matrix, view.fits_colors(combined=True)),
+            **color_range(matrix, view.fits_colors(combined=True)),
         )
     if view.mode == "heads":
         titles = [f"Head {h + 1}" for h in range(maps.num_heads)]
         title = _title(maps, view, f"Layer {view.layer}: every head ({focus})", shaped)
         return _grid(shaped.weights, shaped, titles, 4, title, style, row=row, fitted=view.fits_colors(combined=False))
     return _model_view(maps, view, style, row=row, focus=focus)
-
-
-def _color_range(weights: np.ndarray, fitted: bool) -> dict:
-    """zmin, zmax and `fitted` for a figure: the weights' own range when fitted, else 0 to 1 (every weight,
-    a max of heads included, lies in it, so pictures compare).
-
-    weights: [..., rows, cols]. A row with one key left (a causal map's first row) is 1 whatever the model
-    does, so the fit leaves such rows out; they show at the top colour.
-    """
-    if not fitted or not weights.size:
-        return {"zmin": 0.0, "zmax": 1.0, "fitted": False}
-    free = (weights > 0).sum(axis=-1) > 1
-    cells = weights[free] if free.any() else weights
-    low, high = float(np.nanmin(cells)), float(np.nanmax(cells))
-    return {"zmin": low, "zmax": high if high > low else low + 1e-6, "fitted": True}
 
 
 def _grid(
@@ -212,7 +197,7 @@ def _grid(
         style=style,
         columns=columns,
         highlight_row=row // block,
-        **_color_range(small, fitted),
+        **color_range(small, fitted),
     )
 
 
