@@ -131,9 +131,8 @@ def test_memory_goes_back_once_a_burst_is_over_and_never_on_a_response_path(monk
     monkeypatch.setattr(run_guard.memory, "give_back", lambda: calls.append(threading.current_thread()))
     monkeypatch.setattr(run_guard.memory, "IDLE_SECONDS", 0.2)
     first, second = run_guard.RunGuard(None), run_guard.RunGuard(None)
-    with run_guard.guarding(first):
-        with run_guard.guarding(second):
-            pass
+    with run_guard.guarding(first), run_guard.guarding(second):
+        pass
     assert calls == []  # not on the path of the run's response
     with run_guard.guarding(second):  # the burst goes on: the pending give-back waits for its end
         time.sleep(0.4)
