@@ -8,7 +8,15 @@ from __future__ import annotations
 
 import gradio as gr
 
-from components import attention_tab, generation_tab, limits, sentiment_tab, translation_tab, zero_shot_tab
+from components import (
+    attention_tab,
+    generation_tab,
+    limits,
+    sentiment_tab,
+    tokenizers_tab,
+    translation_tab,
+    zero_shot_tab,
+)
 from components.explorer.lens_store import LENS_RESULTS
 from components.page import LAUNCH_OPTIONS, Page
 from services.config import Settings
@@ -24,6 +32,7 @@ TABS = {
     "Generation · decoder-only": generation_tab,
     "Translation · encoder-decoder": translation_tab,
     "Attention heatmap · any model": attention_tab,
+    "Tokenizers · every model": tokenizers_tab,
 }
 
 
