@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from services.tokenizers_compare import Comparison, ManyPieces, SplitDifference, Tokenized
 
 COLOURS = 6  # chip colours, cycled so neighbouring pieces always differ
-MAX_FLAGGED = 6  # words listed under each kind of difference
+MAX_FLAGGED = 4  # words shown in full under each kind of difference; the rest are named
 
 
 def cards_html(comparison: Comparison) -> str:
@@ -101,12 +101,22 @@ def _word(word: str) -> str:
     return f'<q class="tok-word">{escape(word)}</q>'
 
 
-def _cut(pieces: Sequence[str]) -> str:
-    return " | ".join(escape(piece) for piece in pieces)
+def _names(models: Sequence[str]) -> str:
+    return f'<span class="tok-who">{escape(", ".join(models))}</span>'
 
 
-def _more(count: int) -> str:
-    return f" <i>…and {count - MAX_FLAGGED} more.</i>" if count > MAX_FLAGGED else ""
+def _more(words: Sequence[str]) -> str:
+    """The flagged words past MAX_FLAGGED, named only."""
+    rest = words[MAX_FLAGGED:]
+    return f'<li class="tok-rest">Also: {", ".join(_word(w) for w in rest)}.</li>' if rest else ""
+
+
+def _grouped(pairs: Sequence[tuple[str, object]]) -> dict[object, list[str]]:
+    """Models that share a value, in order: (model, value) pairs to {value: [models]}."""
+    groups: dict[object, list[str]] = {}
+    for model, value in pairs:
+        groups.setdefault(value, []).append(model)
+    return groups
 
 
 def _split_items(differences: Sequence[SplitDifference]) -> str:
@@ -114,35 +124,35 @@ def _split_items(differences: Sequence[SplitDifference]) -> str:
         return ""
     rows = []
     for difference in differences[:MAX_FLAGGED]:
-        groups: dict[tuple[str, ...], list[str]] = {}
-        for model, pieces in difference.pieces:
-            groups.setdefault(tuple(p.casefold() for p in pieces), []).append(model)
         cuts = {tuple(p.casefold() for p in pieces): pieces for _, pieces in difference.pieces}
-        lines = "".join(
-            f"<li><code>{_cut(cuts[key])}</code> ({len(cuts[key])}): {escape(', '.join(models))}</li>"
+        groups = _grouped([(model, tuple(p.casefold() for p in pieces)) for model, pieces in difference.pieces])
+        shown = " · ".join(
+            f"<code>{' | '.join(escape(p) for p in cuts[key])}</code> {_names(models)}"
             for key, models in groups.items()
         )
-        rows.append(f"<li>{_word(difference.word)}<ul>{lines}</ul></li>")
+        rows.append(f"<li>{_word(difference.word)}: {shown}</li>")
+    rest = _more([d.word for d in differences])
     return (
-        "<li><b>The same word, cut differently.</b> Each tokenizer learned its own vocabulary, so a word "
-        f"common in one model's training text is one piece there and several elsewhere.<ul>{''.join(rows)}</ul>"
-        f"{_more(len(differences))}</li>"
+        "<li><b>The same word, cut differently.</b> Each tokenizer learned its own vocabulary: a word common in "
+        f"one model's training text is one piece there, several elsewhere.<ul>{''.join(rows)}{rest}</ul></li>"
     )
 
 
 def _unknown_items(tokenizers: Sequence[Tokenized]) -> str:
     if not tokenizers:
         return ""
+    groups = _grouped(
+        [(t.model, (t.unknown_token, t.unknown_count, t.unknown_words[:MAX_FLAGGED])) for t in tokenizers]
+    )
     rows = "".join(
-        f"<li>{escape(t.model)} writes <code>{escape(t.unknown_token)}</code> {t.unknown_count:,} "
-        f"time{'s' if t.unknown_count != 1 else ''}"
-        + (f", for {', '.join(_word(w) for w in t.unknown_words[:MAX_FLAGGED])}" if t.unknown_words else "")
+        f"<li>{_names(models)}: <code>{escape(token)}</code> × {count:,}"
+        + (f", for {', '.join(_word(w) for w in words)}" if words else "")
         + "</li>"
-        for t in tokenizers
+        for (token, count, words), models in groups.items()
     )
     return (
-        "<li><b>Unknown tokens.</b> A vocabulary without a piece for a character puts its unknown token "
-        f"there, and the model never sees what was written. Byte-level BPE never needs one.<ul>{rows}</ul></li>"
+        "<li><b>Unknown tokens.</b> Where a vocabulary has no piece for a character, the model never sees what "
+        f"was written. Byte-level BPE never needs one: any text is bytes.<ul>{rows}</ul></li>"
     )
 
 
@@ -151,22 +161,24 @@ def _many_items(many_pieces: Sequence[ManyPieces], many: int) -> str:
         return ""
     ranked = sorted(many_pieces, key=lambda m: -max(n for _, n in m.counts))
     rows = "".join(
-        f"<li>{_word(m.word)}: " + ", ".join(f"{escape(model)} {n}" for model, n in m.counts) + "</li>"
+        f"<li>{_word(m.word)}: "
+        + " · ".join(f"{n} pieces {_names(models)}" for n, models in _grouped([(mo, n) for mo, n in m.counts]).items())
+        + "</li>"
         for m in ranked[:MAX_FLAGGED]
     )
     return (
-        f"<li><b>Words of {many} pieces or more.</b> A rare word, a number or an emoji costs many tokens: "
-        f"more of the model's context, and pieces with little meaning alone.<ul>{rows}</ul>"
-        f"{_more(len(many_pieces))}</li>"
+        f"<li><b>Words of {many} pieces or more.</b> A rare word, a number or an emoji costs many tokens: more of "
+        f"the model's context, in pieces with little meaning alone.<ul>{rows}{_more([m.word for m in ranked])}"
+        "</ul></li>"
     )
 
 
 def _decode_items(tokenizers: Sequence[Tokenized]) -> str:
-    changed = [t for t in tokenizers if not t.error and t.changes]
-    if not changed:
+    groups = _grouped([(t.model, ", ".join(t.changes)) for t in tokenizers if not t.error and t.changes])
+    if not groups:
         return ""
-    rows = "".join(f"<li>{escape(t.model)}: {escape(', '.join(t.changes))}</li>" for t in changed)
+    rows = "".join(f"<li>{_names(models)}: {escape(str(changes))}</li>" for changes, models in groups.items())
     return (
         "<li><b>decode does not give the text back.</b> Uncased tokenizers lowercase and drop accents before "
-        f"they cut, and an unknown token cannot be turned back into what it replaced.<ul>{rows}</ul></li>"
+        f"they cut, and an unknown token cannot become what it replaced.<ul>{rows}</ul></li>"
     )

@@ -38,11 +38,11 @@ def build(settings: Settings, page: Page) -> None:
             text = gr.Textbox(label="Text", lines=3, value=EXAMPLES[0][0])
             button = gr.Button("Tokenize", variant="primary")
             examples = gr.Examples(EXAMPLES, inputs=[text])
-        with gr.Column(scale=3, min_width=320):
             flags = gr.HTML(elem_classes="tok-flags-block")
+        with gr.Column(scale=3, min_width=320):
+            cards = gr.HTML(elem_classes="tok-cards-block")
             with gr.Accordion("Raw output: tokens and ids of each tokenizer", open=False):
                 raw = gr.JSON(show_label=False)
-    cards = gr.HTML(elem_classes="tok-cards-block")
 
     @page.model_run
     def tokenize(text: str, progress: gr.Progress = gr.Progress()):
