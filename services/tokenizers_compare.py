@@ -220,7 +220,7 @@ def _changes(text: str, decoded: str, unknown: bool) -> tuple[str, ...]:
         changes.append("accents dropped")
     if unknown:
         changes.append("unknown characters lost")
-    if not unknown and _squashed(decoded) == _squashed(text):
+    if not unknown and _folded(decoded) != _folded(text) and _squashed(decoded) == _squashed(text):
         changes.append("spaces changed")
     return tuple(changes) or ("characters changed",)
 
@@ -229,10 +229,14 @@ def _accented(text: str) -> bool:
     return any(unicodedata.combining(c) for c in unicodedata.normalize("NFD", text))
 
 
+def _folded(text: str) -> str:
+    """The text with case and accents left out."""
+    return "".join(c for c in unicodedata.normalize("NFD", text.casefold()) if not unicodedata.combining(c))
+
+
 def _squashed(text: str) -> str:
     """The text with case, accents and spaces left out."""
-    folded = "".join(c for c in unicodedata.normalize("NFD", text.casefold()) if not unicodedata.combining(c))
-    return "".join(folded.split())
+    return "".join(_folded(text).split())
 
 
 def _max_length(tokenizer: Any) -> int | None:
