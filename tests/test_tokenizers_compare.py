@@ -93,11 +93,7 @@ def test_flagged_words_are_those_a_direct_count_finds(tiny, direct):
     text = "Tokenization isn't trivial for unbelievable words like naïve 🤗 or the cat"
     comparison = compare(text, list(tiny.values()), max_tokens=512)
     words = [w.text for w in comparison.words]
-    assert words == ["Tokenization", "isn't", "trivial", "for", "unbelievable", "words", "like", "naïve", "🤗"] + [
-        "or",
-        "the",
-        "cat",
-    ]
+    assert words == text.split()  # no punctuation around any word here
     cuts = {w: {n: _cut(direct[n], w, i == 0) for n in TINY} for i, w in enumerate(words)}
     differ = {w for w, by in cuts.items() if len({tuple(p.casefold() for p in c) for c in by.values()}) > 1}
     assert {d.word for d in comparison.split_differently} == differ
@@ -108,7 +104,7 @@ def test_flagged_words_are_those_a_direct_count_finds(tiny, direct):
     unknown = {t.model: set(t.unknown_words) for t in comparison.unknown}
     for name in TINY:
         tokenizer = direct[name]
-        direct_unknown = {w for w in words if tokenizer.unk_token_id in tokenizer(w, add_special_tokens=False).input_ids}
+        direct_unknown = {w for w in words if tokenizer.unk_token_id in tokenizer.encode(w, add_special_tokens=False)}
         assert unknown.get(name, set()) == direct_unknown
     assert unknown["attention"] == {"🤗"}  # WordPiece has no piece for it
     assert "zero_shot" not in unknown and "generation" not in unknown  # byte-level BPE never needs one
