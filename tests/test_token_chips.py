@@ -59,7 +59,8 @@ def test_each_chip_shows_the_readable_piece_the_raw_piece_and_its_id_on_hover(ti
     markup = parsed(cards_html(comparison))
     chips = [attrs for tag, attrs in markup.tags if tag == "span" and "tok" in (attrs.get("class") or "").split()]
     assert len(chips) == sum(t.count for t in comparison.tokenizers)
-    expected = [f"id {i} · piece {tok!r}" for t in comparison.tokenizers for i, tok in zip(t.ids, t.tokens, strict=True)]
+    pairs = [(i, token) for t in comparison.tokenizers for i, token in zip(t.ids, t.tokens, strict=True)]
+    expected = [f"id {i} · piece {token!r}" for i, token in pairs]
     assert [chip["title"] for chip in chips] == expected
     html = cards_html(comparison)
     assert "<small>Ġ" in html and "<small>▁" in html and "<small>##" in html  # the markers stay visible
