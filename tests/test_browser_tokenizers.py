@@ -38,7 +38,7 @@ def test_an_example_runs_when_clicked(app_page: Page):
     panel = open_tab(app_page, TAB)
     panel.get_by_role("button", name="Using a Transformer network is simple").click()
     decoded = panel.locator(".tok-decoded").first
-    expect(decoded, "Clicking an example did not run it").to_contain_text("using a transformer network", timeout=MODEL_MS)
+    expect(decoded, "Clicking an example did not run it").to_contain_text("using a transformer", timeout=MODEL_MS)
 
 
 def test_typed_html_stays_text_in_the_chips(app_page: Page, dialogs: list[str], artifacts: Path):
