@@ -3,6 +3,9 @@ called directly; the algorithm is read right; the flagged differences are those 
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import AutoTokenizer, PreTrainedTokenizerFast
@@ -171,3 +174,30 @@ def test_real_minilm_and_smollm2_gguf_tokenizers_equal_themselves_called_directl
     assert split["unbelievable"] == {minilm.model: ("unbelievable",), smollm2.model: ("unbelie", "vable")}
     assert minilm.unknown_words == ("🤗",) and smollm2.unknown_count == 0
     assert smollm2.changes == () and minilm.changes == ("lowercased", "accents dropped", "unknown characters lost")
+
+
+def test_a_hub_model_that_is_not_cached_says_the_app_is_offline(tiny):
+    missing = ConfiguredModel("playground-tests/not-a-cached-model", ("sentiment",))
+    good, bad = compare("Hello", [tiny["attention"], missing], max_tokens=512).tokenizers
+    assert not good.error
+    assert bad.error.startswith("Could not load the tokenizer of 'playground-tests/not-a-cached-model'")
+    assert "offline mode (HF_HUB_OFFLINE)" in bad.error
+
+
+def test_ten_requests_at_once_load_a_tokenizer_once(tiny_models, monkeypatch):
+    from services import tokenizer_loading
+
+    loads, release = [], threading.Event()
+
+    def slow_load(source):
+        loads.append(source)
+        release.wait(timeout=10)
+        return object()
+
+    monkeypatch.setattr(tokenizer_loading, "load_tokenizer", slow_load)
+    cache = tokenizer_loading.TokenizerCache()
+    with ThreadPoolExecutor(10) as pool:
+        futures = [pool.submit(cache.get, str(tiny_models["attention"])) for _ in range(10)]
+        release.set()
+        got = {id(future.result()) for future in futures}
+    assert loads == [str(tiny_models["attention"])] and len(got) == 1
