@@ -12,11 +12,16 @@ from collections.abc import Sequence
 from html import escape
 from typing import TYPE_CHECKING
 
+from services.inputs import shorten
+
 if TYPE_CHECKING:
     from services.tokenizers_compare import Comparison, ManyPieces, SplitDifference, Tokenized
 
 COLOURS = 6  # chip colours, cycled so neighbouring pieces always differ
-MAX_FLAGGED = 4  # words shown in full under each kind of difference; the rest are named
+MAX_FLAGGED = 4  # words shown in full under each kind of difference…
+MAX_NAMED = 20  # …and the next ones named only
+MAX_CUT = 12  # pieces of one word shown in a flag
+WORD_CHARS = 40  # a flagged word is cut to this many characters
 
 
 def cards_html(comparison: Comparison) -> str:
@@ -98,7 +103,7 @@ def _changed(t: Tokenized) -> str:
 
 
 def _word(word: str) -> str:
-    return f'<q class="tok-word">{escape(word)}</q>'
+    return f'<q class="tok-word">{escape(shorten(word, WORD_CHARS))}</q>'
 
 
 def _names(models: Sequence[str]) -> str:
@@ -107,8 +112,15 @@ def _names(models: Sequence[str]) -> str:
 
 def _more(words: Sequence[str]) -> str:
     """The flagged words past MAX_FLAGGED, named only."""
-    rest = words[MAX_FLAGGED:]
-    return f'<li class="tok-rest">Also: {", ".join(_word(w) for w in rest)}.</li>' if rest else ""
+    rest, unnamed = words[MAX_FLAGGED : MAX_FLAGGED + MAX_NAMED], len(words) - MAX_FLAGGED - MAX_NAMED
+    more = f", and {unnamed:,} more" if unnamed > 0 else ""
+    return f'<li class="tok-rest">Also: {", ".join(_word(w) for w in rest)}{more}.</li>' if rest else ""
+
+
+def _cut(pieces: Sequence[str]) -> str:
+    """A word's pieces as `a | b | c`, the first MAX_CUT of them."""
+    shown = " | ".join(escape(piece) for piece in pieces[:MAX_CUT])
+    return f"{shown} | … ({len(pieces):,} pieces)" if len(pieces) > MAX_CUT else shown
 
 
 def _grouped(pairs: Sequence[tuple[str, object]]) -> dict[object, list[str]]:
@@ -126,10 +138,7 @@ def _split_items(differences: Sequence[SplitDifference]) -> str:
     for difference in differences[:MAX_FLAGGED]:
         cuts = {tuple(p.casefold() for p in pieces): pieces for _, pieces in difference.pieces}
         groups = _grouped([(model, tuple(p.casefold() for p in pieces)) for model, pieces in difference.pieces])
-        shown = " · ".join(
-            f"<code>{' | '.join(escape(p) for p in cuts[key])}</code> {_names(models)}"
-            for key, models in groups.items()
-        )
+        shown = " · ".join(f"<code>{_cut(cuts[key])}</code> {_names(models)}" for key, models in groups.items())
         rows.append(f"<li>{_word(difference.word)}: {shown}</li>")
     rest = _more([d.word for d in differences])
     return (

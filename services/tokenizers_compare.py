@@ -34,7 +34,8 @@ class Tokenized:
     """One tokenizer's reading of the text, or its `error`.
 
     `tokens`, `ids`, `texts` (readable), `special` and `unknown` hold the first tokens (at most the
-    request's limit) of the `count` the text makes. `added` is each special token the tokenizer adds,
+    request's limit) of the `count` the text makes, and `decoded` is what `decode` gives back for them;
+    `changes` compares the whole text's decode with the text. `added` is each special token the tokenizer adds,
     with where ("start", "end", or "" when it is not at either end). `word_pieces[w]` is the readable
     pieces of word w of the comparison, or None where this tokenizer's pieces could not be matched to words.
     """
@@ -180,7 +181,7 @@ def _tokenize(
         word_starts=starts[shown],
         count=len(ids),
         added=_added(tokenizer, ids, plain),
-        decoded=tokenizer.decode(ids),
+        decoded=tokenizer.decode(ids[:max_tokens]),
         changes=_changes(text, tokenizer.decode(ids, skip_special_tokens=True), any(unknown)),
         max_length=_max_length(tokenizer),
         word_pieces=tuple(None if p is None else tuple(axis.texts[i] for i in p) for p in positions),

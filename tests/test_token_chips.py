@@ -81,11 +81,23 @@ def test_a_text_every_tokenizer_cuts_alike_says_so(tiny):
     assert "Every tokenizer cuts every word of this text the same way" in flags_html(comparison, many=MANY_PIECES)
 
 
-def test_the_largest_text_answers_in_under_a_megabyte(tiny):
-    """10,000 characters of emoji: byte-level BPE makes four tokens of each, so only the first 512 are shown."""
-    comparison = compare("🤗" * 10_000, tiny, max_tokens=512)
-    size = len(cards_html(comparison)) + len(flags_html(comparison, many=MANY_PIECES))
-    size += len(json.dumps(comparison.as_raw_output()))
-    assert any(t.truncated for t in comparison.tokenizers)
-    assert size < 1_000_000
-    assert "Showing the first 512 of 40,00" in cards_html(comparison)
+@pytest.mark.parametrize(
+    "text",
+    ["🤗" * 10_000, "x." * 5_000, ("Grüße 5€ こんにちは <b>x</b> " * 500)[:10_000]],
+    ids=["emoji: four bytes each", "a piece per character", "mixed scripts and HTML"],
+)
+def test_the_largest_texts_answer_in_under_a_megabyte(tiny_models, text):
+    """At the 10,000-character limit, through eight tokenizers as the default configuration has: only the first
+    512 tokens of each are drawn and listed, and a flagged word shows its first pieces."""
+    names = ("sentiment", "attention", "zero_shot", "generation", *["translation_fr", "translation_de"] * 2)
+    eight = [ConfiguredModel(str(tiny_models[name]), (f"{name} {i}",)) for i, name in enumerate(names)]
+    comparison = compare(text, eight, max_tokens=512)
+    flags, cards, raw = flags_html(comparison, many=MANY_PIECES), cards_html(comparison), comparison.as_raw_output()
+    assert len(json.dumps([flags, cards, raw], ensure_ascii=False).encode()) < 1_000_000
+    assert all(len(entry["tokens"]) <= 512 for entry in raw) and any(entry["truncated"] for entry in raw)
+    assert f"Showing the first 512 of {max(t.count for t in comparison.tokenizers):,} tokens." in cards
+
+
+def test_a_word_of_many_pieces_shows_its_first_pieces_and_their_number(tiny):
+    comparison = compare("🤗" * 50, tiny, max_tokens=512)
+    assert "🤗 (4/4) | … (200 pieces)" in flags_html(comparison, many=MANY_PIECES)
