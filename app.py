@@ -8,7 +8,16 @@ from __future__ import annotations
 
 import gradio as gr
 
-from components import attention_tab, generation_tab, limits, sentiment_tab, translation_tab, waiting, zero_shot_tab
+from components import (
+    attention_tab,
+    generation_tab,
+    limits,
+    sentiment_tab,
+    tokenizers_tab,
+    translation_tab,
+    waiting,
+    zero_shot_tab,
+)
 from components.explorer.lens_store import LENS_RESULTS
 from components.page import LAUNCH_OPTIONS, Page
 from services import gpu
@@ -25,6 +34,7 @@ TABS = {
     "Generation · decoder-only": generation_tab,
     "Translation · encoder-decoder": translation_tab,
     "Attention heatmap · any model": attention_tab,
+    "Tokenizers · every model": tokenizers_tab,
 }
 
 

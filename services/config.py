@@ -53,6 +53,19 @@ class AttentionModel:
         return short_name(self.source)
 
 
+@dataclass(frozen=True)
+class ConfiguredModel:
+    """A checkpoint this configuration loads, and the tasks that use it (the tokenizers tab shows each once)."""
+
+    source: str
+    uses: tuple[str, ...]
+
+    @property
+    def name(self) -> str:
+        """The Hub id, or a local model's short name (never a server path)."""
+        return short_name(self.source)
+
+
 class ConfigError(ValueError):
     """A setting in the environment cannot be used; the message names the variable."""
 
@@ -186,6 +199,16 @@ class Settings:
         ]
         unique = {candidate.source: candidate for candidate in reversed(candidates)}
         return [candidate for candidate in candidates if unique[candidate.source] is candidate]
+
+    def configured_models(self) -> list[ConfiguredModel]:
+        """Every checkpoint once, with the tasks that use it: each task of the DEFAULT_MODELS registry (a new
+        task's `<task>_model` joins by its entry there), then each translation model."""
+        uses: dict[str, list[str]] = {}
+        for task in DEFAULT_MODELS:
+            uses.setdefault(getattr(self, f"{task}_model"), []).append(task.replace("_", "-"))
+        for language, source in self.translation_models.items():
+            uses.setdefault(source, []).append(f"translation to {language}")
+        return [ConfiguredModel(source, tuple(tasks)) for source, tasks in uses.items()]
 
     def all_models(self) -> list[str]:
         """Every checkpoint this configuration can load, for the offline download."""

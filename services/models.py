@@ -211,7 +211,7 @@ def _location(source: str) -> tuple[str, dict[str, Any]]:
     return source, {}
 
 
-def _explain(source: str, error: Exception, *, hub: HubState | None = None) -> str:
+def _explain(source: str, error: Exception, *, hub: HubState | None = None, what: str = "the model") -> str:
     """One message for a failed load: what happened, in the visitor's terms, and what to do.
 
     `hub` is how the Hub stood for this load (None for a local source): when the model was simply
@@ -219,7 +219,7 @@ def _explain(source: str, error: Exception, *, hub: HubState | None = None) -> s
     that was never tried, so the message says what was known instead.
     """
     reason = _sentence(str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__)
-    reason, start = _without_paths(reason), f"Could not load the model '{short_name(source)}'"
+    reason, start = _without_paths(reason), f"Could not load {what} '{short_name(source)}'"
     if isinstance(error, MemoryError) or "out of memory" in reason.lower() or "can't allocate" in reason:
         return f"{start}: {reason} There is not enough memory for it; choose a smaller model."
     if Path(source).expanduser().exists():
