@@ -61,4 +61,11 @@ def build(settings: Settings, page: Page) -> None:
         }
 
     run = {"fn": tokenize, "inputs": [text], "outputs": [flags, cards, raw]}
-    page.run([button.click, text.submit], examples, answer="tokenizers-answer", api_name="tokenize", **run)
+    page.run(
+        [button.click, text.submit],
+        examples,
+        answer="tokenizers-answer",
+        api_name="tokenize",
+        progress_on=[cards],
+        **run,
+    )
