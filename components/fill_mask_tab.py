@@ -6,6 +6,7 @@ top-k fills, the difference of every word's probability between the two, and the
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -51,7 +52,8 @@ def build(settings: Settings, page: Page) -> None:
     with gr.Row(equal_height=False, elem_id="fill-mask-answer"):
         with gr.Column(scale=2, min_width=320):
             text = gr.Textbox(label="Sentence with [MASK]", lines=2, value=EXAMPLES[0][0])
-            text_b = gr.Textbox(label="Second sentence to compare (optional)", lines=2, value=EXAMPLES[0][1])
+            # Empty in the config, so the API's text_b defaults to "" (one sentence); the page fills it on load.
+            text_b = gr.Textbox(label="Second sentence to compare (optional)", lines=2, value="")
             top_k = gr.Slider(1, max_top_k, value=DEFAULT_TOP_K, step=1, label="top_k: fills listed per sentence")
             button = gr.Button("Fill the mask", variant="primary")
             examples = gr.Examples(EXAMPLES, inputs=[text, text_b], example_labels=[f"{a} | {b}" for a, b in EXAMPLES])
@@ -70,6 +72,7 @@ def build(settings: Settings, page: Page) -> None:
         presenter=page.presenter,
         item_label="Sentence",
     )
+    gr.on(None, None, outputs=[text_b], js=f"() => {json.dumps(EXAMPLES[0][1])}", api_visibility="private")
     # A new sentence puts its mask in focus again: the old focus names a position of the old sentence.
     gr.on([text.change, text_b.change], None, outputs=[explorer.focus], js="() => null", api_visibility="private")
 
