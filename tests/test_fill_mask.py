@@ -196,3 +196,15 @@ def test_both_sentences_share_one_probability_axis():
     assert figure.layout.xaxis.range == figure.layout.xaxis2.range
     assert figure.layout.xaxis.range[1] >= 0.6
     assert figure.layout.meta["tokens"][1] == ["nurse", "##s"]
+
+
+def test_the_attention_tab_reads_the_same_attention_from_the_shared_masked_lm(tiny_models):
+    """When both tabs name one checkpoint, the attention tab loads it with its head: the head changes no
+    attention, so the heatmap equals the bare encoder's."""
+    from services import attention
+
+    source = str(tiny_models["fill_mask"])
+    shared = attention.attend(MAN, model=source, kind="masked-lm").attention
+    bare = attention.attend(MAN, model=source, kind="encoder").attention
+    assert shared.query.tokens == bare.query.tokens
+    np.testing.assert_allclose(shared.weights, bare.weights, atol=1e-6)
