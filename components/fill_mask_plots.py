@@ -64,7 +64,7 @@ def fills_side_by_side(columns: Sequence[FillColumn], *, title: str, style: Styl
     figure.update_layout(**layout)
     for i in range(1, len(columns) + 1):
         suffix = "" if i == 1 else str(i)
-        figure.layout[f"xaxis{suffix}"].update(axis("probability", style, range=span, tickformat=".0%"))
+        figure.layout[f"xaxis{suffix}"].update(axis("probability", style, range=span, tickformat=".1~%"))
         figure.layout[f"yaxis{suffix}"].update(axis("", style, autorange="reversed", type="category"))
     for note in figure.layout.annotations:  # the panels' sentences, in the body's font
         note.font = {"size": style.font_size}
@@ -122,7 +122,7 @@ def difference_bars(
             "P(first) − P(second)",
             style,
             range=[-reach, reach],
-            tickformat="+.0%",
+            tickformat="+.1~%",
             zeroline=True,
             zerolinewidth=2 * style.line_width,
         ),
