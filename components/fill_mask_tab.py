@@ -17,7 +17,7 @@ from components.errors import progress_reporter, warn_truncated
 from components.explorer import AttentionExplorer
 from components.fill_mask_plots import FillColumn, difference_bars, fills_side_by_side
 from components.page import Page
-from components.plots import short, style_for
+from components.plots import Style, short, style_for
 from services.config import Settings, short_name
 from services.mask_inputs import DEFAULT_TOP_K, MASK
 
@@ -57,7 +57,7 @@ def build(settings: Settings, page: Page) -> None:
             top_k = gr.Slider(1, max_top_k, value=DEFAULT_TOP_K, step=1, label="top_k: fills listed per sentence")
             button = gr.Button("Fill the mask", variant="primary")
             examples = gr.Examples(EXAMPLES, inputs=[text, text_b], example_labels=[f"{a} | {b}" for a, b in EXAMPLES])
-            gr.Markdown(NOTE, elem_classes="fill-mask-note")
+            gr.Markdown(NOTE)
         with gr.Column(scale=3, min_width=320):
             summary = gr.Markdown()
             fills = gr.Plot(label="Top fills of each sentence")
@@ -101,30 +101,11 @@ def build(settings: Settings, page: Page) -> None:
         )
         style = style_for(presenter)
         predictions = result.predictions
-        model = short_name(settings.fill_mask_model)
-        columns = [
-            FillColumn(p.text, [f.text for f in p.fills], [f.token for f in p.fills], [f.score for f in p.fills])
-            for p in predictions
-        ]
-        compared = result.comparison
+        truncated = warn_truncated(any(p.truncated for p in predictions))
         return {
-            summary: " ".join(
-                filter(None, [warn_truncated(any(p.truncated for p in predictions)), _summary(predictions)])
-            ),
-            fills: fills_side_by_side(columns, title=f"What {model} puts in place of {MASK}", style=style),
-            difference: gr.Plot(visible=False, value=None)
-            if compared is None
-            else gr.Plot(
-                visible=True,
-                value=difference_bars(
-                    compared.texts,
-                    compared.tokens,
-                    compared.first,
-                    compared.second,
-                    title="Which words each sentence makes likelier, over both top-k lists",
-                    style=style,
-                ),
-            ),
+            summary: " ".join(filter(None, [truncated, _summary(predictions)])),
+            fills: _fills_figure(predictions, short_name(settings.fill_mask_model), style),
+            difference: _difference_figure(result.comparison, style),
             table: [
                 [ORDINALS[i].lower(), rank, f.text, f.token, round(f.score, 4)]
                 for i, p in enumerate(predictions)
@@ -146,6 +127,29 @@ def build(settings: Settings, page: Page) -> None:
     }
     triggers = [button.click, text.submit, text_b.submit]
     page.run(triggers, examples, answer="fill-mask-answer", api_name="fill_mask", **run)
+
+
+def _fills_figure(predictions: Sequence[Any], model: str, style: Style) -> Any:
+    columns = [
+        FillColumn(p.text, [f.text for f in p.fills], [f.token for f in p.fills], [f.score for f in p.fills])
+        for p in predictions
+    ]
+    return fills_side_by_side(columns, title=f"What {model} puts in place of {MASK}", style=style)
+
+
+def _difference_figure(compared: Any, style: Style) -> gr.Plot:
+    """The difference chart, shown only when there is a second sentence to compare with."""
+    if compared is None:
+        return gr.Plot(visible=False, value=None)
+    figure = difference_bars(
+        compared.texts,
+        compared.tokens,
+        compared.first,
+        compared.second,
+        title="Which words each sentence makes likelier, over both top-k lists",
+        style=style,
+    )
+    return gr.Plot(visible=True, value=figure)
 
 
 def _summary(predictions: Sequence[Any]) -> str:
