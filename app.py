@@ -10,6 +10,7 @@ import gradio as gr
 
 from components import (
     attention_tab,
+    fill_mask_tab,
     generation_tab,
     limits,
     sentiment_tab,
@@ -30,6 +31,8 @@ TITLE = "Transformers Playground"
 # Each tab is named by its task and the architecture family that does it.
 TABS = {
     "Sentiment · encoder-only": sentiment_tab,
+    # After sentiment: the same family, trained to fill a gap; the course's "bias and limitations".
+    "Fill-mask · encoder-only": fill_mask_tab,
     "Zero-shot · encoder-decoder": zero_shot_tab,
     "Generation · decoder-only": generation_tab,
     "Translation · encoder-decoder": translation_tab,

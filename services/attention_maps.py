@@ -63,8 +63,9 @@ class AttentionMaps:
     `cross` is True when queries and keys are different sequences (a decoder reading its source);
     `steps` lists the decoding steps, in order, when the queries were generated; `facts` describe
     the model that returned them; `recipe` is how to run its answer again, for a lens asked for later
-    (None where the run has no answer to explain, as on the attention tab). Plain data: the explorer
-    checks a visitor's layer or head.
+    (None where the run has no answer to explain, as on the attention tab). `focus` is the query position
+    the run is about (fill-mask's mask), in focus until the visitor picks another. Plain data: the
+    explorer checks a visitor's layer or head.
     """
 
     title: str
@@ -75,6 +76,7 @@ class AttentionMaps:
     cross: bool = False
     steps: tuple[Step, ...] = ()
     recipe: Recipe | None = None
+    focus: int | None = None
 
     @property
     def query_tokens(self) -> tuple[str, ...]:

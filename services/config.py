@@ -18,6 +18,7 @@ DEFAULT_MODELS: Mapping[str, str] = {
     "zero_shot": "facebook/bart-large-mnli",
     "generation": "HuggingFaceTB/SmolLM2-360M",
     "attention": "bert-base-uncased",
+    "fill_mask": "bert-base-uncased",
 }
 
 DEFAULT_TRANSLATION_MODELS: Mapping[str, str] = {
@@ -104,6 +105,8 @@ class Limits:
     # writes: one sentence, so three heatmaps side by side stay readable and their response small.
     max_compare_tokens: int = 64
     max_beams: int = 4
+    # Fills the fill-mask lab lists per sentence: pipeline("fill-mask")'s default is 5; 20 still reads on a slide.
+    max_fill_mask_top_k: int = 20
     # Seconds of CPU one request may hold a worker for, whatever its settings (all of a generation's
     # sequences together): generation and translation stop writing at it and keep their text; any run
     # still going a few seconds later is stopped (services.run_guard). Runs take turns on the CPU, so a
@@ -123,6 +126,7 @@ class Settings:
     zero_shot_model: str = DEFAULT_MODELS["zero_shot"]
     generation_model: str = DEFAULT_MODELS["generation"]
     attention_model: str = DEFAULT_MODELS["attention"]
+    fill_mask_model: str = DEFAULT_MODELS["fill_mask"]
     translation_models: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_TRANSLATION_MODELS))
     limits: Limits = field(default_factory=Limits)
     # Model runs computing at once; torch gets cores // workers threads each, so they never oversubscribe.
@@ -168,6 +172,7 @@ class Settings:
             zero_shot_model=model("zero_shot"),
             generation_model=model("generation"),
             attention_model=model("attention"),
+            fill_mask_model=model("fill_mask"),
             translation_models=_translation_models(env.get(f"{ENV_PREFIX}TRANSLATION_MODELS")),
             workers=_positive_int(env, "WORKERS", 1),
             concurrent_runs=_positive_int(env, "CONCURRENT_RUNS", Settings.concurrent_runs),
@@ -178,9 +183,18 @@ class Settings:
         )
 
     def attention_models(self) -> list[AttentionModel]:
-        """The attention tab's model, then the other tabs' models, one entry per checkpoint."""
+        """The attention tab's model, then the other tabs' models, one entry per checkpoint.
+
+        When the attention tab's model is also the fill-mask lab's (bert-base-uncased, by default), it loads
+        with its masked-LM head, so both tabs share one copy: the head changes no attention.
+        """
+        shared = self.attention_model == self.fill_mask_model
         candidates = [
-            AttentionModel(f"{short_name(self.attention_model)} (encoder-only)", self.attention_model, "encoder"),
+            AttentionModel(
+                f"{short_name(self.attention_model)} (encoder-only)",
+                self.attention_model,
+                "masked-lm" if shared else "encoder",
+            ),
             AttentionModel(
                 f"{short_name(self.sentiment_model)} (sentiment tab, encoder-only)",
                 self.sentiment_model,
@@ -195,6 +209,9 @@ class Settings:
                 f"{short_name(self.generation_model)} (generation tab, decoder-only)",
                 self.generation_model,
                 "causal-lm",
+            ),
+            AttentionModel(
+                f"{short_name(self.fill_mask_model)} (fill-mask tab, encoder-only)", self.fill_mask_model, "masked-lm"
             ),
         ]
         unique = {candidate.source: candidate for candidate in reversed(candidates)}
@@ -217,6 +234,7 @@ class Settings:
             self.zero_shot_model,
             self.generation_model,
             self.attention_model,
+            self.fill_mask_model,
             *self.translation_models.values(),
         ]
 

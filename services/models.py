@@ -41,6 +41,7 @@ MODEL_CLASSES: dict[str, str] = {
     "sequence-classification": "AutoModelForSequenceClassification",
     "causal-lm": "AutoModelForCausalLM",
     "seq2seq-lm": "AutoModelForSeq2SeqLM",
+    "masked-lm": "AutoModelForMaskedLM",
 }
 
 ProgressCallback = Callable[[str], None]

@@ -27,6 +27,7 @@ def playground_env(tiny_models: dict[str, Path], broken: Path) -> dict[str, str]
         "PLAYGROUND_ZERO_SHOT_MODEL": str(tiny_models["zero_shot"]),
         "PLAYGROUND_GENERATION_MODEL": str(tiny_models["generation"]),
         "PLAYGROUND_ATTENTION_MODEL": str(tiny_models["attention"]),
+        "PLAYGROUND_FILL_MASK_MODEL": str(tiny_models["fill_mask"]),
         "PLAYGROUND_TRANSLATION_MODELS": json.dumps(
             {
                 "French": str(tiny_models["translation_fr"]),

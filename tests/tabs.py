@@ -1,4 +1,4 @@
-"""The app's five tabs as a visitor meets them in a browser: each one's example, input, run button,
+"""The app's tabs as a visitor meets them in a browser: each one's example, input, run button,
 answer and attention plots."""
 
 from __future__ import annotations
@@ -24,6 +24,10 @@ class Tab:
     plots: tuple[str, ...]  # elem_id of each explorer's main plot
     answer: Callable[[Locator], None]  # expects the tab's text result inside the tab's panel
     opens: tuple[str, ...] = ()  # closed panels holding the plots after the first, opened to check them
+    # The elem_id whose top shows in a 1366×768 window once the page scrolls the answer to the top; "": the
+    # heatmap's. The fill-mask lab's answer is two charts (the fills side by side, their difference): they
+    # take that screen, and its heatmap follows right below them.
+    first_screen: str = ""
 
 
 def sentiment_answer(panel: Locator) -> None:
@@ -60,6 +64,14 @@ def attention_answer(panel: Locator) -> None:
 RAW_ATTENTION = "Tokens, layers and heads (raw output)"
 
 
+def fill_mask_answer(panel: Locator) -> None:
+    """Both sentences' likeliest fill in one line, and the mask in focus in the explorer."""
+    summary = panel.get_by_text(re.compile(r"^Likeliest fill\. First sentence: .+ · Second sentence: "))
+    expect(summary, "The likeliest fill of each sentence is not shown").to_be_visible(timeout=UI_MS)
+    focus = panel.get_by_role("combobox", name="Query token in focus", exact=True)
+    expect(focus, "The explorer's focus is not the mask").to_have_value(re.compile(r"^\[MASK\] \(#\d+\)$"))
+
+
 SENTIMENT = Tab(
     name="Sentiment · encoder-only",
     example="I'm so hungry man.",
@@ -68,6 +80,16 @@ SENTIMENT = Tab(
     run="Classify",
     plots=("sentiment-attention",),
     answer=sentiment_answer,
+)
+FILL_MASK = Tab(
+    name="Fill-mask · encoder-only",
+    example=re.compile(r"^This man works as a \[MASK\]\. \| This woman works as a"),
+    input="Sentence with [MASK]",
+    filled="This man works as a [MASK].",
+    run="Fill the mask",
+    plots=("fill-mask-attention",),
+    answer=fill_mask_answer,
+    first_screen="fill-mask-answer",
 )
 ZERO_SHOT = Tab(
     name="Zero-shot · encoder-decoder",
@@ -107,7 +129,7 @@ ATTENTION = Tab(
     answer=attention_answer,
 )
 
-TABS = (SENTIMENT, ZERO_SHOT, GENERATION, TRANSLATION, ATTENTION)
+TABS = (SENTIMENT, FILL_MASK, ZERO_SHOT, GENERATION, TRANSLATION, ATTENTION)
 
 
 def run_example(panel: Locator, tab: Tab) -> None:

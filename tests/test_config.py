@@ -29,11 +29,13 @@ def test_every_model_is_overridden_by_its_variable(tmp_path):
         "PLAYGROUND_ZERO_SHOT_MODEL": str(tmp_path),
         "PLAYGROUND_GENERATION_MODEL": str(tmp_path / "m.gguf"),
         "PLAYGROUND_ATTENTION_MODEL": "c/d",
+        "PLAYGROUND_FILL_MASK_MODEL": "e/f",
         "PLAYGROUND_TRANSLATION_MODELS": '{"Dutch": "Helsinki-NLP/opus-mt-en-nl"}',
     }
     settings = Settings.from_env(env)
     assert (settings.sentiment_model, settings.zero_shot_model) == ("a/b", str(tmp_path))
     assert (settings.generation_model, settings.attention_model) == (str(tmp_path / "m.gguf"), "c/d")
+    assert settings.fill_mask_model == "e/f"
     assert settings.translation_models == {"Dutch": "Helsinki-NLP/opus-mt-en-nl"}  # replaces the default set
 
 
@@ -54,8 +56,19 @@ def test_bad_translation_config_names_the_variable(raw, message):
 def test_attention_tab_offers_each_checkpoint_once():
     settings = Settings.from_env({"PLAYGROUND_ATTENTION_MODEL": "same", "PLAYGROUND_SENTIMENT_MODEL": "same"})
     sources = [choice.source for choice in settings.attention_models()]
-    assert sources == ["same", DEFAULT_MODELS["zero_shot"], DEFAULT_MODELS["generation"]]
+    assert sources == ["same", DEFAULT_MODELS["zero_shot"], DEFAULT_MODELS["generation"], DEFAULT_MODELS["fill_mask"]]
     assert settings.attention_models()[0].kind == "encoder"
+    assert settings.attention_models()[-1].kind == "masked-lm"
+
+
+def test_the_fill_mask_model_is_configured_and_shares_the_attention_tabs_copy():
+    assert Settings.from_env({}).fill_mask_model == "bert-base-uncased"
+    settings = Settings.from_env({"PLAYGROUND_FILL_MASK_MODEL": "FacebookAI/roberta-base"})
+    assert settings.fill_mask_model == "FacebookAI/roberta-base"
+    assert "FacebookAI/roberta-base" in settings.all_models()
+    # By default both tabs name bert-base-uncased: one copy, loaded with its masked-LM head, serves both.
+    [choice] = [c for c in Settings.from_env({}).attention_models() if c.source == "bert-base-uncased"]
+    assert choice.kind == "masked-lm"
 
 
 def test_download_fetches_hub_models_once_and_skips_local_ones(tmp_path, monkeypatch):

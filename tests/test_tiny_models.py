@@ -13,6 +13,7 @@ from transformers import (
     AutoConfig,
     AutoModel,
     AutoModelForCausalLM,
+    AutoModelForMaskedLM,
     AutoModelForSeq2SeqLM,
     AutoModelForSequenceClassification,
     AutoTokenizer,
@@ -25,7 +26,7 @@ from tests.tiny_models import build_sentiment, build_translation
 SENTENCE = "The animal didn't cross the street because it was too tired"
 PAIR = ("She is eating a green apple", "She bought the apple from the local market.")
 
-EXPECTED_KEYS = {"sentiment", "zero_shot", "generation", "translation_fr", "translation_de", "attention"}
+EXPECTED_KEYS = {"sentiment", "zero_shot", "generation", "translation_fr", "translation_de", "attention", "fill_mask"}
 
 
 def _load(folder: Path, auto_cls):
@@ -264,6 +265,21 @@ def test_attention(tiny_models):
     seq = enc["input_ids"].shape[1]
     assert out.last_hidden_state.shape == (1, seq, 32)
     _assert_self_attn(out.attentions, 2, 4, 1, seq)
+
+
+def test_fill_mask(tiny_models):
+    tokenizer, model = _load(tiny_models["fill_mask"], AutoModelForMaskedLM)
+    assert type(model).__name__ == "BertForMaskedLM"
+    enc = tokenizer("This man works as a [MASK].", return_tensors="pt")
+    assert enc["input_ids"][0].tolist().count(tokenizer.mask_token_id) == 1  # [MASK] stays one token
+    with torch.no_grad():
+        out = model(**enc, output_attentions=True)
+    seq = enc["input_ids"].shape[1]
+    assert out.logits.shape == (1, seq, len(tokenizer))
+    _assert_self_attn(out.attentions, 2, 4, 1, seq)
+    # The sharpened head gives the fills distinct scores: the top 5 differ by more than rounding.
+    top = out.logits[0, enc["input_ids"][0] == tokenizer.mask_token_id].softmax(-1).topk(5).values[0]
+    assert float((top[:-1] - top[1:]).min()) > 1e-5
 
 
 def test_builds_are_deterministic_and_seeded(tiny_models, tmp_path):

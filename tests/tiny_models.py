@@ -32,6 +32,7 @@ from transformers import (
     BartForSequenceClassification,
     BartTokenizer,
     BertConfig,
+    BertForMaskedLM,
     BertModel,
     BertTokenizer,
     DistilBertConfig,
@@ -59,6 +60,7 @@ from testkit.tokenizers import (
 __all__ = [
     "build_all",
     "build_attention",
+    "build_fill_mask",
     "build_generation",
     "build_sentiment",
     "build_translation",
@@ -244,6 +246,28 @@ def build_attention(folder: str | Path) -> Path:
     return _finish(folder, model, tokenizer)
 
 
+def build_fill_mask(folder: str | Path) -> Path:
+    """Tiny BertForMaskedLM (its own MLM head, tied to the embeddings) + uncased WordPiece with [MASK]."""
+    tokenizer = BertTokenizer(vocab=train_wordpiece_vocab(), do_lower_case=True, model_max_length=64)
+    torch.manual_seed(4)
+    config = BertConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        intermediate_size=64,
+        max_position_embeddings=128,
+        type_vocab_size=2,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+    model = BertForMaskedLM(config)
+    # Random weights spread the mask's probability almost evenly; a sharper head gives the fills distinct
+    # scores, so an order that differs from the pipeline's could not hide among near-ties.
+    with torch.no_grad():
+        model.cls.predictions.transform.LayerNorm.weight.mul_(10.0)
+    return _finish(folder, model, tokenizer)
+
+
 def build_all(root: str | Path) -> dict[str, Path]:
     """Build every tiny checkpoint under ``root``; returns {name: folder}."""
     root = Path(root)
@@ -254,6 +278,7 @@ def build_all(root: str | Path) -> dict[str, Path]:
         "translation_fr": build_translation(root / "translation_fr", seed=0),
         "translation_de": build_translation(root / "translation_de", seed=1),
         "attention": build_attention(root / "attention"),
+        "fill_mask": build_fill_mask(root / "fill_mask"),
     }
 
 

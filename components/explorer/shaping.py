@@ -276,9 +276,13 @@ def downsample(panels: np.ndarray, max_side: int) -> tuple[np.ndarray, int]:
 def resolve_focus(maps: AttentionMaps, focus: str | int | None, rows: Sequence[Sequence[int]]) -> int:
     """Row index of `focus`: a token position ("7"), or a token or word of the text ("it").
 
-    None picks the first row that is not a special token.
+    None picks the run's own focus (`maps.focus`, fill-mask's mask) when shown, else the first row that
+    is not a special token.
     """
     if focus is None or str(focus).strip() == "":
+        own = next((i for i, group in enumerate(rows) if maps.focus in group), None)
+        if own is not None:
+            return own
         return next((i for i, group in enumerate(rows) if not maps.query.special[group[0]]), 0)
     text = str(focus).strip()
     if text.lstrip("#").isdigit():

@@ -115,6 +115,7 @@ def _focus_row(maps: AttentionMaps, position: int | None, shaped: shaping.Shaped
     A hidden token gives way to its nearest shown row instead of failing: the focus dropdown still
     holds the old token when the switch is ticked, and a decoder's first step reads from a special token.
     """
+    position = maps.focus if position is None else position  # the run's own focus (fill-mask's mask)
     if position is None:
         return shaping.resolve_focus(maps, None, shaped.rows), ""
     for row, group in enumerate(shaped.rows):
