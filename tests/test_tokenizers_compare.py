@@ -136,7 +136,7 @@ def test_every_configured_checkpoint_is_listed_once_with_the_tasks_that_use_it()
     settings = Settings.from_env({"PLAYGROUND_SENTIMENT_MODEL": "bert-base-uncased"})
     listed = settings.configured_models()
     assert [m.source for m in listed] == list(dict.fromkeys(settings.all_models()))
-    assert listed[0].uses == ("sentiment", "attention")
+    assert listed[0].uses == ("sentiment", "attention", "fill-mask")  # one bert-base-uncased, three tasks
     assert listed[-1].uses == ("translation to Indonesian",)
 
 
