@@ -15,6 +15,7 @@ from typing import Any
 
 import torch
 
+from services import gpu
 from services.attention_maps import AttentionMaps, stack_attentions
 from services.config import short_name
 from services.encoding import Encoded, encode
@@ -92,7 +93,14 @@ def fill_mask(
     on_load: ProgressCallback | None = None,
 ) -> FillMaskResult:
     """The top-k fills of each sentence's mask, their attention, and (for two sentences) the comparison."""
-    loaded = MODELS.get("masked-lm", model, precision=precision, on_load=on_load)
+    MODELS.get("masked-lm", model, precision=precision, on_load=on_load)  # here, in the server, with progress
+    return compute(query, model=model, precision=precision, max_tokens=max_tokens)
+
+
+@gpu.run(gpu.one_pass)
+def compute(query: FillMaskQuery, *, model: str, precision: str, max_tokens: int | None) -> FillMaskResult:
+    """`fill_mask` once its model is loaded: on a GPU when one is lent (services.gpu)."""
+    loaded = MODELS.get("masked-lm", model, precision=precision)
     encoded, masks = preprocess(loaded, query, max_tokens=max_tokens)
     outputs = forward(loaded, encoded.batch)
     return postprocess(loaded, query, encoded, masks, outputs)

@@ -28,6 +28,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 # so on ZeroGPU they are imported before launch (`prepare`); elsewhere torch still loads on first use.
 RUN_MODULES = (
     "services.sentiment",
+    "services.fill_mask",
     "services.zero_shot",
     "services.attention",
     "services.generation",

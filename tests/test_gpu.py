@@ -13,9 +13,10 @@ import spaces
 import torch
 from transformers import pipeline
 
-from services import generation, gpu, models, precision, sentiment, translation
+from services import fill_mask, generation, gpu, models, precision, sentiment, translation
 from services.config import GPU_PASS_SECONDS, GPU_SPARE_SECONDS, Limits
 from services.inputs import GenerationOptions
+from services.mask_inputs import fill_mask_query
 from services.recipe import NONE, Recipe
 from services.run_guard import GRACE_SECONDS
 from tests.app_server import TINY_TRANSLATION_TOKENS
@@ -23,6 +24,7 @@ from tests.app_server import TINY_TRANSLATION_TOKENS
 TEXTS = ("I'm so hungry man.", "I love food so much.")
 EVERY_RUN = {
     "services.sentiment.compute",
+    "services.fill_mask.compute",
     "services.zero_shot.compute",
     "services.attention.compute",
     "services.generation.compute",
@@ -92,6 +94,14 @@ def test_a_runs_arguments_and_results_cross_a_process_boundary(tiny_models):
     received = _round_trip(result)
     assert received.translation_text == result.translation_text
     np.testing.assert_array_equal(received.cross_attention.weights, result.cross_attention.weights)
+
+    query = _round_trip(
+        fill_mask_query("This man works as a [MASK].", "This woman works as a [MASK].", 5, max_chars=200, max_top_k=20)
+    )
+    filled = fill_mask.compute(query, model=str(tiny_models["fill_mask"]), precision="fp32", max_tokens=512)
+    received = _round_trip(filled)
+    assert received.as_pipeline_output() == filled.as_pipeline_output()
+    np.testing.assert_array_equal(received.predictions[1].attention.weights, filled.predictions[1].attention.weights)
 
     options = GenerationOptions(max_new_tokens=4)
     updates = list(generation.stream("So today", _round_trip(options), model=str(tiny_models["generation"])))
