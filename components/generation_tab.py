@@ -12,6 +12,8 @@ from services import inputs
 from services.config import Settings
 from services.recipe import KnockOut
 
+KEY = "generation"  # the tab's id, and its name in links (?tab=generation)
+
 INTRO = """
 **Decoder-only model.** The model predicts the next token from the ones before it, appends it, and
 repeats. Its attention is *causal*: a token can only look left, so the heatmap is a triangle.
@@ -124,5 +126,13 @@ def build(settings: Settings, page: Page) -> None:
         "inputs_kwargs": explorer.kwargs | {"fast": page.fast},
         "outputs": [output, raw, *explorer.outputs, *explorer.lens_controls.outputs],
     }
-    events = page.run([button.click, prompt.submit], examples, answer="generate-answer", api_name="generate", **run)
+    events = page.run(
+        [button.click, prompt.submit],
+        examples,
+        answer="generate-answer",
+        api_name="generate",
+        link=KEY,
+        explorers=[explorer],
+        **run,
+    )
     stop.click(None, cancels=events)

@@ -7,14 +7,15 @@ Presenter mode scales the whole page for a projector: a class on the document th
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
 from components import fair_use
+from components.links import Links
 from services.config import Settings
 
 INTRO = """
@@ -65,6 +66,10 @@ class Page:
     settings: Settings
     presenter: gr.Checkbox
     fast: gr.Checkbox
+    links: Links = field(init=False)  # the tabs a link may open (components.links)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "links", Links(self))
 
     @classmethod
     def build(cls, settings: Settings) -> Page:
@@ -100,8 +105,19 @@ class Page:
     def precision(self, fast: Any) -> str:
         return self.settings.fast_precision if fast else "fp32"
 
-    def run(self, triggers: list[Any], examples: gr.Examples, *, answer: str, api_name: str, **event: Any) -> list[Any]:
-        """The tab's model event on `triggers` (in the API as `api_name`) and on a click of an example.
+    def run(
+        self,
+        triggers: list[Any],
+        examples: gr.Examples,
+        *,
+        answer: str,
+        api_name: str,
+        link: str,
+        explorers: Sequence[Any] = (),
+        **event: Any,
+    ) -> list[Any]:
+        """The tab's model event on `triggers` (in the API as `api_name`), on a click of an example, and on a
+        link that opens tab `link` with run=1 (its inputs by their API names; `explorers`' settings restored).
 
         When an answer comes, the page scrolls the tab's answer (elem_id `answer`) to the top of the
         window: the heatmap sits right below it, so the answer and its picture share one screen.
@@ -110,6 +126,7 @@ class Page:
         events = [
             gr.on(triggers, **event, **self.model_event, api_name=api_name),
             examples.load_input_event.then(**event, **self.model_event, api_visibility="private"),
+            self.links.declare(link, event, explorers, self.model_event),
         ]
         for ran in events:
             ran.success(None, js=scroll)

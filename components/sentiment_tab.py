@@ -13,6 +13,8 @@ from services.config import Settings
 from services.inputs import split_lines
 from services.recipe import KnockOut
 
+KEY = "sentiment"  # the tab's id, and its name in links (?tab=sentiment)
+
 INTRO = """
 **Encoder-only model.** DistilBERT reads the whole sentence at once: every token can attend to every
 other token, left and right. A small classifier on top of the `[CLS]` token gives the two class
@@ -88,4 +90,12 @@ def build(settings: Settings, page: Page) -> None:
         "inputs_kwargs": explorer.kwargs | {"fast": page.fast},
         "outputs": [note, table, bars, raw, *explorer.outputs, *explorer.lens_controls.outputs],
     }
-    page.run([button.click, text.submit], examples, answer="sentiment-answer", api_name="sentiment", **run)
+    page.run(
+        [button.click, text.submit],
+        examples,
+        answer="sentiment-answer",
+        api_name="sentiment",
+        link=KEY,
+        explorers=[explorer],
+        **run,
+    )
