@@ -126,7 +126,7 @@ class Page:
         events = [
             gr.on(triggers, **event, **self.model_event, api_name=api_name),
             examples.load_input_event.then(**event, **self.model_event, api_visibility="private"),
-            self.links.declare(link, event, explorers, self.model_event),
+            self.links.declare(link, event, explorers, self.model_event, api_name=api_name),
         ]
         for ran in events:
             ran.success(None, js=scroll)

@@ -117,7 +117,9 @@ class AttentionExplorer:
                 self.link_button = gr.Button("Link to this view", size="sm")  # wired by components.links
             svg.click(None, js=svg_download_js(elem_id))
             self.files = gr.File(label="Downloads", file_count="multiple", interactive=False, visible=False)
-            self.link = gr.Textbox(label=LINK_LABEL, visible=False, interactive=False, buttons=["copy"])
+            self.link = gr.Textbox(
+                label=LINK_LABEL, visible=False, interactive=False, buttons=["copy"], elem_classes="view-link"
+            )
             with gr.Accordion("About the switches", open=False):
                 gr.Markdown(SWITCHES_NOTE)
             with gr.Accordion("Head summaries: every head in one number", open=False) as summaries:

@@ -53,13 +53,15 @@ class Field:
 
 @dataclass(frozen=True)
 class TabLinks:
-    """What a link may set on one tab: its key (the Tab's id), its name, its main inputs, and the prefix of
-    each explorer it has ("" for the first). A tab with no inputs (Lessons) opens and runs nothing."""
+    """What a link may set on one tab: its key (the Tab's id), its name, its main inputs, the prefix of each
+    explorer it has ("" for the first), and its main event's API name. A tab with no inputs (Lessons) opens
+    and runs nothing."""
 
     key: str
     name: str
     fields: tuple[Field, ...] = ()
     explorers: tuple[str, ...] = ()
+    api_name: str | None = None  # the tab's main event, which a link's run=1 runs
 
     @property
     def runs(self) -> bool:

@@ -10,6 +10,7 @@ settings are applied to it through the explorer's own parsing. Nothing is stored
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import inspect
 import time
@@ -56,14 +57,23 @@ class Links:
         self.known: list[TabLinks] = []  # every tab a link may open, once the page is wired
 
     def declare(
-        self, key: str, run: dict[str, Any], explorers: Sequence[AttentionExplorer], event: dict[str, Any]
+        self,
+        key: str,
+        run: dict[str, Any],
+        explorers: Sequence[AttentionExplorer],
+        event: dict[str, Any],
+        *,
+        api_name: str,
     ) -> Any:
-        """Tab `key` may be opened by a link; `run`: its main event's fn, inputs, inputs_kwargs and outputs;
-        `event`: the model-event options. Returns the event a link's run=1 starts (for the page's scroll)."""
+        """Tab `key` may be opened by a link; `run`: its main event (`api_name`): fn, inputs, inputs_kwargs and
+        outputs; `event`: the model-event options. Returns the event a link's run=1 starts (for the page)."""
         inputs = main_inputs(run, explorers, page_switches=(self.page.presenter, self.page.fast))
         fields = tuple(field_for(name, component) for name, component in inputs.items())
-        links = TabLinks(key=key, name=key, fields=fields, explorers=tuple(e.prefix for e in explorers))
-        trigger, pending = gr.State(0), gr.State(None)
+        prefixes = tuple(e.prefix for e in explorers)
+        links = TabLinks(key=key, name=key, fields=fields, explorers=prefixes, api_name=api_name)
+        # Rendered by `wire`, outside the tabs: in Gradio 6.31 a State inside a tab fires its change event when
+        # the tab is first shown, which would run every tab a visitor opens.
+        trigger, pending = gr.State(0, render=False), gr.State(None, render=False)
         self.declared[key] = _Declared(links, inputs, explorers, trigger, pending)
         ran = trigger.change(**run, **event, api_visibility="private")
         if explorers:
@@ -78,7 +88,7 @@ class Links:
         for key, name in names.items():
             declared = self.declared.get(key)
             links = declared.links if declared else TabLinks(key=key, name=name)
-            found.append(TabLinks(key=key, name=name, fields=links.fields, explorers=links.explorers))
+            found.append(dataclasses.replace(links, name=name))
         return found
 
     def wire(self, demo: gr.Blocks, tabs: gr.Tabs, names: dict[str, str]) -> None:
@@ -87,15 +97,18 @@ class Links:
         for declared in self.declared.values():
             declared.links = next(tab for tab in known if tab.key == declared.links.key)
         page = self.page
+        for declared in self.declared.values():
+            declared.trigger.render()
+            declared.pending.render()
 
         def open_link(request: gr.Request) -> dict[Any, Any]:
             link = parse_link(dict(getattr(request, "query_params", {}) or {}), known)
             if link is None:
-                return {}
+                return gr.skip()
             for message in link.shown:
                 gr.Warning(html.escape(message, quote=False))
             if link.tab is None:
-                return {}
+                return gr.skip()
             values: dict[Any, Any] = {tabs: gr.Tabs(selected=link.tab)}
             values |= {getattr(page, name): value for name, value in link.page.items()}
             declared = self.declared.get(link.tab)
@@ -120,11 +133,12 @@ class Links:
 
         def restore(pending, presenter, *keys):
             values: dict[Any, Any] = {}
+            pending = pending or {}
             for explorer, key in zip(explorers, keys, strict=True):
                 mine = {name: pending[explorer.prefix + name] for name in SETTINGS if explorer.prefix + name in pending}
                 if mine and key:
                     values |= _restored(explorer, RUNS.get(key), mine, presenter=bool(presenter))
-            return values
+            return values or gr.skip()
 
         from components.explorer.lens_store import LENS_RESULTS
 
@@ -164,7 +178,7 @@ class Links:
                 places.append(
                     (
                         gr.Button("Link to this view", size="sm"),
-                        gr.Textbox(label=LINK_LABEL, visible=False, buttons=["copy"]),
+                        gr.Textbox(label=LINK_LABEL, visible=False, buttons=["copy"], elem_classes="view-link"),
                     )
                 )
         for button, box in places:
