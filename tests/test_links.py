@@ -288,3 +288,21 @@ def test_the_lessons_are_escaped_and_link_in_the_same_window():
     assert page.count('target="_self"') == len(LESSONS)
     assert "<code>[CLS]</code>" in page
     assert "&amp;run=1" in page  # an attribute's & escaped; the browser reads it back as &
+
+
+def test_a_link_chooses_only_among_a_dropdowns_choices():
+    """A link cannot name a model the configuration does not: the attention tab's model is a choice."""
+    link = parse_link({"tab": "attention", "text": "hi", "model": "/tmp/any-model", "run": "1"}, app_tabs())
+    assert "model" not in link.inputs
+    assert link.problems[0].startswith("In the link, 'model': model must be one of:")
+
+
+def test_the_app_declares_every_tab_with_its_inputs_by_api_name():
+    by_key = {tab.key: tab for tab in app_tabs()}
+    assert list(by_key)[:6] == ["lessons", "sentiment", "zero_shot", "generation", "translation", "attention"]
+    names = {key: [f.name for f in tab.fields] for key, tab in by_key.items()}
+    assert names["translation"] == ["text", "target_language", "num_beams"]
+    assert names["generation"][:7] == ["prompt", "max_new_tokens", "do_sample", "temperature", "top_p", "top_k", "seed"]
+    assert names["zero_shot"] == ["text", "labels", "multi_label", "hypothesis_template"]
+    assert by_key["translation"].explorers == ("", "encoder_")
+    assert by_key["translation"].api_name == "translate" and by_key["lessons"].fields == ()
