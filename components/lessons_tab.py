@@ -158,7 +158,7 @@ def lessons_html(lessons: tuple[Lesson, ...] = LESSONS) -> str:
     cards = []
     for number, lesson in enumerate(lessons, start=1):
         cards.append(
-            f'<li class="lesson"><h3><span class="step">{number}</span> {html.escape(lesson.title)}</h3>'
+            f'<li class="lesson"><h3><span class="step">{number}</span><span>{html.escape(lesson.title)}</span></h3>'
             f"<p>{_inline(lesson.text)}</p>"
             f'<a class="lesson-link" href="{html.escape(lesson.href)}" target="_self">Open this view →</a></li>'
         )
