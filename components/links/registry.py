@@ -122,7 +122,14 @@ class Links:
         outputs: list[Any] = [tabs, page.presenter, page.fast]
         for declared in self.declared.values():
             outputs += [*declared.inputs.values(), declared.trigger, declared.pending]
-        demo.load(user_errors(open_link), outputs=outputs, api_visibility="private", show_progress="hidden")
+        # Every visit calls it, so it never waits behind another visitor's (it only parses, in microseconds).
+        demo.load(
+            user_errors(open_link),
+            outputs=outputs,
+            api_visibility="private",
+            show_progress="hidden",
+            concurrency_limit=None,
+        )
 
     def _restore_after(self, ran: Any, declared: _Declared, event: dict[str, Any]) -> None:
         """Once the link's run has answered: its explorer settings, each parsed as its control would be.
