@@ -37,6 +37,20 @@ if TYPE_CHECKING:
 ABSOLUTE_JS = "(query) => query ? new URL(query, window.location.href).href : query"
 
 
+class _Keep:
+    """The link States' delete_callback: they hold nothing to clean up. Not Gradio's default function, whose
+    text in the page config would give its address in the server's memory."""
+
+    def __call__(self, value: Any) -> None:
+        return None
+
+    def __repr__(self) -> str:
+        return "keep"
+
+
+KEEP = _Keep()
+
+
 @dataclass
 class _Declared:
     """One tab's link: what parsing needs, and the components the load fills."""
@@ -73,7 +87,7 @@ class Links:
         links = TabLinks(key=key, name=key, fields=fields, explorers=prefixes, api_name=api_name)
         # Rendered by `wire`, outside the tabs: in Gradio 6.31 a State inside a tab fires its change event when
         # the tab is first shown, which would run every tab a visitor opens.
-        trigger, pending = gr.State(0, render=False), gr.State(None, render=False)
+        trigger, pending = (gr.State(value, render=False, delete_callback=KEEP) for value in (0, None))
         self.declared[key] = _Declared(links, inputs, explorers, trigger, pending)
         ran = trigger.change(**run, **event, api_visibility="private")
         if explorers:
