@@ -12,6 +12,7 @@ from components import (
     attention_tab,
     fill_mask_tab,
     generation_tab,
+    lessons_tab,
     limits,
     sentiment_tab,
     tokenizers_tab,
@@ -28,8 +29,9 @@ from services.models import configure_threads
 
 TITLE = "Transformers Playground"
 
-# Each tab is named by its task and the architecture family that does it.
+# Each tab is named by its task and the architecture family that does it; a link opens one by its KEY.
 TABS = {
+    "Lessons": lessons_tab,
     "Sentiment · encoder-only": sentiment_tab,
     # After sentiment: the same family, trained to fill a gap; the course's "bias and limitations".
     "Fill-mask · encoder-only": fill_mask_tab,
@@ -48,9 +50,12 @@ def build_demo(settings: Settings | None = None) -> gr.Blocks:
     # delete_cache: every hour, drop files Gradio cached for visitors (exports) over an hour old.
     with gr.Blocks(title=TITLE, delete_cache=(3600, 3600)) as demo:
         page = Page.build(settings)
-        for name, tab in TABS.items():
-            with gr.Tab(name):
-                tab.build(settings, page)
+        with gr.Tabs() as tabs:
+            for name, tab in TABS.items():
+                with gr.Tab(name, id=tab.KEY):
+                    tab.build(settings, page)
+        page.links.wire(demo, tabs, {tab.KEY: name for name, tab in TABS.items()})
+    demo.links = page.links  # the tabs a link may open, for tools and tests that write or follow links
     # Model runs share `workers` slots with cores // workers torch threads each: no oversubscription.
     configure_threads(settings.workers)
     limits.apply(settings)  # the process's stores and quotas (models, results, sessions, exports, links)

@@ -13,6 +13,8 @@ from services.config import Settings
 from services.errors import InputError
 from services.inputs import clean_text, echo
 
+KEY = "attention"  # the tab's id, and its name in links (?tab=attention)
+
 INTRO = """
 **What attention is.** In every layer, each head lets each token (a row, the *query*) take a weighted
 mix of all the tokens (the columns, the *keys*); each row's weights sum to 1. The tokens are the
@@ -114,4 +116,13 @@ def build(settings: Settings, page: Page) -> None:
         "outputs": [note, raw, *explorer.outputs, *panels.outputs],
     }
     triggers = [button.click, text.submit, text_pair.submit, three.input]
-    page.run(triggers, examples, answer="attention-answer", api_name="attention", progress_on=[explorer.plot], **run)
+    page.run(
+        triggers,
+        examples,
+        answer="attention-answer",
+        api_name="attention",
+        progress_on=[explorer.plot],
+        link=KEY,
+        explorers=[explorer],
+        **run,
+    )

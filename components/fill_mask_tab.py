@@ -21,6 +21,8 @@ from components.plots import Style, short, style_for
 from services.config import Settings, short_name
 from services.mask_inputs import DEFAULT_TOP_K, MASK
 
+KEY = "fill_mask"  # the tab's id, and its name in links (?tab=fill_mask)
+
 INTRO = f"""
 **Encoder-only model, trained to fill gaps.** BERT was trained by hiding words and guessing them from
 both sides. Write `{MASK}` (or `<mask>`) where a word is missing: the model ranks every word of its
@@ -127,7 +129,14 @@ def build(settings: Settings, page: Page) -> None:
     }
     triggers = [button.click, text.submit, text_b.submit]
     page.run(
-        triggers, examples, answer="fill-mask-answer", api_name="fill_mask", progress_on=[fills, explorer.plot], **run
+        triggers,
+        examples,
+        answer="fill-mask-answer",
+        api_name="fill_mask",
+        progress_on=[fills, explorer.plot],
+        link=KEY,
+        explorers=[explorer],
+        **run,
     )
 
 

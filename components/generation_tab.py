@@ -12,6 +12,8 @@ from services import inputs
 from services.config import Settings
 from services.recipe import KnockOut
 
+KEY = "generation"  # the tab's id, and its name in links (?tab=generation)
+
 INTRO = """
 **Decoder-only model.** The model predicts the next token from the ones before it, appends it, and
 repeats. Its attention is *causal*: a token can only look left, so the heatmap is a triangle.
@@ -130,6 +132,8 @@ def build(settings: Settings, page: Page) -> None:
         answer="generate-answer",
         api_name="generate",
         progress_on=[output, explorer.plot],
+        link=KEY,
+        explorers=[explorer],
         **run,
     )
     stop.click(None, cancels=events)

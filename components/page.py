@@ -7,14 +7,15 @@ Presenter mode scales the whole page for a projector: a class on the document th
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
 from components import fair_use
+from components.links import Links
 from services.config import Settings
 
 INTRO = """
@@ -68,6 +69,10 @@ class Page:
     settings: Settings
     presenter: gr.Checkbox
     fast: gr.Checkbox
+    links: Links = field(init=False)  # the tabs a link may open (components.links)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "links", Links(self))
 
     @classmethod
     def build(cls, settings: Settings) -> Page:
@@ -111,9 +116,12 @@ class Page:
         answer: str,
         api_name: str,
         progress_on: list[Any],
+        link: str,
+        explorers: Sequence[Any] = (),
         **event: Any,
     ) -> list[Any]:
-        """The tab's model event on `triggers` (in the API as `api_name`) and on a click of an example.
+        """The tab's model event on `triggers` (in the API as `api_name`), on a click of an example, and on a
+        link that opens tab `link` with run=1 (its inputs by their API names; `explorers`' settings restored).
 
         While it waits and runs, Gradio's status (the place in the queue and the estimate, then the
         progress) shows on `progress_on`, the answer and its heatmap, where the visitor looks; not once
@@ -122,10 +130,11 @@ class Page:
         its picture share one screen.
         """
         scroll = SCROLL_JS % json.dumps(answer)
-        event = event | self.model_event | {"show_progress": "full", "show_progress_on": progress_on}
+        model_event = self.model_event | {"show_progress": "full", "show_progress_on": progress_on}
         events = [
-            gr.on(triggers, **event, api_name=api_name),
-            examples.load_input_event.then(**event, api_visibility="private"),
+            gr.on(triggers, **event, **model_event, api_name=api_name),
+            examples.load_input_event.then(**event, **model_event, api_visibility="private"),
+            self.links.declare(link, event, explorers, model_event, api_name=api_name),
         ]
         for ran in events:
             ran.success(None, js=scroll)

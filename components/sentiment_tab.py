@@ -14,6 +14,8 @@ from services.config import Settings
 from services.inputs import split_lines
 from services.recipe import KnockOut
 
+KEY = "sentiment"  # the tab's id, and its name in links (?tab=sentiment)
+
 INTRO = """
 **Encoder-only model.** DistilBERT reads the whole sentence at once: every token can attend to every
 other token, left and right. A small classifier on top of the `[CLS]` token gives the two class
@@ -104,5 +106,7 @@ def build(settings: Settings, page: Page) -> None:
         answer="sentiment-answer",
         api_name="sentiment",
         progress_on=[table, explorer.plot],
+        link=KEY,
+        explorers=[explorer],
         **run,
     )

@@ -11,6 +11,8 @@ from services import tokenizers_compare
 from services.config import Settings
 from services.inputs import clean_text
 
+KEY = "tokenizers"  # the tab's id, and its name in links (?tab=tokenizers)
+
 INTRO = """
 **What a tokenizer does.** Before a model reads a text, its tokenizer cuts it into pieces from a fixed
 vocabulary and turns each piece into an id. Every model here has its own: **WordPiece** (BERT, DistilBERT)
@@ -67,5 +69,7 @@ def build(settings: Settings, page: Page) -> None:
         answer="tokenizers-answer",
         api_name="tokenize",
         progress_on=[cards],
+        link=KEY,
+        explorers=(),
         **run,
     )

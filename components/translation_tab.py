@@ -12,6 +12,8 @@ from services import inputs
 from services.config import Settings
 from services.recipe import KnockOut
 
+KEY = "translation"  # the tab's id, and its name in links (?tab=translation)
+
 INTRO = """
 **Encoder-decoder model.** The encoder reads the English sentence (self-attention, both directions);
 the decoder writes the translation token by token, and its **cross-attention** looks back at the
@@ -108,5 +110,7 @@ def build(settings: Settings, page: Page) -> None:
         answer="translate-answer",
         api_name="translate",
         progress_on=[output, cross.plot],
+        link=KEY,
+        explorers=[cross, encoder],
         **run,
     )

@@ -14,6 +14,8 @@ from services import inputs
 from services.config import Settings
 from services.recipe import KnockOut
 
+KEY = "zero_shot"  # the tab's id, and its name in links (?tab=zero_shot)
+
 INTRO = """
 **Classification with labels you choose.** The model was trained for natural language inference:
 does a *premise* entail a *hypothesis*? Each label becomes a hypothesis such as
@@ -119,5 +121,12 @@ def build(settings: Settings, page: Page) -> None:
     }
     triggers = [button.click, text.submit, labels.submit]
     page.run(
-        triggers, examples, answer="zero-shot-answer", api_name="zero_shot", progress_on=[bars, explorer.plot], **run
+        triggers,
+        examples,
+        answer="zero-shot-answer",
+        api_name="zero_shot",
+        progress_on=[bars, explorer.plot],
+        link=KEY,
+        explorers=[explorer],
+        **run,
     )

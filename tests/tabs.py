@@ -17,6 +17,7 @@ class Tab:
     """One tab, as a visitor meets it: its example, input, run button, answer and attention plots."""
 
     name: str
+    key: str  # the tab's id: a link opens it with ?tab=<key>
     example: str | re.Pattern[str]  # the example button's accessible name
     input: str  # the textbox the example fills…
     filled: str  # …with this text
@@ -73,6 +74,7 @@ def fill_mask_answer(panel: Locator) -> None:
 
 
 SENTIMENT = Tab(
+    key="sentiment",
     name="Sentiment · encoder-only",
     example="I'm so hungry man.",
     input="Texts, one per line",
@@ -82,6 +84,7 @@ SENTIMENT = Tab(
     answer=sentiment_answer,
 )
 FILL_MASK = Tab(
+    key="fill_mask",
     name="Fill-mask · encoder-only",
     example=re.compile(r"^This man works as a \[MASK\]\. \| This woman works as a"),
     input="Sentence with [MASK]",
@@ -92,6 +95,7 @@ FILL_MASK = Tab(
     first_screen="fill-mask-answer",
 )
 ZERO_SHOT = Tab(
+    key="zero_shot",
     name="Zero-shot · encoder-decoder",
     example=re.compile(r"^History isn't really a fun class → education"),  # Gradio cuts long example labels
     input="Text",
@@ -101,6 +105,7 @@ ZERO_SHOT = Tab(
     answer=zero_shot_answer,
 )
 GENERATION = Tab(
+    key="generation",
     name="Generation · decoder-only",
     example="So today, I just feel like",
     input="Prompt",
@@ -110,6 +115,7 @@ GENERATION = Tab(
     answer=generation_answer,
 )
 TRANSLATION = Tab(
+    key="translation",
     name="Translation · encoder-decoder",
     example="You like this house → French",
     input="English text",
@@ -120,6 +126,7 @@ TRANSLATION = Tab(
     opens=("The encoder reading the English source: its self-attention",),
 )
 ATTENTION = Tab(
+    key="attention",
     name="Attention heatmap · any model",
     example="The animal didn't cross the street because it was too tired",
     input="Text",
@@ -130,6 +137,7 @@ ATTENTION = Tab(
 )
 
 TABS = (SENTIMENT, FILL_MASK, ZERO_SHOT, GENERATION, TRANSLATION, ATTENTION)
+BY_KEY = {tab.key: tab for tab in TABS}
 
 
 def run_example(panel: Locator, tab: Tab) -> None:

@@ -104,7 +104,7 @@ class LensControls:
         def follow(key, presenter=False, progress=gr.Progress(track_tqdm=True), **controls):
             """Another input in view: its result of the lens in view, where the lens reads it."""
             if not key or (controls.get(explorer.prefix + "lens") or "attention") == "attention":
-                return {}
+                return gr.skip()  # an empty dict is no value for the event's seven outputs
             controls = controls | {explorer.prefix + "focus": None, explorer.prefix + "step": None}
             maps, view = explorer._stored(key, controls, presenter)
             compute(maps, view)

@@ -48,6 +48,8 @@ tokens hidden, where 0 to 1 looks uniform, and keeps 0 to 1 for one head so head
 bar states the range.
 """
 
+LINK_LABEL = "Link to this view: it opens this tab, runs it, and shows this view (copy it for a slide)"
+
 Values = dict[Any, Any]  # component -> value, Gradio's way of returning outputs by name
 
 
@@ -112,8 +114,12 @@ class AttentionExplorer:
             with gr.Row():
                 svg = gr.Button("Download the heatmap as SVG", size="sm")
                 export = gr.Button("Export this matrix: CSV, JSON and interactive HTML", size="sm")
+                self.link_button = gr.Button("Link to this view", size="sm")  # wired by components.links
             svg.click(None, js=svg_download_js(elem_id))
             self.files = gr.File(label="Downloads", file_count="multiple", interactive=False, visible=False)
+            self.link = gr.Textbox(
+                label=LINK_LABEL, visible=False, interactive=False, buttons=["copy"], elem_classes="view-link"
+            )
             with gr.Accordion("About the switches", open=False):
                 gr.Markdown(SWITCHES_NOTE)
             with gr.Accordion("Head summaries: every head in one number", open=False) as summaries:
