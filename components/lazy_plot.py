@@ -15,6 +15,7 @@ import gradio as gr
 
 from components.errors import user_errors
 from components.plots import style_for
+from components.session_state import KEEP
 
 NOTHING_YET = "Run the tab first: this panel shows the last run."
 
@@ -26,8 +27,8 @@ class LazyPlot:
         self.draw = draw
         with gr.Accordion(label, open=False) as self.accordion:
             self.plot = gr.Plot(show_label=False)
-        self.arguments = gr.State(None)  # the last run's arguments of `draw`; None before a run
-        self.opened = gr.State(False)  # whether the visitor has the accordion open
+        self.arguments = gr.State(None, delete_callback=KEEP)  # the last run's arguments of `draw`; None before a run
+        self.opened = gr.State(False, delete_callback=KEEP)  # whether the visitor has the accordion open
         self.accordion.expand(
             user_errors(self._open),
             inputs=[self.arguments, presenter],

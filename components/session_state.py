@@ -124,3 +124,17 @@ def _initial_values(blocks: Any) -> dict[int, Any]:
             c["id"]: c.get("props", {}).get("value") for c in blocks.config.get("components", []) if "id" in c
         }
     return _initial[id(blocks)]
+
+
+class _Keep:
+    """A gr.State's delete_callback for a value with nothing to clean up. Not Gradio's default function,
+    whose text in the page config would give its address in the server's memory."""
+
+    def __call__(self, value: Any) -> None:
+        return None
+
+    def __repr__(self) -> str:
+        return "keep"
+
+
+KEEP = _Keep()

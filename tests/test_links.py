@@ -299,10 +299,21 @@ def test_a_link_chooses_only_among_a_dropdowns_choices():
 
 def test_the_app_declares_every_tab_with_its_inputs_by_api_name():
     by_key = {tab.key: tab for tab in app_tabs()}
-    assert list(by_key)[:6] == ["lessons", "sentiment", "zero_shot", "generation", "translation", "attention"]
+    assert list(by_key) == [
+        "lessons",
+        "sentiment",
+        "fill_mask",
+        "zero_shot",
+        "generation",
+        "translation",
+        "attention",
+        "tokenizers",
+    ]
     names = {key: [f.name for f in tab.fields] for key, tab in by_key.items()}
     assert names["translation"] == ["text", "target_language", "num_beams"]
     assert names["generation"][:7] == ["prompt", "max_new_tokens", "do_sample", "temperature", "top_p", "top_k", "seed"]
     assert names["zero_shot"] == ["text", "labels", "multi_label", "hypothesis_template"]
+    assert names["fill_mask"] == ["text", "text_b", "top_k"] and names["tokenizers"] == ["text"]
+    assert names["attention"][:4] == ["text", "text_pair", "model", "compare_architectures"]
     assert by_key["translation"].explorers == ("", "encoder_")
     assert by_key["translation"].api_name == "translate" and by_key["lessons"].fields == ()

@@ -27,6 +27,7 @@ from components.explorer.widget import LINK_LABEL, PANEL_OUTPUTS, VIEW_OUTPUTS
 from components.fair_use import model_run
 from components.links.query import SETTINGS, Field, TabLinks, link_query, parse_link
 from components.links.restore import restore_view, view_settings
+from components.session_state import KEEP
 from services.inputs import heads_text
 
 if TYPE_CHECKING:
@@ -35,20 +36,6 @@ if TYPE_CHECKING:
 
 # Runs in the browser once the server made a link: the query string, as a whole URL of this very page.
 ABSOLUTE_JS = "(query) => query ? new URL(query, window.location.href).href : query"
-
-
-class _Keep:
-    """The link States' delete_callback: they hold nothing to clean up. Not Gradio's default function, whose
-    text in the page config would give its address in the server's memory."""
-
-    def __call__(self, value: Any) -> None:
-        return None
-
-    def __repr__(self) -> str:
-        return "keep"
-
-
-KEEP = _Keep()
 
 
 @dataclass
@@ -243,13 +230,14 @@ def restored_outputs(explorer: AttentionExplorer) -> list[Any]:
 
 
 def main_inputs(run: dict[str, Any], explorers: Sequence[AttentionExplorer], *, page_switches) -> dict[str, Any]:
-    """A main event's inputs by API parameter name, without its explorers' controls and the page's switches:
-    positional inputs take the handler's parameter names, as Gradio's API names them."""
+    """A main event's inputs by API parameter name, without its explorers' controls, the page's switches and
+    the session's own values (gr.State, which the API does not take either): positional inputs take the
+    handler's parameter names, as Gradio's API names them."""
     parameters = [p.name for p in inspect.signature(run["fn"]).parameters.values()]
     found = dict(zip(parameters, run["inputs"], strict=False))
     skipped = {id(c) for e in explorers for c in e.kwargs.values()} | {id(c) for c in page_switches}
     found |= {name: c for name, c in run.get("inputs_kwargs", {}).items() if id(c) not in skipped}
-    return found
+    return {name: c for name, c in found.items() if not isinstance(c, gr.State)}
 
 
 def field_for(name: str, component: Any) -> Field:
