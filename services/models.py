@@ -154,11 +154,23 @@ class ModelCache:
 
 MODELS = ModelCache()
 
+# One load at a time in the process, whatever the model or tokenizer. Loads of different models at once
+# raced in transformers itself: in a fresh process, four of five concurrent first loads failed with
+# "module 'transformers' has no attribute 'AutoTokenizer'" (its lazy module is not thread-safe), which a
+# class opening five tabs at once would meet. One at a time also keeps the peak memory of loading to one
+# model's.
+LOADING = threading.Lock()
+
 
 def load_model(kind: str, source: str, *, precision: str = "fp32") -> LoadedModel:
     """Load `source` (a Hub id, a local folder, or a `.gguf` file) as a `kind` model in `precision`."""
     if kind not in MODEL_CLASSES:
         raise ValueError(f"Unknown model kind {kind!r}; expected one of {sorted(MODEL_CLASSES)}.")
+    with LOADING:  # imports included: the first import of transformers is part of the race
+        return _load_model(kind, source, precision=precision)
+
+
+def _load_model(kind: str, source: str, *, precision: str) -> LoadedModel:
     import transformers
 
     from services.precision import convert

@@ -48,6 +48,13 @@ TOKENIZERS = TokenizerCache()
 
 def load_tokenizer(source: str) -> Any:
     """`AutoTokenizer` for `source` (a Hub id, a local folder or a `.gguf` file), as services.models loads it."""
+    from services.models import LOADING
+
+    with LOADING:  # one load at a time in the process, imports included (services.models)
+        return _load_tokenizer(source)
+
+
+def _load_tokenizer(source: str) -> Any:
     import transformers
 
     from services.models import _explain, _location

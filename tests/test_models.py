@@ -66,6 +66,63 @@ def test_a_model_loads_once_even_when_ten_requests_ask_at_once(monkeypatch, tiny
     assert len(results) == 10 and all(result is results[0] for result in results)
 
 
+def test_loads_of_different_models_take_turns(monkeypatch, tiny_models):
+    """Each model has its own lock (ten requests for one load it once); loads of different models still
+    never overlap: transformers' loading is not thread-safe."""
+    running, overlaps = [0], []
+    real_load = models._load_model
+
+    def watched(*args, **kwargs):
+        running[0] += 1
+        overlaps.append(running[0])
+        time.sleep(0.1)
+        try:
+            return real_load(*args, **kwargs)
+        finally:
+            running[0] -= 1
+
+    monkeypatch.setattr(models, "_load_model", watched)
+    cache = models.ModelCache()
+    kinds = {"attention": "encoder", "sentiment": "sequence-classification", "generation": "causal-lm"}
+    threads = [threading.Thread(target=cache.get, args=(kind, str(tiny_models[name]))) for name, kind in kinds.items()]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(cache.loaded()) == 3 and max(overlaps) == 1
+
+
+@pytest.mark.slow  # a fresh interpreter, where transformers is first imported by the concurrent loads
+def test_five_tabs_first_loads_at_once_all_succeed(tiny_models):
+    """In a fresh process, four of five concurrent first loads failed with "module 'transformers' has no
+    attribute 'AutoTokenizer'" before loads took turns."""
+    jobs = {
+        "sentiment": "sequence-classification",
+        "zero_shot": "sequence-classification",
+        "generation": "causal-lm",
+        "translation_fr": "seq2seq-lm",
+        "fill_mask": "masked-lm",
+    }
+    jobs = [(kind, str(tiny_models[name])) for name, kind in jobs.items()]
+    probe = (
+        "import sys, threading\n"
+        "from services.models import MODELS\n"
+        f"jobs = {jobs!r}\n"
+        "errors = []\n"
+        "def load(kind, source):\n"
+        "    try:\n"
+        "        MODELS.get(kind, source)\n"
+        "    except Exception as error:\n"
+        "        errors.append(repr(error))\n"
+        "threads = [threading.Thread(target=load, args=job) for job in jobs]\n"
+        "[thread.start() for thread in threads]\n"
+        "[thread.join() for thread in threads]\n"
+        "assert not errors, errors\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
 def test_loaded_models_use_eager_attention_in_eval_mode(tiny_models):
     loaded = models.ModelCache().get("sequence-classification", str(tiny_models["sentiment"]))
     assert loaded.model.config._attn_implementation == "eager"
