@@ -10,6 +10,7 @@ from components.page import Page
 from services.config import Settings
 from services.errors import InputError
 from services.inputs import clean_text, echo
+from services.shared_results import SHARED
 
 INTRO = """
 **What attention is.** In every layer, each head lets each token (a row, the *query*) take a weighted
@@ -70,7 +71,9 @@ def build(settings: Settings, page: Page) -> None:
         pair = text_pair.strip() if isinstance(text_pair, str) else text_pair
         from services import attention  # torch loads with the first request, not at startup
 
-        result = attention.attend(
+        result = SHARED.call(
+            "attention",
+            attention.attend,
             clean_text(text, max_chars=limits.max_input_chars),
             clean_text(pair, what="second sentence", max_chars=limits.max_input_chars) if pair else None,
             model=choice.source,

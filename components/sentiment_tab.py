@@ -12,6 +12,7 @@ from components.plots import class_probability_bars, short, style_for
 from services.config import Settings
 from services.inputs import split_lines
 from services.recipe import KnockOut
+from services.shared_results import SHARED
 
 INTRO = """
 **Encoder-only model.** DistilBERT reads the whole sentence at once: every token can attend to every
@@ -57,7 +58,9 @@ def build(settings: Settings, page: Page) -> None:
 
         limits = settings.limits
         lines = split_lines(text, max_items=limits.max_texts, max_chars=limits.max_input_chars)
-        predictions = sentiment.classify(
+        predictions = SHARED.call(
+            "sentiment",
+            sentiment.classify,
             lines,
             model=settings.sentiment_model,
             precision=page.precision(fast),

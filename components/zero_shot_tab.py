@@ -12,6 +12,7 @@ from components.plots import class_probability_bars, score_bars, short, style_fo
 from services import inputs
 from services.config import Settings
 from services.recipe import KnockOut
+from services.shared_results import SHARED
 
 INTRO = """
 **Classification with labels you choose.** The model was trained for natural language inference:
@@ -73,7 +74,9 @@ def build(settings: Settings, page: Page) -> None:
         limits = settings.limits
         from services import zero_shot  # torch loads with the first request, not at startup
 
-        result = zero_shot.classify(
+        result = SHARED.call(
+            "zero_shot",
+            zero_shot.classify,
             inputs.clean_text(text, max_chars=limits.max_input_chars),
             inputs.parse_labels(labels, max_labels=limits.max_labels, max_chars=limits.max_label_chars),
             model=settings.zero_shot_model,
