@@ -92,6 +92,7 @@ class SharedResults:
         self.budget_bytes = budget_bytes
         self.enabled = enabled
         self.hits = self.misses = 0
+        self.waiting = 0  # requests waiting now for an identical request's run
         self._results: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
         self._flights: dict[Hashable, _Flight] = {}
         self._guard = threading.Lock()
@@ -161,15 +162,27 @@ class SharedResults:
                     mine = _Flight()
                     self._flights.setdefault(key, mine)
                     return mine
-            while not flight.done.wait(WAIT_POLL_SECONDS):
-                run_guard.check()  # a cancelled request stops waiting
-                waited += WAIT_POLL_SECONDS
-                if wait_seconds is not None and waited >= wait_seconds:
-                    break
+            waited = self._wait(flight, waited, wait_seconds)
             if flight.kept:
                 with self._guard:
                     self.hits += 1
                 return Claim(self, key, value=flight.value)
+
+    def _wait(self, flight: _Flight, waited: float, wait_seconds: float | None) -> float:
+        """Wait for `flight` to land, or `wait_seconds` in all; a cancelled request stops waiting. Returns the
+        seconds waited so far."""
+        with self._guard:
+            self.waiting += 1
+        try:
+            while not flight.done.wait(WAIT_POLL_SECONDS):
+                run_guard.check()
+                waited += WAIT_POLL_SECONDS
+                if wait_seconds is not None and waited >= wait_seconds:
+                    break
+        finally:
+            with self._guard:
+                self.waiting -= 1
+        return waited
 
     def _keep(self, key: Hashable, value: Any, flight: _Flight) -> None:
         arrays = list(_arrays(value, set()))
