@@ -106,10 +106,18 @@ def rss_mb(pid: int) -> float:
     raise RuntimeError(f"no VmRSS for process {pid}")
 
 
+def session(url: str) -> Client | Exception:
+    """A student's own session (a gradio_client reads the app's config first), or why it could not open."""
+    try:
+        return Client(url, verbose=False, analytics_enabled=False, httpx_kwargs={"timeout": TIMEOUT_S})
+    except Exception as error:  # that student fails; the class goes on
+        return error
+
+
 def play(url: str, requests: Sequence[dict[str, str]], *, window: float, timeout: float) -> Scene:
     """Each request from a student of their own (a new session), started evenly over `window` seconds."""
-    with ThreadPoolExecutor(max_workers=8) as pool:  # sessions opened before the clock starts
-        students = list(pool.map(lambda _: Client(url, verbose=False), requests))
+    with ThreadPoolExecutor(max_workers=4) as pool:  # sessions opened before the clock starts
+        students = list(pool.map(lambda _: session(url), requests))
     gap = window / max(len(requests) - 1, 1)
     start = time.perf_counter()
 
@@ -117,6 +125,8 @@ def play(url: str, requests: Sequence[dict[str, str]], *, window: float, timeout
         time.sleep(max(0.0, start + i * gap - time.perf_counter()))
         began = time.perf_counter()
         try:
+            if isinstance(students[i], Exception):
+                raise students[i]
             students[i].submit(**requests[i], api_name="/translate").result(timeout=timeout)
         except Exception as error:  # a failure is counted, not raised: the others go on
             logger.info("  student %d failed: %s", i + 1, str(error)[:200])
@@ -129,7 +139,9 @@ def play(url: str, requests: Sequence[dict[str, str]], *, window: float, timeout
     return Scene(latencies, len(results) - len(latencies), time.perf_counter() - start)
 
 
-def one_app(models: dict[str, Path], *, shared: bool, students: int, window: float, timeout: float) -> Classroom:
+def one_app(
+    models: dict[str, Path], *, shared: bool, students: int, window: float, timeout: float, singles: int
+) -> Classroom:
     """Start the app, warm its model, time single requests, play both scenes, stop it."""
     from services.config import Settings
 
@@ -145,10 +157,10 @@ def one_app(models: dict[str, Path], *, shared: bool, students: int, window: flo
         )
         try:
             wait_for_http(url, process)
-            client = Client(url, verbose=False)
+            client = Client(url, verbose=False, analytics_enabled=False, httpx_kwargs={"timeout": TIMEOUT_S})
             client.predict(**sentence(-1), api_name="/translate")  # loads the model: not a student's wait
             single = []
-            for i in range(SINGLE_REPEATS):
+            for i in range(singles):
                 began = time.perf_counter()
                 client.predict(**sentence(-2 - i), api_name="/translate")
                 single.append(time.perf_counter() - began)
@@ -225,6 +237,7 @@ def classroom(
     timeout: float = TIMEOUT_S,
     sharing: Sequence[bool] = (False, True),
     models: Callable[[], dict[str, Path]] = tiny_models,
+    singles: int = SINGLE_REPEATS,
 ) -> list[Measurement]:
     """Both scenes on an app with shared results off, then on (or as `sharing` says)."""
     folders = models()
@@ -232,6 +245,8 @@ def classroom(
     for shared in sharing:
         logger.info("classroom: %d students, shared results %s", students, "on" if shared else "off")
         rows += measurements(
-            one_app(folders, shared=shared, students=students, window=window, timeout=timeout), students, window
+            one_app(folders, shared=shared, students=students, window=window, timeout=timeout, singles=singles),
+            students,
+            window,
         )
     return rows

@@ -102,38 +102,35 @@ def build(settings: Settings, page: Page) -> None:
             "knock_out": KnockOut(knock_out_heads(controls)),
         }
         # Greedy, or sampled from a seed: visitors asking the same share one run (services.shared_results);
-        # a shared run answers with its final text at once. Waiting for another visitor's identical run
+        # a shared run answers with its final update at once. Waiting for another visitor's identical run
         # is bounded by what that run may take.
         key = key_of("generation", text, options, **run) if options.deterministic else None
-        with SHARED.claim(key, wait_seconds=limits.max_run_seconds + GRACE_SECONDS) as claim:
-            if claim.value is not None:
-                updates = iter([claim.value])
-            else:
-                updates = generation.stream(text, options, on_load=progress_reporter(progress), **run)
-            for update in updates:
-                if update.prompt_truncated and update.done:
-                    gr.Warning(
-                        f"The prompt was cut from the left: with the new tokens it must fit in the model's context "
-                        f"and this Space's limit of {limits.max_tokens} tokens."
-                    )
-                if update.out_of_time:
-                    gr.Warning(
-                        f"Generation stopped after {limits.max_run_seconds:.0f} s, this Space's limit per request."
-                    )
-                if not update.done:
-                    yield {output: SEPARATOR.join(update.texts)}
-                    continue
-                if not update.out_of_time:
-                    claim.keep(update)
-                yield {
-                    output: SEPARATOR.join(update.texts),
-                    raw: [{"generated_text": s.generated_text} for s in update.sequences],
-                } | explorer.show(
-                    [s.attention for s in update.sequences],
-                    [f"Sequence {i + 1}" for i in range(len(update.sequences))],
-                    presenter=presenter,
-                    **controls,
+        updates = SHARED.stream(
+            key,
+            lambda: generation.stream(text, options, on_load=progress_reporter(progress), **run),
+            keep=lambda update: update.done and not update.out_of_time,
+            wait_seconds=limits.max_run_seconds + GRACE_SECONDS,
+        )
+        for update in updates:
+            if update.prompt_truncated and update.done:
+                gr.Warning(
+                    f"The prompt was cut from the left: with the new tokens it must fit in the model's context "
+                    f"and this Space's limit of {limits.max_tokens} tokens."
                 )
+            if update.out_of_time:
+                gr.Warning(f"Generation stopped after {limits.max_run_seconds:.0f} s, this Space's limit per request.")
+            if not update.done:
+                yield {output: SEPARATOR.join(update.texts)}
+                continue
+            yield {
+                output: SEPARATOR.join(update.texts),
+                raw: [{"generated_text": s.generated_text} for s in update.sequences],
+            } | explorer.show(
+                [s.attention for s in update.sequences],
+                [f"Sequence {i + 1}" for i in range(len(update.sequences))],
+                presenter=presenter,
+                **controls,
+            )
 
     run = {
         "fn": generate,

@@ -125,6 +125,25 @@ class SharedResults:
                 claim.keep(value)
             return value
 
+    def stream(
+        self,
+        key: Hashable | None,
+        start: Callable[[], Iterator[T]],
+        *,
+        keep: Callable[[T], bool],
+        wait_seconds: float | None = None,
+    ) -> Iterator[T]:
+        """The updates of `start()` (a streamed run), the first one `keep` accepts shared under `key`; or, when
+        an identical run left its result, that result alone: the final state, not the stream again."""
+        with self.claim(key, wait_seconds=wait_seconds) as claim:
+            if claim.value is not None:
+                yield claim.value
+                return
+            for update in start():
+                if keep(update):
+                    claim.keep(update)
+                yield update
+
     @contextmanager
     def claim(self, key: Hashable | None, *, wait_seconds: float | None = None) -> Iterator[Claim]:
         """The shared result of `key` (None: a run nobody may share), or the right to compute it.

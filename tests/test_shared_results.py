@@ -208,3 +208,36 @@ def test_a_run_many_sessions_hold_counts_once_in_the_run_store():
     keys = [store.put([maps()], owner=session) for session in ("ann", "bob")]
     assert store.held_bytes == 3 * shared.weights.nbytes
     assert all(store.get(key) for key in keys)  # nothing pushed out: five sessions' one run counts once
+
+
+def test_a_shared_stream_gives_a_repeat_its_final_state_alone():
+    store, started = SharedResults(), []
+
+    def stream(final: str):
+        started.append(final)
+        yield from ("partial 1", "partial 2", final)
+
+    def updates(final: str = "done"):
+        return list(store.stream("k", lambda: stream(final), keep=lambda update: update.startswith("done")))
+
+    assert updates() == ["partial 1", "partial 2", "done"]
+    assert updates() == ["done"] and len(started) == 1
+    assert store.stream(None, lambda: stream("done"), keep=bool).__next__() == "partial 1"  # no key: not shared
+    other = SharedResults()
+    assert list(other.stream("k", lambda: stream("cut short"), keep=lambda u: u == "done")) == [
+        "partial 1",
+        "partial 2",
+        "cut short",
+    ]
+    assert len(other) == 0
+
+
+def test_a_stream_closed_midway_lets_the_next_request_run():
+    store = SharedResults()
+    first = store.stream("k", lambda: iter(["partial", "done"]), keep=lambda update: update == "done")
+    assert next(first) == "partial"
+    first.close()  # the visitor pressed Stop
+    began = time.monotonic()
+    again = store.stream("k", lambda: iter(["partial", "done"]), keep=lambda update: update == "done", wait_seconds=30)
+    assert list(again) == ["partial", "done"]
+    assert time.monotonic() - began < 10, "the next request waited for a run that had stopped"
