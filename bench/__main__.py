@@ -2,7 +2,7 @@
 
 Progress goes to stderr; the results table to stdout, bench/results.json and bench/results.md, and
 with --readme to README.md between `<!-- bench:start -->` and `<!-- bench:end -->` (when present).
-`python -m bench --classroom [--students N] [--window S] [--readme]` plays a class of students instead
+`python -m bench --classroom [--full] [--students N] [--window S] [--readme]` plays a class of students instead
 (bench/classroom.py); its block goes to bench/classroom.json, results.md and the README between
 `<!-- classroom:start -->` and `<!-- classroom:end -->`.
 """
@@ -45,6 +45,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--list", action="store_true", help="list the sections and exit")
     parser.add_argument("--readme", action="store_true", help="also put the table in README.md's bench section")
     parser.add_argument("--classroom", action="store_true", help="play a class of students instead (tiny models)")
+    parser.add_argument("--full", action="store_true", help="classroom: translate with a full-size random opus-mt")
     parser.add_argument("--students", type=int, default=40, help="students in the classroom (1 to 200; default 40)")
     parser.add_argument("--window", type=float, default=10.0, help="seconds over which they start (default 10)")
     args = parser.parse_args(argv)
@@ -58,13 +59,15 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 def classroom(args: argparse.Namespace, start: float) -> int:
     """`--classroom`: both scenes with shared results off, then on; the block written where the docstring says."""
     from bench import report
+    from bench.classroom import MODELS
     from bench.classroom import classroom as play
     from bench.context import ROOT
 
     logger = set_up_logging()
-    rows = play(students=args.students, window=args.window)
+    models, described = MODELS["full" if args.full else "tiny"]
+    rows = play(students=args.students, window=args.window, models=models)
     wall = time.perf_counter() - start
-    run = {"students": args.students, "window_s": args.window, "models": "tiny random"}
+    run = {"students": args.students, "window_s": args.window, "models": described}
     page = report.write_classroom(rows, BENCH, wall_s=wall, run=run)
     sys.stdout.write(page)
     readme = args.readme and report.replace_between_markers(ROOT / "README.md", page, report.CLASSROOM)

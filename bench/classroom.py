@@ -49,6 +49,8 @@ class Scene:
     latencies: tuple[float, ...]  # seconds, of the answered requests
     failures: int
     span_s: float  # first request sent → last answer
+    app_cpu_s: float = 0.0  # CPU seconds the app process used meanwhile: what the class cost the server
+    others_share: float = 0.0  # share of the machine's CPU neither the app nor the students used
 
     def percentile(self, share: float) -> float:
         ordered = sorted(self.latencies)
@@ -80,6 +82,22 @@ def tiny_models() -> dict[str, Path]:
     return build_all(root)
 
 
+def full_models() -> dict[str, Path]:
+    """The tiny models, but translation on the bench's full-size random opus-mt-en-fr (saved once)."""
+    from bench.models import ModelStore
+
+    store = ModelStore(CACHE)
+    folder = store.saved("marian")
+    store.keep_only(())
+    return tiny_models() | {"translation_fr": folder}
+
+
+MODELS = {
+    "tiny": (tiny_models, "the tests' tiny random models"),
+    "full": (full_models, "a full-size random opus-mt-en-fr"),
+}
+
+
 def app_env(models: dict[str, Path], *, shared: bool, port: int) -> dict[str, str]:
     import json
 
@@ -99,6 +117,20 @@ def app_env(models: dict[str, Path], *, shared: bool, port: int) -> dict[str, st
     )
 
 
+def cpu_ticks(pid: int | str = "self") -> int:
+    """User and system CPU ticks of a process (its reaped children included)."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return sum(int(v) for v in fields[11:15])
+
+
+def machine_ticks() -> tuple[int, int]:
+    """The machine's busy and total CPU ticks."""
+    with open("/proc/stat", encoding="ascii") as stat:
+        ticks = [int(v) for v in stat.readline().split()[1:]]
+    return sum(ticks) - ticks[3] - ticks[4], sum(ticks)
+
+
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -114,12 +146,14 @@ def session(url: str) -> Client | Exception:
         return error
 
 
-def play(url: str, requests: Sequence[dict[str, str]], *, window: float, timeout: float) -> Scene:
-    """Each request from a student of their own (a new session), started evenly over `window` seconds."""
+def play(url: str, requests: Sequence[dict[str, str]], *, window: float, timeout: float, pid: int) -> Scene:
+    """Each request from a student of their own (a new session), started evenly over `window` seconds, to
+    the app of process `pid`."""
     with ThreadPoolExecutor(max_workers=4) as pool:  # sessions opened before the clock starts
         students = list(pool.map(lambda _: session(url), requests))
     gap = window / max(len(requests) - 1, 1)
     start = time.perf_counter()
+    app, students_cpu, (busy, total) = cpu_ticks(pid), cpu_ticks(), machine_ticks()
 
     def student(i: int) -> float | None:
         time.sleep(max(0.0, start + i * gap - time.perf_counter()))
@@ -135,8 +169,12 @@ def play(url: str, requests: Sequence[dict[str, str]], *, window: float, timeout
 
     with ThreadPoolExecutor(max_workers=len(requests)) as pool:
         results = list(pool.map(student, range(len(requests))))
+    span = time.perf_counter() - start
+    app, students_cpu = cpu_ticks(pid) - app, cpu_ticks() - students_cpu
+    busy, total = (now - before for now, before in zip(machine_ticks(), (busy, total), strict=True))
+    others = max(0.0, (busy - app - students_cpu) / total) if total else 0.0
     latencies = tuple(t for t in results if t is not None)
-    return Scene(latencies, len(results) - len(latencies), time.perf_counter() - start)
+    return Scene(latencies, len(results) - len(latencies), span, app / os.sysconf("SC_CLK_TCK"), others)
 
 
 def one_app(
@@ -166,9 +204,9 @@ def one_app(
                 single.append(time.perf_counter() - began)
             before = rss_mb(process.pid)
             logger.info("  shared results %s: single request %.3f s", "on" if shared else "off", min(single))
-            a = play(url, [EXAMPLE] * students, window=window, timeout=timeout)
+            a = play(url, [EXAMPLE] * students, window=window, timeout=timeout, pid=process.pid)
             logger.info("  (a) same example: p95 %.2f s, %d failures", a.percentile(0.95), a.failures)
-            b = play(url, [sentence(i) for i in range(students)], window=window, timeout=timeout)
+            b = play(url, [sentence(i) for i in range(students)], window=window, timeout=timeout, pid=process.pid)
             logger.info("  (b) own sentences: p95 %.2f s, %d failures", b.percentile(0.95), b.failures)
             after = rss_mb(process.pid)
         finally:
@@ -203,7 +241,8 @@ def measurements(run: Classroom, students: int, window: float) -> list[Measureme
                 note=f"{what}: p50 {scene.percentile(0.5):.2f} s, p95 {scene.percentile(0.95):.2f} s, max "
                 f"{max(scene.latencies, default=float('nan')):.2f} s, {scene.failures} failures; single request "
                 f"{run.single_s:.3f} s; p95 bound {bound:.2f} s. Served {students} in {scene.span_s:.1f} s "
-                f"({per_student:.2f} s a student).",
+                f"({per_student:.2f} s a student); the app used {scene.app_cpu_s / students:.3f} s of CPU a "
+                f"student. Other processes used {scene.others_share:.0%} of the machine's CPU meanwhile.",
                 details={
                     "p50_s": scene.percentile(0.5),
                     "p95_s": scene.percentile(0.95),
@@ -211,6 +250,8 @@ def measurements(run: Classroom, students: int, window: float) -> list[Measureme
                     "failures": scene.failures,
                     "single_s": run.single_s,
                     "span_s": scene.span_s,
+                    "app_cpu_s_per_student": scene.app_cpu_s / students,
+                    "other_cpu_share": round(scene.others_share, 3),
                 },
             )
         )

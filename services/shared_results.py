@@ -205,12 +205,12 @@ class SharedResults:
 
     def _keep(self, key: Hashable, value: Any, flight: _Flight) -> None:
         arrays = list(_arrays(value, set()))
-        size = sum(array.nbytes for array in arrays)
-        if self.budget_bytes is not None and size > self.budget_bytes:
-            return  # larger than the whole share: not worth pushing every other result out
         for array in arrays:
             array.flags.writeable = False  # shared by many sessions: nobody may change it in place
-        flight.value, flight.kept = value, True
+        flight.value, flight.kept = value, True  # the requests waiting now share it, whatever its size
+        size = sum(array.nbytes for array in arrays)
+        if self.budget_bytes is not None and size > self.budget_bytes:
+            return  # larger than the whole share: not kept for later, rather than push every other result out
         with self._guard:
             self._results[key] = (value, size)
             self._results.move_to_end(key)
