@@ -67,7 +67,8 @@ def classroom(args: argparse.Namespace, start: float) -> int:
     models, described = MODELS["full" if args.full else "tiny"]
     rows = play(students=args.students, window=args.window, models=models)
     wall = time.perf_counter() - start
-    run = {"students": args.students, "window_s": args.window, "models": described}
+    command = "python -m bench --classroom" + (" --full" if args.full else "")
+    run = {"students": args.students, "window_s": args.window, "models": described, "command": command}
     page = report.write_classroom(rows, BENCH, wall_s=wall, run=run)
     sys.stdout.write(page)
     readme = args.readme and report.replace_between_markers(ROOT / "README.md", page, report.CLASSROOM)

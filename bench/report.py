@@ -121,7 +121,7 @@ def write_classroom(measurements: Sequence[Measurement], folder: Path, *, wall_s
     header = (
         f"Classroom bench ({data['date']}, {wall_s:.0f} s) on {machine['cpu']}, {machine['cores']} cores: "
         f"{run['students']} students, each a gradio_client session, over loopback to one app process on "
-        f"{run['models']} (`python -m bench --classroom`)."
+        f"{run['models']} (`{run.get('command', 'python -m bench --classroom')}`)."
     )
     page = "\n\n".join(part for part in (header, table(measurements), notes(measurements)) if part) + "\n"
     (folder / "classroom.json").write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
