@@ -203,7 +203,9 @@ def one_app(
                 client.predict(**sentence(-2 - i), api_name="/translate")
                 single.append(time.perf_counter() - began)
             before = rss_mb(process.pid)
-            logger.info("  shared results %s: single request %.3f s", "on" if shared else "off", min(single))
+            logger.info(
+                "  shared results %s: single request %.3f s", "on" if shared else "off", summarize(single).median
+            )
             a = play(url, [EXAMPLE] * students, window=window, timeout=timeout, pid=process.pid)
             logger.info("  (a) same example: p95 %.2f s, %d failures", a.percentile(0.95), a.failures)
             b = play(url, [sentence(i) for i in range(students)], window=window, timeout=timeout, pid=process.pid)
