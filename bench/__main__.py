@@ -2,6 +2,9 @@
 
 Progress goes to stderr; the results table to stdout, bench/results.json and bench/results.md, and
 with --readme to README.md between `<!-- bench:start -->` and `<!-- bench:end -->` (when present).
+`python -m bench --classroom [--full] [--students N] [--window S] [--readme]` plays a class of students instead
+(bench/classroom.py); its block goes to bench/classroom.json, results.md and the README between
+`<!-- classroom:start -->` and `<!-- classroom:end -->`.
 """
 
 from __future__ import annotations
@@ -41,10 +44,36 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--repeats", type=int, help="repeats of each ratio (default: 3 quick, 7 full)")
     parser.add_argument("--list", action="store_true", help="list the sections and exit")
     parser.add_argument("--readme", action="store_true", help="also put the table in README.md's bench section")
+    parser.add_argument("--classroom", action="store_true", help="play a class of students instead (tiny models)")
+    parser.add_argument("--full", action="store_true", help="classroom: translate with a full-size random opus-mt")
+    parser.add_argument("--students", type=int, default=40, help="students in the classroom (1 to 200; default 40)")
+    parser.add_argument("--window", type=float, default=10.0, help="seconds over which they start (default 10)")
     args = parser.parse_args(argv)
     if args.repeats is not None and args.repeats < 1:
         parser.error("--repeats must be at least 1")
+    if not 1 <= args.students <= 200 or not 0 <= args.window <= 120:
+        parser.error("--students must be from 1 to 200, and --window from 0 to 120 seconds")
     return args
+
+
+def classroom(args: argparse.Namespace, start: float) -> int:
+    """`--classroom`: both scenes with shared results off, then on; the block written where the docstring says."""
+    from bench import report
+    from bench.classroom import MODELS
+    from bench.classroom import classroom as play
+    from bench.context import ROOT
+
+    logger = set_up_logging()
+    models, described = MODELS["full" if args.full else "tiny"]
+    rows = play(students=args.students, window=args.window, models=models)
+    wall = time.perf_counter() - start
+    command = "python -m bench --classroom" + (" --full" if args.full else "")
+    run = {"students": args.students, "window_s": args.window, "models": described, "command": command}
+    page = report.write_classroom(rows, BENCH, wall_s=wall, run=run)
+    sys.stdout.write(page)
+    readme = args.readme and report.replace_between_markers(ROOT / "README.md", page, report.CLASSROOM)
+    logger.info("done in %.0f s; wrote %s%s", wall, BENCH / "classroom.json", " and README.md" if readme else "")
+    return 0  # a missed target is a row of the table, as in the main bench
 
 
 def set_up_logging() -> logging.Logger:
@@ -72,6 +101,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     for name, value in OFFLINE.items():
         os.environ.setdefault(name, value)
+    if args.classroom:
+        return classroom(args, start)
     from bench import report, suite
     from bench.context import CACHE, ROOT, Context
     from bench.models import ModelStore

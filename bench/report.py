@@ -14,6 +14,8 @@ from bench.result import Measurement
 
 START = "<!-- bench:start -->"
 END = "<!-- bench:end -->"
+# The classroom bench (`--classroom`) keeps its own block, in results.md and the README, apart from the table.
+CLASSROOM = ("<!-- classroom:start -->", "<!-- classroom:end -->")
 
 
 def machine_info() -> dict[str, Any]:
@@ -67,15 +69,15 @@ def markdown(measurements: Sequence[Measurement], info: dict[str, Any]) -> str:
     return "\n\n".join(part for part in (header, table(measurements), notes(measurements)) if part) + "\n"
 
 
-def replace_between_markers(path: Path, text: str) -> bool:
+def replace_between_markers(path: Path, text: str, markers: tuple[str, str] = (START, END)) -> bool:
     """Put `text` between the bench markers of `path`; False (file untouched) when they are absent."""
     if not path.is_file():
         return False
     content = path.read_text(encoding="utf-8")
-    start, end = content.find(START), content.find(END)
+    start, end = content.find(markers[0]), content.find(markers[1])
     if start < 0 or end < start:
         return False
-    updated = content[: start + len(START)] + "\n" + text.strip() + "\n" + content[end:]
+    updated = content[: start + len(markers[0])] + "\n" + text.strip() + "\n" + content[end:]
     if updated != content:
         path.write_text(updated, encoding="utf-8")
     return True
@@ -94,5 +96,37 @@ def write(measurements: Sequence[Measurement], folder: Path, *, quick: bool, wal
     }
     page = markdown(measurements, data)
     (folder / "results.json").write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    (folder / "results.md").write_text(page, encoding="utf-8")
+    (folder / "results.md").write_text(page + _classroom_block(folder / "results.md"), encoding="utf-8")
+    return page
+
+
+def _classroom_block(path: Path) -> str:
+    """The classroom block of `path` (with its markers, after a blank line), or "" when it has none."""
+    content = path.read_text(encoding="utf-8") if path.is_file() else ""
+    start, end = content.find(CLASSROOM[0]), content.find(CLASSROOM[1])
+    return "" if start < 0 or end < start else "\n" + content[start : end + len(CLASSROOM[1])] + "\n"
+
+
+def write_classroom(measurements: Sequence[Measurement], folder: Path, *, wall_s: float, run: dict[str, Any]) -> str:
+    """Write classroom.json, and the classroom block of results.md (added at its end the first time); the
+    block's text is returned."""
+    data = {
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "wall_s": round(wall_s, 1),
+        **run,
+        "machine": machine_info(),
+        "measurements": [m.as_json() for m in measurements],
+    }
+    machine = data["machine"]
+    header = (
+        f"Classroom bench ({data['date']}, {wall_s:.0f} s) on {machine['cpu']}, {machine['cores']} cores: "
+        f"{run['students']} students, each a gradio_client session, over loopback to one app process on "
+        f"{run['models']} (`{run.get('command', 'python -m bench --classroom')}`)."
+    )
+    page = "\n\n".join(part for part in (header, table(measurements), notes(measurements)) if part) + "\n"
+    (folder / "classroom.json").write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    results = folder / "results.md"
+    if not replace_between_markers(results, page, CLASSROOM):
+        before = results.read_text(encoding="utf-8").rstrip() + "\n\n" if results.is_file() else ""
+        results.write_text(f"{before}{CLASSROOM[0]}\n{page.strip()}\n{CLASSROOM[1]}\n", encoding="utf-8")
     return page

@@ -12,6 +12,7 @@ from services.architectures import Trio, compare
 from services.config import Settings
 from services.errors import InputError
 from services.inputs import clean_text, echo
+from services.shared_results import SHARED
 
 KEY = "attention"  # the tab's id, and its name in links (?tab=attention)
 
@@ -79,7 +80,9 @@ def build(settings: Settings, page: Page) -> None:
         text = clean_text(text, max_chars=limits.max_input_chars)
         from services import attention  # torch loads with the first request, not at startup
 
-        result = attention.attend(
+        result = SHARED.call(
+            "attention",
+            attention.attend,
             text,
             clean_text(pair, what="second sentence", max_chars=limits.max_input_chars) if pair else None,
             model=choice.source,

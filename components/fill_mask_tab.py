@@ -20,6 +20,7 @@ from components.page import Page
 from components.plots import Style, short, style_for
 from services.config import Settings, short_name
 from services.mask_inputs import DEFAULT_TOP_K, MASK
+from services.shared_results import SHARED
 
 KEY = "fill_mask"  # the tab's id, and its name in links (?tab=fill_mask)
 
@@ -94,7 +95,9 @@ def build(settings: Settings, page: Page) -> None:
 
         limits = settings.limits
         query = fill_mask_query(text, text_b, top_k, max_chars=limits.max_input_chars, max_top_k=max_top_k)
-        result = fill_mask.fill_mask(
+        result = SHARED.call(
+            "fill_mask",
+            fill_mask.fill_mask,
             query,
             model=settings.fill_mask_model,
             precision=page.precision(fast),

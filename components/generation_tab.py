@@ -11,6 +11,8 @@ from components.page import Page
 from services import inputs
 from services.config import Settings
 from services.recipe import KnockOut
+from services.run_guard import GRACE_SECONDS
+from services.shared_results import SHARED, key_of
 
 KEY = "generation"  # the tab's id, and its name in links (?tab=generation)
 
@@ -43,7 +45,12 @@ def build(settings: Settings, page: Page) -> None:
                 temperature = gr.Slider(0.05, 2.0, value=defaults.temperature, step=0.05, label="temperature")
                 top_p = gr.Slider(0.05, 1.0, value=defaults.top_p, step=0.05, label="top_p")
                 top_k = gr.Slider(0, 200, value=defaults.top_k, step=1, label="top_k (0 = off)")
-                seed = gr.Number(value=defaults.seed, precision=0, label="seed")
+                seed = gr.Number(
+                    value=defaults.seed,
+                    precision=0,
+                    label="seed",
+                    info="With a seed, sampling repeats its text; empty: a new draw each time.",
+                )
                 num_sequences = gr.Slider(1, limits.max_sequences, value=1, step=1, label="number of sequences")
             with gr.Row():
                 button = gr.Button("Generate", variant="primary")
@@ -89,15 +96,22 @@ def build(settings: Settings, page: Page) -> None:
         text = inputs.clean_text(prompt, what="prompt", max_chars=limits.max_input_chars)
         from services import generation  # torch loads with the first request, not at startup
 
-        updates = generation.stream(
-            text,
-            options,
-            model=settings.generation_model,
-            precision=page.precision(fast),
-            max_seconds=limits.max_run_seconds,
-            max_tokens=limits.max_tokens,
-            on_load=progress_reporter(progress),
-            knock_out=KnockOut(knock_out_heads(controls)),
+        run = {
+            "model": settings.generation_model,
+            "precision": page.precision(fast),
+            "max_seconds": limits.max_run_seconds,
+            "max_tokens": limits.max_tokens,
+            "knock_out": KnockOut(knock_out_heads(controls)),
+        }
+        # Greedy, or sampled from a seed: visitors asking the same share one run (services.shared_results);
+        # a shared run answers with its final update at once. Waiting for another visitor's identical run
+        # is bounded by what that run may take.
+        key = key_of("generation", text, options, **run) if options.deterministic else None
+        updates = SHARED.stream(
+            key,
+            lambda: generation.stream(text, options, on_load=progress_reporter(progress), **run),
+            keep=lambda update: update.done and not update.out_of_time,
+            wait_seconds=limits.max_run_seconds + GRACE_SECONDS,
         )
         for update in updates:
             if update.prompt_truncated and update.done:

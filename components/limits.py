@@ -1,9 +1,10 @@
 """The server-wide bounds of a public Space, sized by the settings in one place.
 
 What one visitor may take is bounded per request (the edge, components.edge), per run (the run guard,
-services.run_guard), and per session: results (the run store), Gradio's session state
-(components.session_state), exports and deep links (components.deep_links). These stores are one per
-process; `apply` sizes them, and `launch_options` gives what Gradio only takes at launch.
+services.run_guard), and per session: results (the run store, and the results visitors share,
+services.shared_results), Gradio's session state (components.session_state), exports and deep links
+(components.deep_links). These stores are one per process; `apply` sizes them, and `launch_options`
+gives what Gradio only takes at launch.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from components.session_state import LEDGER
 from services import gpu
 from services.config import Settings
 from services.models import MODELS
+from services.shared_results import SHARED
 from services.turns import TURNS
 
 
@@ -29,8 +31,13 @@ def apply(settings: Settings) -> None:
     TURNS.workers = settings.workers
     gpu.configure(limits)  # the GPU seconds a translation asks for on ZeroGPU
     MODELS.budget_bytes = settings.memory_budget_bytes
-    RUNS.budget_bytes = settings.results_budget_bytes
     budget = settings.results_budget_bytes
+    # The results budget is shared: `results_shared_share` for the results every visitor may reuse, the
+    # rest for the runs sessions hold. A shared result a session holds is the same object, not a copy.
+    share = settings.results_shared_share if settings.shared_results else 0.0
+    shared = None if budget is None else int(budget * share)
+    SHARED.configure(enabled=settings.shared_results, budget_bytes=shared)
+    RUNS.budget_bytes = None if budget is None else budget - shared
     RUNS.session_bytes = None if budget is None else int(budget * settings.results_session_share)
     LEDGER.budget = settings.sessions_budget_bytes
     QUOTA.per_minute = limits.max_exports_per_minute

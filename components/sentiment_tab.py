@@ -13,6 +13,7 @@ from components.plots import class_probability_bars, short
 from services.config import Settings
 from services.inputs import split_lines
 from services.recipe import KnockOut
+from services.shared_results import SHARED
 
 KEY = "sentiment"  # the tab's id, and its name in links (?tab=sentiment)
 
@@ -65,7 +66,9 @@ def build(settings: Settings, page: Page) -> None:
 
         limits = settings.limits
         lines = split_lines(text, max_items=limits.max_texts, max_chars=limits.max_input_chars)
-        predictions = sentiment.classify(
+        predictions = SHARED.call(
+            "sentiment",
+            sentiment.classify,
             lines,
             model=settings.sentiment_model,
             precision=page.precision(fast),

@@ -11,6 +11,7 @@ from components.page import Page
 from services import inputs
 from services.config import Settings
 from services.recipe import KnockOut
+from services.shared_results import SHARED
 
 KEY = "translation"  # the tab's id, and its name in links (?tab=translation)
 
@@ -73,7 +74,9 @@ def build(settings: Settings, page: Page) -> None:
         limits = settings.limits
         from services import translation  # torch loads with the first request, not at startup
 
-        result = translation.translate(
+        result = SHARED.call(
+            "translation",
+            translation.translate,
             inputs.clean_text(text, max_chars=limits.max_input_chars),
             target_language,
             models=settings.translation_models,

@@ -13,6 +13,7 @@ from components.plots import class_probability_bars, score_bars, short, style_fo
 from services import inputs
 from services.config import Settings
 from services.recipe import KnockOut
+from services.shared_results import SHARED
 
 KEY = "zero_shot"  # the tab's id, and its name in links (?tab=zero_shot)
 
@@ -79,7 +80,9 @@ def build(settings: Settings, page: Page) -> None:
         limits = settings.limits
         from services import zero_shot  # torch loads with the first request, not at startup
 
-        result = zero_shot.classify(
+        result = SHARED.call(
+            "zero_shot",
+            zero_shot.classify,
             inputs.clean_text(text, max_chars=limits.max_input_chars),
             inputs.parse_labels(labels, max_labels=limits.max_labels, max_chars=limits.max_label_chars),
             model=settings.zero_shot_model,

@@ -154,6 +154,11 @@ class Settings:
     # Deep links on disk: deleted after this age, and the oldest beyond this total.
     deep_link_days: float = 7
     deep_links_budget_bytes: int = 500 * 10**6
+    # Results of deterministic runs (greedy, or sampled with a seed) are shared by every visitor asking the
+    # same thing (services.shared_results), within this share of `results_budget_bytes`; the run store
+    # has the rest. PLAYGROUND_SHARED_RESULTS=0 turns sharing off.
+    shared_results: bool = True
+    results_shared_share: float = 1 / 4
     # Fast mode: "int8" (dynamic quantization of Linear layers), "bf16", or "auto" (bf16 where the CPU
     # computes it natively, else int8).
     fast_precision: str = "auto"
@@ -179,6 +184,7 @@ class Settings:
             queue_size=_positive_int(env, "QUEUE_SIZE", 64),
             memory_budget_bytes=_budget(env, "MEMORY_BUDGET_GB", Settings.memory_budget_bytes),
             results_budget_bytes=_budget(env, "RESULTS_BUDGET_GB", Settings.results_budget_bytes),
+            shared_results=env.get(f"{ENV_PREFIX}SHARED_RESULTS", "1").strip().lower() not in ("0", "off", "false"),
             **_fast(env),
         )
 

@@ -111,7 +111,8 @@ def compute(
     loaded = MODELS.get("causal-lm", model, precision=precision)
     encoded = preprocess(loaded, prompt, options, max_tokens=max_tokens)
     truncated = encoded.truncated[0]
-    set_seed(options.seed)
+    if options.seed is not None:  # without one, sampling draws anew
+        set_seed(options.seed)
     finished: list[GeneratedSequence] = []
     # One budget for every sequence; the worker's layers take turns on the CPU under it (services.turns).
     guard = RunGuard(max_seconds)

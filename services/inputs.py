@@ -133,8 +133,13 @@ class GenerationOptions:
     temperature: float = 1.0
     top_p: float = 1.0
     top_k: int = 50
-    seed: int = 0
+    seed: int | None = 0  # None: sampling draws anew each time
     num_sequences: int = 1
+
+    @property
+    def deterministic(self) -> bool:
+        """Whether the same prompt gives the same text: greedy, or sampled from a seed."""
+        return not self.do_sample or self.seed is not None
 
 
 def generation_options(
@@ -156,7 +161,7 @@ def generation_options(
         temperature=real_number(temperature, "temperature"),
         top_p=real_number(top_p, "top_p"),
         top_k=whole_number(top_k, "top_k"),
-        seed=whole_number(seed or 0, "seed"),
+        seed=None if seed is None or seed == "" else whole_number(seed, "seed"),
         num_sequences=whole_number(num_sequences, "the number of sequences"),
     )
     return check_options(options, max_new_tokens=max_tokens_limit, max_sequences=max_sequences)
@@ -173,7 +178,7 @@ def check_options(options: GenerationOptions, *, max_new_tokens: int, max_sequen
         problems.append("top_p must be above 0 and at most 1")
     if options.top_k < 0:
         problems.append("top_k must be 0 (off) or more")
-    if not 0 <= options.seed < 2**32:
+    if options.seed is not None and not 0 <= options.seed < 2**32:
         problems.append("seed must be from 0 to 4294967295")
     if not 1 <= options.num_sequences <= max_sequences:
         problems.append(f"the number of sequences must be from 1 to {max_sequences}")

@@ -42,12 +42,14 @@ def playground_env(tiny_models: dict[str, Path], broken: Path) -> dict[str, str]
 @contextlib.contextmanager
 def serving(env: Mapping[str, str], limits=None) -> Iterator:
     """The app, configured by `env` as a deployment would be (and with other `limits`, which live in
-    code; translations capped at TINY_TRANSLATION_TOKENS unless they say otherwise), launched on a free
-    loopback port; a client."""
+    code; translations capped at TINY_TRANSLATION_TOKENS unless they say otherwise; no shared results
+    unless `env` turns them on), launched on a free loopback port; a client."""
     from gradio_client import Client
 
     saved = dict(os.environ)
-    os.environ.update(env)
+    # Results are not shared between requests unless a test asks (PLAYGROUND_SHARED_RESULTS=1): most tests
+    # hold, slow or break the model and send the same input again, and must see it run each time.
+    os.environ.update({"PLAYGROUND_SHARED_RESULTS": "0"} | dict(env))
     import app
     from components.limits import launch_options
     from services.config import Limits, Settings

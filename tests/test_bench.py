@@ -181,3 +181,31 @@ def test_the_quiet_gate_runs_a_repeat_once_without_a_budget():
     gate = QuietGate(limit=0.0, budget_s=0.0)
     assert gate.run(lambda: runs.append(1) or "result") == "result"
     assert runs == [1] and gate.redone == 0
+
+
+def test_the_classroom_plays_both_scenes_with_a_few_students(tiny_models):
+    from bench.classroom import classroom
+
+    rows = classroom(students=3, window=0.5, timeout=60, sharing=(True,), models=lambda: tiny_models, singles=1)
+    by_name = {row.name: row for row in rows}
+    for scene in ("a", "b"):
+        assert by_name[f"classroom ({scene}, shared results on): failures"].values == (0.0,)
+        [ratio] = [row for name, row in by_name.items() if name.startswith(f"classroom ({scene},") and "p95" in name]
+        assert ratio.values[0] > 0 and ratio.details["p50_s"] <= ratio.details["p95_s"] <= ratio.details["max_s"]
+    rss = by_name["classroom (shared results on): RSS growth across both scenes"]
+    assert rss.unit == "MB" and "App process RSS" in rss.note
+
+
+def test_the_classroom_block_survives_the_main_bench_rewriting_results(tmp_path: Path, monkeypatch):
+    monkeypatch.setattr(report, "machine_info", lambda: {"cpu": "test", "cores": 2})
+    row = Measurement("classroom (a, shared results on): failures", "", (0.0,), Target("<=", 0))
+    run = {"students": 3, "window_s": 1.0, "models": "tiny random"}
+    report.write_classroom([row], tmp_path, wall_s=1.0, run=run)
+    block = (tmp_path / "results.md").read_text(encoding="utf-8")
+    assert block.startswith(report.CLASSROOM[0]) and "classroom (a, shared results on): failures" in block
+    monkeypatch.setattr(report, "markdown", lambda measurements, info: "Bench table\n")
+    report.write([], tmp_path, quick=True, wall_s=1.0, run={})
+    page = (tmp_path / "results.md").read_text(encoding="utf-8")
+    assert page.startswith("Bench table") and "classroom (a, shared results on): failures" in page
+    report.write_classroom([row], tmp_path, wall_s=2.0, run=run)  # replaced in place, not added again
+    assert (tmp_path / "results.md").read_text(encoding="utf-8").count(report.CLASSROOM[0]) == 1

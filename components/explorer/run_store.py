@@ -5,7 +5,8 @@ session's state, they would grow with the number of visitors (a 512-token run of
 until the Space ran out of memory. Here the least recently used runs give way past the budget, and
 runs older than their time to live are dropped; a visitor whose run is gone is asked to run it again.
 Each session has a share of the budget: past it, that session's own older runs give way first, so one
-visitor running big models in a loop cannot push out everyone else's runs.
+visitor running big models in a loop cannot push out everyone else's runs. A run several sessions hold
+(a result shared by services.shared_results) is counted once in the budget: its arrays exist once.
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ class RunStore:
         self.session_bytes = session_bytes
         self.time_to_live = time_to_live
         self._runs: OrderedDict[str, _Stored] = OrderedDict()
+        self._holders: dict[int, list[int]] = {}  # id of a run -> [keys holding it, its bytes]
+        self._held = 0  # bytes of the runs in `_holders`
         self._guard = threading.Lock()
 
     def put(self, runs: Sequence[AttentionMaps], owner: str | None = None) -> str:
@@ -57,6 +60,7 @@ class RunStore:
         size = sum(run.weights.nbytes for run in runs)
         with self._guard:
             self._runs[key] = _Stored(list(runs), size, time.monotonic(), owner or session_id())
+            self._hold(self._runs[key])
             self._expire(keep=key)
             self._fit(keep=key)
         if (guard := run_guard.current()) is not None:
@@ -76,12 +80,30 @@ class RunStore:
     def discard(self, key: str | None) -> None:
         """Drop a run (Gradio calls this when the session's state holding `key` expires)."""
         with self._guard:
-            self._runs.pop(key, None)
+            self._drop(key)
 
     @property
     def held_bytes(self) -> int:
+        """Bytes of the runs held, each run once however many sessions hold it."""
         with self._guard:
-            return sum(stored.size for stored in self._runs.values())
+            return self._held
+
+    def _hold(self, stored: _Stored) -> None:
+        for run in {id(run): run for run in stored.runs}.values():
+            if id(run) not in self._holders:
+                self._holders[id(run)] = [0, run.weights.nbytes]
+                self._held += run.weights.nbytes
+            self._holders[id(run)][0] += 1
+
+    def _drop(self, key: str) -> None:
+        stored = self._runs.pop(key, None)
+        if stored is None:
+            return
+        for run_id in {id(run) for run in stored.runs}:
+            holders = self._holders[run_id]
+            holders[0] -= 1
+            if holders[0] == 0:
+                self._held -= self._holders.pop(run_id)[1]
 
     def held_by(self, owner: str) -> int:
         """Bytes of runs `owner` holds."""
@@ -91,14 +113,18 @@ class RunStore:
     def _expire(self, keep: str | None = None) -> None:
         too_old = time.monotonic() - self.time_to_live
         for key in [k for k, stored in self._runs.items() if stored.stored < too_old and k != keep]:
-            del self._runs[key]
+            self._drop(key)
 
     def _fit(self, keep: str) -> None:
         owner = self._runs[keep].owner
         if self.session_bytes is not None and owner is not None:
             self._drop_oldest(self.session_bytes, keep, lambda stored: stored.owner == owner)
         if self.budget_bytes is not None:
-            self._drop_oldest(self.budget_bytes, keep, lambda stored: True)
+            for key in list(self._runs):
+                if self._held <= self.budget_bytes:
+                    break
+                if key != keep:
+                    self._drop(key)
 
     def _drop_oldest(self, budget: int, keep: str, counts) -> None:
         """Drop the least recently used runs that `counts` until those left hold at most `budget`."""
@@ -108,7 +134,8 @@ class RunStore:
             if held <= budget:
                 break
             if key != keep:
-                held -= self._runs.pop(key).size
+                held -= self._runs[key].size
+                self._drop(key)
 
 
 # The app's one store; app.py sets its budget from the settings.
