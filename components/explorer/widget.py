@@ -8,6 +8,7 @@ report no clicks, so the token in focus is picked from a dropdown.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -16,6 +17,7 @@ import gradio as gr
 from components.errors import user_errors
 from components.explorer import head_finder, lenses, replay
 from components.explorer.drawing import Drawing
+from components.explorer.drawn import DRAWN
 from components.explorer.export import plot_payload, svg_download_js, write_exports
 from components.explorer.inside import TOKEN_HEADERS, inside_markdown, token_rows
 from components.explorer.lens_controls import LensControls
@@ -179,20 +181,38 @@ class AttentionExplorer:
 
     def _view_values(self, maps: AttentionMaps, view: View) -> dict[str, Any]:
         """What a redraw changes, by output name."""
-        drawing: Drawing = lenses.draw(maps, view)
-        stem, steps = self.api_name, len(maps.steps)
+        drawn = self._drawn(maps, view)
+        steps = len(maps.steps)
         slider = {"minimum": 1, "maximum": max(steps, 2), "visible": steps > 1}
         return {
-            "focus": gr.Dropdown(choices=drawing.focus_choices, value=drawing.focus),
-            "step": gr.Slider(**slider) if drawing.step is None else gr.Slider(value=drawing.step, **slider),
-            "plot": plot_payload(drawing.main, filename=stem),
-            "sentence": drawing.sentence,
-            "focus_plot": plot_payload(drawing.focus_figure, filename=f"{stem}_focus"),
-            "top_plot": gr.Plot(value=plot_payload(drawing.top_figure, filename=f"{stem}_step"), visible=True)
-            if drawing.top_figure is not None
+            "focus": gr.Dropdown(choices=drawn.focus_choices, value=drawn.focus),
+            "step": gr.Slider(**slider) if drawn.step is None else gr.Slider(value=drawn.step, **slider),
+            "plot": drawn.main,
+            "sentence": drawn.sentence,
+            "focus_plot": drawn.focus_figure,
+            "top_plot": gr.Plot(value=drawn.top_figure, visible=True)
+            if drawn.top_figure is not None
             else gr.Plot(value=None, visible=False),
             "files": gr.File(value=None, visible=False),  # an earlier export no longer matches the view
         }
+
+    def _drawn(self, maps: AttentionMaps, view: View) -> Drawing:
+        """The view's drawing with its figures as payloads; an attention view of a run is drawn once (drawn.py)."""
+        stem = self.api_name
+
+        def draw() -> Drawing:
+            drawing = lenses.draw(maps, view)
+            top = drawing.top_figure
+            return dataclasses.replace(
+                drawing,
+                main=plot_payload(drawing.main, filename=stem),
+                focus_figure=plot_payload(drawing.focus_figure, filename=f"{stem}_focus"),
+                top_figure=None if top is None else plot_payload(top, filename=f"{stem}_step"),
+            )
+
+        if view.lens != "attention":
+            return draw()
+        return DRAWN.get(maps, (stem, view), draw, size=_payload_bytes)
 
     def _panels(self, maps: AttentionMaps, view: View) -> dict[str, Any]:
         return {"summary": self._summary(maps, view), "inside": inside_markdown(maps), "tokens": token_rows(maps)}
@@ -270,6 +290,11 @@ class AttentionExplorer:
         )
         summaries.collapse(None, outputs=self.head_summaries, js="() => false")
         self.lens_controls.wire(self, redrawn)
+
+
+def _payload_bytes(drawn: Drawing) -> int:
+    figures = (drawn.main, drawn.focus_figure, drawn.top_figure)
+    return sum(len(figure.plot) for figure in figures if figure is not None) + drawn.matrix.nbytes
 
 
 def _head_choices(heads: int) -> list[tuple[str, str]]:
