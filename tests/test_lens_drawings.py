@@ -97,6 +97,8 @@ def test_integrated_gradients_drawn_as_bars_summed_over_words():
     assert len(bars["x"]) == 5 and drawing.row_labels == ("→ POS",)
     assert "attribution favours 'love'" in drawing.sentence or "both favour" in drawing.sentence
     assert "add up to 1.1" in drawing.sentence and "delta is 1.0e-03" in drawing.sentence
+    # The bars beside show where [CLS], the token the classifier reads, attends: it is the one in focus.
+    assert drawing.focus == "0" and "[CLS]" in figure_dict(drawing.focus_figure)["layout"]["title"]["text"]
 
 
 def writer_run() -> AttentionMaps:

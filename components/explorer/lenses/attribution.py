@@ -67,6 +67,9 @@ def _classifier(maps: AttentionMaps, view: View, result) -> Drawing:
     scores, names, special = common.grouped(result.scores[0], result.axis, view)
     attention = _reader_attention(maps, view)
     choices, focus = common.focus_choices(maps, view)
+    reader = str(_reader(maps))
+    if any(value == reader for _, value in choices):  # the bars beside are this token's: it is the one in focus
+        focus = reader
     difference = float(result.scores.sum()) - result.delta
     story = agreement(attention, scores, names, special)
     story += (
@@ -92,8 +95,12 @@ def _classifier(maps: AttentionMaps, view: View, result) -> Drawing:
 def _reader_attention(maps: AttentionMaps, view: View) -> np.ndarray:
     """The last layer's mean attention from the token the classifier reads ([CLS] for an encoder; the final
     </s> for BART, whose decoder reads the last token), over the shown columns."""
-    reader = 0 if maps.facts is None or maps.facts.family == "encoder-only" else len(maps.query) - 1
-    return shaping.focus_row(maps, [reader], maps.num_layers, "mean", **view.switches)
+    return shaping.focus_row(maps, [_reader(maps)], maps.num_layers, "mean", **view.switches)
+
+
+def _reader(maps: AttentionMaps) -> int:
+    """The query position the classifier reads."""
+    return 0 if maps.facts is None or maps.facts.family == "encoder-only" else len(maps.query) - 1
 
 
 def _attention_bars(attention: np.ndarray, names, maps: AttentionMaps, style):
