@@ -6,6 +6,7 @@ chart puts the words the first sentence favours on the right and the second's on
 
 from __future__ import annotations
 
+import math
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -84,6 +85,14 @@ def _two_lines(sentence: str, width: int) -> str:
     return "<br>".join(escape(line) for line in lines)
 
 
+def percent_decimals(largest: float) -> int:
+    """Decimals of a percentage that show `largest` (a difference of probabilities) with two significant
+    digits, from 1 to 4: the He/She preset's differences of 0.0x% read '+0.0%' with one."""
+    if largest <= 0:
+        return 1
+    return max(1, min(4, 1 - math.floor(math.log10(largest * 100))))
+
+
 def difference_bars(
     labels: Sequence[str],
     tokens: Sequence[str],
@@ -97,11 +106,12 @@ def difference_bars(
     first, second: [words]; the probabilities come from each sentence's full softmax at its mask."""
     difference = [float(a) - float(b) for a, b in zip(first, second, strict=True)]
     order = sorted(range(len(labels)), key=lambda i: difference[i], reverse=True)
+    decimals = percent_decimals(max((abs(d) for d in difference), default=0.0))
     bars = go.Bar(
         x=[difference[i] for i in order],
         y=[escape(labels[i]) for i in order],
         orientation="h",
-        text=[f"{difference[i]:+.1%}" for i in order],
+        text=[f"{difference[i]:+.{decimals}%}" for i in order],
         textposition="outside",
         cliponaxis=False,
         marker={"color": [FIRST_COLOR if difference[i] >= 0 else SECOND_COLOR for i in order]},
@@ -122,7 +132,7 @@ def difference_bars(
             "P(first) − P(second)",
             style,
             range=[-reach, reach],
-            tickformat="+.1~%",
+            tickformat=f"+.{decimals}~%",
             zeroline=True,
             zerolinewidth=2 * style.line_width,
         ),

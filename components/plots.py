@@ -276,12 +276,13 @@ def class_probability_bars(
     ]
     bar_px = int(2.2 * style.font_size)
     height = 180 + bar_px * len(rows) * max(1, len(probabilities))
+    legend_row = int(2.4 * style.font_size)  # between the title and the plot: clear of both and of the axis title
     layout = {
-        **base_layout(style, title=title, height=height, margin={"l": 200, "t": 70}),
+        **base_layout(style, title=title, height=height, margin={"l": 200, "t": TOP + legend_row}),
         "xaxis": axis("probability", style, range=[0, 1]),
         "yaxis": axis("", style, autorange="reversed"),
         "barmode": "group",
-        "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},  # clear of the axis title
+        "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
     }
     return go.Figure(data=bars, layout=layout)
 

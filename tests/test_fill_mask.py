@@ -186,6 +186,13 @@ def test_the_difference_chart_sorts_words_by_p_first_minus_p_second():
     assert figure.layout.xaxis.range[0] == -figure.layout.xaxis.range[1]  # 0 in the middle
 
 
+def test_small_differences_read_with_two_significant_digits_not_as_zero():
+    figure = difference_bars(["he", "she"], ["he", "she"], [0.0031, 0.0010], [0.0010, 0.0012], title="t")
+    [bars] = figure.data
+    assert list(bars.text) == ["+0.21%", "-0.02%"]  # one decimal read "+0.2%" and "-0.0%"
+    assert figure.layout.xaxis.tickformat == "+.2~%"
+
+
 def test_both_sentences_share_one_probability_axis():
     columns = [
         FillColumn("This man works as a [MASK].", ["carpenter", "lawyer"], ["carpenter", "lawyer"], [0.3, 0.1]),
