@@ -56,7 +56,20 @@ ARCHITECTURES = f"""
 
 SCROLL_JS = "() => { document.getElementById(%s)?.scrollIntoView({behavior: 'smooth', block: 'start'}); }"
 # Runs in the browser when presenter mode is switched: the class scales the page's own text (page.css).
-PRESENTER_JS = "(on) => { document.documentElement.classList.toggle('presenter', !!on); }"
+# A lesson's link then carries presenter=1, so a projector stays in presenter mode from step to step.
+PRESENTER_JS = """(on) => {
+  document.documentElement.classList.toggle('presenter', !!on);
+  if (window.playgroundLessonLinks) return;
+  window.playgroundLessonLinks = true;
+  document.addEventListener('click', (event) => {
+    const link = event.target.closest && event.target.closest('a.lesson-link');
+    if (!link) return;
+    const url = new URL(link.getAttribute('href'), window.location.href);
+    if (document.documentElement.classList.contains('presenter')) url.searchParams.set('presenter', '1');
+    else url.searchParams.delete('presenter');
+    link.setAttribute('href', url.pathname + url.search);
+  }, true);
+}"""
 CSS = (Path(__file__).parent / "page.css").read_text(encoding="utf-8")
 # What app.py passes to launch(): in Gradio 6 the page's CSS belongs to launch, not to Blocks.
 LAUNCH_OPTIONS: dict[str, Any] = {"css": CSS}

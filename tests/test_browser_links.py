@@ -150,22 +150,46 @@ def settled(page: Page, client, *, quiet_ms: int = 1500) -> None:
     pytest.fail("The app was still busy a minute after the lesson's link was opened", pytrace=False)
 
 
+TOKENIZERS_TAB = "Tokenizers · every model"  # no explorer: its answer is a card per tokenizer
+
+
+def lesson_answered(page: Page, key: str) -> Locator:
+    """The lesson's tab, opened and answered: its explorer's sentence, or the tokenizers' cards."""
+    if key == "tokenizers":
+        panel = selected_panel(page, TOKENIZERS_TAB)
+        cards = panel.locator(".tok-card").first
+        expect(cards.or_(error_toast(page)).first).to_be_visible(timeout=MODEL_MS)
+        return cards
+    assert key in BY_KEY, f"tests/tabs.py has no tab with the key {key!r}"
+    tab = BY_KEY[key]
+    panel = selected_panel(page, tab.name)
+    sentence = panel.get_by_role("textbox", name="In one sentence", exact=True).first
+    expect(sentence.or_(error_toast(page)).first).to_have_value(re.compile(r"\S"), timeout=MODEL_MS)
+    return page.locator(f"#{tab.plots[0]} .js-plotly-plot .main-svg").first
+
+
 @pytest.mark.parametrize("lesson", LESSONS, ids=lambda lesson: lesson.title)
 def test_every_lesson_link_opens_its_view_without_an_error(context, client, artifacts: Path, lesson):
     """Clicked from the Lessons tab, as an instructor would: the tab opens, runs, and says nothing is wrong."""
-    key = lesson.link["tab"]
-    assert key in BY_KEY, f"tests/tabs.py has no tab with the key {key!r}"
-    tab = BY_KEY[key]
     page = visit(context, client, "")
     slug = re.sub(r"\W+", "-", lesson.title.lower())
     with screenshot_after(page, artifacts / f"lesson-{slug}.png"):
         page.get_by_role("link", name="Open this view →").nth(LESSONS.index(lesson)).click()
-        panel = selected_panel(page, tab.name)
-        sentence = panel.get_by_role("textbox", name="In one sentence", exact=True).first
-        expect(sentence.or_(error_toast(page)).first).to_have_value(re.compile(r"\S"), timeout=MODEL_MS)
+        answer = lesson_answered(page, lesson.link["tab"])
         settled(page, client)
         expect(error_toast(page)).to_have_count(0)
         shown = warnings(page).all_inner_texts()
         assert not shown, f"{lesson.title}: {shown}"
-        expect(page.locator(f"#{tab.plots[0]} .js-plotly-plot .main-svg").first).to_be_visible()
+        expect(answer).to_be_visible()
+    page.close()
+
+
+def test_a_projector_stays_in_presenter_mode_from_lesson_to_lesson(context, client):
+    page = visit(context, client, "")
+    page.get_by_label("Presenter mode: large text for a projector").check()
+    expect(page.locator("html.presenter")).to_have_count(1)
+    page.get_by_role("link", name="Open this view →").first.click()
+    page.wait_for_url(re.compile(r"presenter=1"), timeout=UI_MS)
+    expect(page.get_by_label("Presenter mode: large text for a projector")).to_be_checked(timeout=UI_MS)
+    expect(page.locator("html.presenter")).to_have_count(1)
     page.close()
