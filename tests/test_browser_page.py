@@ -92,3 +92,13 @@ def test_a_head_can_be_found_by_what_the_focus_token_attends_to(app_page: Page, 
         panel.page.get_by_role("option", name=re.compile(r"^because ")).first.click()
         expect(head, "Picking a key token did not open one head").to_have_value(re.compile(r"^Head \d+$"))
         expect_heatmap(app_page, ATTENTION.plots[0])
+
+
+def test_every_tab_name_shows_at_1366_none_behind_a_menu(app_page: Page):
+    """Eight tabs: at 16 px of padding Gradio hid the attention and tokenizers tabs behind its '…' menu."""
+    app_page.set_viewport_size(VIEWPORT)
+    app_page.wait_for_timeout(500)
+    names = [name.strip() for name in app_page.get_by_role("tab").all_inner_texts()]
+    for name in ("Lessons", ATTENTION.name, "Tokenizers · every model"):
+        assert name in names, f"'{name}' is not among the tabs shown at 1366 px: {names}"
+        expect(app_page.get_by_role("tab", name=name, exact=True)).to_be_visible()
