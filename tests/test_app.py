@@ -147,7 +147,8 @@ def test_generate_endpoint_greedy_equals_the_pipeline(client, tiny_models):
     chosen = texts[prompt_length]
     assert explored["sentence"].startswith(f"Step 1 writes '{chosen}'")
     assert explored["focus"]["value"] == str(prompt_length - 1)
-    assert "(chosen)" in json.dumps(figure_dict(explored["top_plot"]["value"])["layout"])
+    layout = json.dumps(figure_dict(explored["top_plot"]["value"])["layout"], ensure_ascii=False)
+    assert "(▶ chosen)" in layout and f"▶ {chosen.strip()}" in layout
     # The step slider moves the focus to the row that chose step 2's token.
     moved = explorer_outputs(client.predict(step=2, api_name="/generate_attention_step"), names=REDRAW_OUTPUTS)
     second = texts[prompt_length + 1]

@@ -275,8 +275,8 @@ def test_top_tokens_show_before_and_after_most_likely_on_top_and_mark_the_chosen
     )
     assert figure.layout.yaxis.autorange == "reversed" and list(figure.layout.yaxis.tickvals) == list(before.y)
     ticks = list(figure.layout.yaxis.ticktext)
-    assert "▶" in ticks[1] and "(chosen)" in ticks[1] and "a" in ticks[1]
-    assert ticks[2] == "&lt;s&gt;" and "chosen" not in ticks[0]
+    assert "▶" in ticks[1] and "a" in ticks[1]
+    assert ticks[2] == "&lt;s&gt;" and "▶" not in ticks[0]
     for trace in (before, after):
         widths = list(trace.marker.line.width)
         assert widths[1] > 0 and widths[0] == widths[2] == 0

@@ -97,7 +97,7 @@ def top_tokens_bars(
     ticktext = [tick_label(token, style) for token in tokens]
     is_chosen = np.arange(len(tokens)) == chosen
     if is_chosen.any():
-        ticktext[chosen] = f"<b>▶ {ticktext[chosen]} (chosen)</b>"
+        ticktext[chosen] = f"<b>▶ {ticktext[chosen]}</b>"  # the title says ▶ is the chosen token
     line = {"color": OUTLINE, "width": np.where(is_chosen, 2 * style.line_width + 1, 0).astype(np.float32)}
     bars = [
         go.Bar(
@@ -115,7 +115,10 @@ def top_tokens_bars(
             ("after: temperature, top-k, top-p", after, SECOND_COLOR),
         )
     ]
-    margin = {"t": TOP + 4 * style.font_size, "l": label_margin(style) + 7 * style.font_size, "r": 30, "b": 70}
+    # Room for the labels shown (and "▶ "), not for the longest label allowed: in a projector's 22 px font the
+    # allowance left a 50 px wide plot in the explorer's side column.
+    shown = [tick_label(token, style) + "▶ " for token in tokens]
+    margin = {"t": TOP + 4 * style.font_size, "l": label_margin(style, labels=shown), "r": 30, "b": 70}
     height = margin["t"] + margin["b"] + int(3 * style.font_size) * max(len(tokens), 3)
     layout = {
         **base_layout(style, title=title, height=height, margin=margin),

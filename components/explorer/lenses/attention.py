@@ -105,7 +105,7 @@ def _step_story(maps: AttentionMaps, step: int | None, sentence: str, style: Sty
     if chosen.top is None:
         return sentence, None
     top = chosen.top
-    title = f"Step {step}: the next-token candidates"
+    title = f"Step {step}: the next-token candidates (▶ chosen)"
     return sentence, top_tokens_bars(top.texts, top.before, top.after, top.chosen, title=title, style=style)
 
 
