@@ -120,7 +120,9 @@ class BenchServer:
         for key in SPECS:  # into the app's model cache, under sources such as "random/bart-large-mnli"
             store.get(key)
         settings = Settings.from_env(deployment_env({key: spec.source for key, spec in SPECS.items()}))
-        settings = dataclasses.replace(settings, limits=Limits(max_translation_tokens=translation_tokens))
+        # Shared results off: a repeat would be served without running the model, and these rows time a run.
+        limits = Limits(max_translation_tokens=translation_tokens)
+        settings = dataclasses.replace(settings, limits=limits, shared_results=False)
         self.demo = app.build_demo(settings)
         with gr.Blocks() as self.echo:  # one text-in, text-out event, queued like the app's events
             text, out = gr.Textbox(), gr.Textbox()
