@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from services.config import short_name
+from services.tokenizer_algorithm import algorithm
 
 FAMILIES = {
     "encoder-only": "it reads the whole input at once, and every token sees every other token",
@@ -80,10 +81,8 @@ def _family(config: Any) -> str:
 
 
 def _tokenizer_kind(tokenizer: Any) -> str:
-    """E.g. "WordPiece (BertTokenizer)": the algorithm, then the class."""
-    backend = getattr(tokenizer, "backend_tokenizer", None)
-    algorithm = type(getattr(backend, "model", None)).__name__ if backend is not None else "SentencePiece"
-    return f"{algorithm} ({type(tokenizer).__name__})"
+    """E.g. "WordPiece (BertTokenizer)": the algorithm, as the tokenizers tab names it, then the class."""
+    return f"{algorithm(tokenizer)} ({type(tokenizer).__name__})"
 
 
 def _parameter_count(model: Any) -> int:

@@ -228,11 +228,9 @@ def build_translation(folder: str | Path, seed: int = 0) -> Path:
     return _finish(folder, model, tokenizer)
 
 
-def build_attention(folder: str | Path) -> Path:
-    """Tiny BertModel + uncased WordPiece tokenizer (pairs -> token_type_ids)."""
-    tokenizer = BertTokenizer(vocab=train_wordpiece_vocab(), do_lower_case=True, model_max_length=64)
-    torch.manual_seed(3)
-    config = BertConfig(
+def _tiny_bert_config(tokenizer: BertTokenizer) -> BertConfig:
+    """Two layers of four heads over `tokenizer`'s vocabulary (pairs -> token_type_ids)."""
+    return BertConfig(
         vocab_size=len(tokenizer),
         hidden_size=32,
         num_hidden_layers=2,
@@ -242,6 +240,13 @@ def build_attention(folder: str | Path) -> Path:
         type_vocab_size=2,
         pad_token_id=tokenizer.pad_token_id,
     )
+
+
+def build_attention(folder: str | Path) -> Path:
+    """Tiny BertModel + uncased WordPiece tokenizer (pairs -> token_type_ids)."""
+    tokenizer = BertTokenizer(vocab=train_wordpiece_vocab(), do_lower_case=True, model_max_length=64)
+    torch.manual_seed(3)
+    config = _tiny_bert_config(tokenizer)
     model = BertModel(config, add_pooling_layer=True)
     return _finish(folder, model, tokenizer)
 
@@ -250,16 +255,7 @@ def build_fill_mask(folder: str | Path) -> Path:
     """Tiny BertForMaskedLM (its own MLM head, tied to the embeddings) + uncased WordPiece with [MASK]."""
     tokenizer = BertTokenizer(vocab=train_wordpiece_vocab(), do_lower_case=True, model_max_length=64)
     torch.manual_seed(4)
-    config = BertConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        intermediate_size=64,
-        max_position_embeddings=128,
-        type_vocab_size=2,
-        pad_token_id=tokenizer.pad_token_id,
-    )
+    config = _tiny_bert_config(tokenizer)
     model = BertForMaskedLM(config)
     # Random weights spread the mask's probability almost evenly; a sharper head gives the fills distinct
     # scores, so an order that differs from the pipeline's could not hide among near-ties.
