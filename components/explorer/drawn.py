@@ -9,12 +9,17 @@ the attention lens is kept: the others draw what their stores hold, which change
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
+from components.explorer import lenses
+from components.explorer.drawing import Drawing
+from components.explorer.export import plot_payload
+from components.explorer.view import View
 from services.attention_maps import AttentionMaps
 
 T = TypeVar("T")
@@ -66,3 +71,27 @@ class DrawnFigures:
 
 
 DRAWN = DrawnFigures()
+
+
+def drawn_view(maps: AttentionMaps, view: View, *, stem: str) -> Drawing:
+    """The view's drawing, its figures already turned into gr.Plot payloads (named after `stem`); an attention
+    view of a run is drawn once while kept."""
+
+    def draw() -> Drawing:
+        drawing = lenses.draw(maps, view)
+        top = drawing.top_figure
+        return dataclasses.replace(
+            drawing,
+            main=plot_payload(drawing.main, filename=stem),
+            focus_figure=plot_payload(drawing.focus_figure, filename=f"{stem}_focus"),
+            top_figure=None if top is None else plot_payload(top, filename=f"{stem}_step"),
+        )
+
+    if view.lens != "attention":
+        return draw()
+    return DRAWN.get(maps, (stem, view), draw, size=_payload_bytes)
+
+
+def _payload_bytes(drawn: Drawing) -> int:
+    figures = (drawn.main, drawn.focus_figure, drawn.top_figure)
+    return sum(len(figure.plot) for figure in figures if figure is not None) + drawn.matrix.nbytes

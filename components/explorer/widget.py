@@ -8,7 +8,6 @@ report no clicks, so the token in focus is picked from a dropdown.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -16,8 +15,7 @@ import gradio as gr
 
 from components.errors import user_errors
 from components.explorer import head_finder, lenses, replay
-from components.explorer.drawing import Drawing
-from components.explorer.drawn import DRAWN
+from components.explorer.drawn import drawn_view
 from components.explorer.export import plot_payload, svg_download_js, write_exports
 from components.explorer.inside import TOKEN_HEADERS, inside_markdown, token_rows
 from components.explorer.lens_controls import LensControls
@@ -181,7 +179,7 @@ class AttentionExplorer:
 
     def _view_values(self, maps: AttentionMaps, view: View) -> dict[str, Any]:
         """What a redraw changes, by output name."""
-        drawn = self._drawn(maps, view)
+        drawn = drawn_view(maps, view, stem=self.api_name)
         steps = len(maps.steps)
         slider = {"minimum": 1, "maximum": max(steps, 2), "visible": steps > 1}
         return {
@@ -195,24 +193,6 @@ class AttentionExplorer:
             else gr.Plot(value=None, visible=False),
             "files": gr.File(value=None, visible=False),  # an earlier export no longer matches the view
         }
-
-    def _drawn(self, maps: AttentionMaps, view: View) -> Drawing:
-        """The view's drawing with its figures as payloads; an attention view of a run is drawn once (drawn.py)."""
-        stem = self.api_name
-
-        def draw() -> Drawing:
-            drawing = lenses.draw(maps, view)
-            top = drawing.top_figure
-            return dataclasses.replace(
-                drawing,
-                main=plot_payload(drawing.main, filename=stem),
-                focus_figure=plot_payload(drawing.focus_figure, filename=f"{stem}_focus"),
-                top_figure=None if top is None else plot_payload(top, filename=f"{stem}_step"),
-            )
-
-        if view.lens != "attention":
-            return draw()
-        return DRAWN.get(maps, (stem, view), draw, size=_payload_bytes)
 
     def _panels(self, maps: AttentionMaps, view: View) -> dict[str, Any]:
         return {"summary": self._summary(maps, view), "inside": inside_markdown(maps), "tokens": token_rows(maps)}
@@ -290,11 +270,6 @@ class AttentionExplorer:
         )
         summaries.collapse(None, outputs=self.head_summaries, js="() => false")
         self.lens_controls.wire(self, redrawn)
-
-
-def _payload_bytes(drawn: Drawing) -> int:
-    figures = (drawn.main, drawn.focus_figure, drawn.top_figure)
-    return sum(len(figure.plot) for figure in figures if figure is not None) + drawn.matrix.nbytes
 
 
 def _head_choices(heads: int) -> list[tuple[str, str]]:
